@@ -1,0 +1,57 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ScheduleModule } from '@nestjs/schedule';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './infrastructure/database/database.module.js';
+import { RedisModule } from './infrastructure/redis/redis.module.js';
+import { cacheModule } from './infrastructure/cache/cache.module.js';
+import { loggingModule } from './infrastructure/logging/logging.module.js';
+import { MetricsModule } from './infrastructure/metrics/metrics.module.js';
+import { PresenceModule } from './infrastructure/presence/presence.module.js';
+import { RateLimitGuard } from './infrastructure/throttling/throttling.js';
+import { ThrottlingModule } from './infrastructure/throttling/throttling.module.js';
+import { EnvelopeInterceptor } from './infrastructure/http/envelope.interceptor.js';
+import { HttpExceptionFilter } from './infrastructure/http/http-exception.filter.js';
+import { AuditModule } from './modules/audit/audit.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard.js';
+import { PermissionsGuard } from './modules/auth/guards/permissions.guard.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { PlayersModule } from './modules/players/players.module.js';
+import { SeedModule } from './seed/seed.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggingModule(config),
+        DatabaseModule.forRoot(config),
+        RedisModule,
+        cacheModule(config),
+        ThrottlingModule,
+        CqrsModule.forRoot(),
+        ScheduleModule.forRoot(),
+        MetricsModule,
+        PresenceModule,
+        AuditModule,
+        AuthModule,
+        HealthModule,
+        PlayersModule,
+        SeedModule,
+      ],
+      providers: [
+        // Order matters: authenticate, then authorize, then count against the caller's rate limit.
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: PermissionsGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}

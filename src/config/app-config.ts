@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+
+/** Typed, validated configuration. Built once from the environment (see loadConfig); nothing else reads process.env. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Postgres connection string; undefined means the embedded PGlite database. */
+  databaseUrl?: string;
+  /** Where embedded PGlite keeps its files; 'memory://' keeps nothing. */
+  pgliteDataDir: string;
+  dbPoolSize: number;
+  migrationsRun: boolean;
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  jwtSecret: string;
+  /** True when the secret was generated at boot (embedded demo only): tokens die with the process. */
+  jwtSecretGenerated: boolean;
+  jwtAccessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  seedAdminUsername?: string;
+  seedAdminPassword?: string;
+  seedDemo: boolean;
+  corsOrigins: string[];
+  throttleLimit: number;
+  throttleTtlSeconds: number;
+  authThrottleLimit: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  analyticsRefreshSeconds: number;
+  playersExactCountLimit: number;
+  playersCountCacheSeconds: number;
+  swaggerEnabled: boolean;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the environment. Every problem is collected and reported together, each naming its
+ * variable, so an operator fixes a bad deployment in one pass.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!/^-?\d+$/.test(raw)) {
+      problems.push(`${name} must be an integer, got "${raw}"`);
+      return def;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return def;
+  };
+  const oneOf = <T extends string>(name: string, def: T, allowed: readonly T[]): T => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return def;
+    }
+    return raw as T;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+
+  let jwtSecret = str('JWT_SECRET');
+  let jwtSecretGenerated = false;
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    problems.push('JWT_SECRET must be at least 32 bytes');
+  }
+  if (jwtSecret === undefined) {
+    if (databaseUrl !== undefined || nodeEnv === 'production') {
+      problems.push(
+        'JWT_SECRET is required (at least 32 bytes) when DATABASE_URL is set or NODE_ENV=production',
+      );
+    } else {
+      // Embedded demo only: a fresh secret per process, so no secret ever lives in the code.
+      jwtSecret = randomBytes(48).toString('base64url');
+      jwtSecretGenerated = true;
+    }
+  }
+
+  const seedAdminUsername = str('SEED_ADMIN_USERNAME');
+  const seedAdminPassword = str('SEED_ADMIN_PASSWORD');
+  if ((seedAdminUsername === undefined) !== (seedAdminPassword === undefined)) {
+    problems.push('SEED_ADMIN_USERNAME and SEED_ADMIN_PASSWORD must be set together');
+  }
+  if (seedAdminPassword !== undefined && seedAdminPassword.length < 12) {
+    problems.push('SEED_ADMIN_PASSWORD must be at least 12 characters');
+  }
+  if (seedAdminUsername !== undefined && !/^[A-Za-z0-9_.-]{3,32}$/.test(seedAdminUsername)) {
+    problems.push('SEED_ADMIN_USERNAME must be 3-32 characters of letters, digits, _ . -');
+  }
+
+  const corsOrigins = (str('CORS_ORIGINS') ?? 'http://localhost:3000,http://127.0.0.1:3000')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS entry "${origin}" must look like https://host[:port]`);
+    }
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    host: str('HOST') ?? '0.0.0.0',
+    port: int('PORT', 3000, 0, 65535),
+    databaseUrl,
+    pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
+    dbPoolSize: int('DB_POOL_SIZE', 20, 1, 500),
+    migrationsRun: bool('MIGRATIONS_RUN', true),
+    redisUrl,
+    redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',
+    jwtSecret: jwtSecret ?? '',
+    jwtSecretGenerated,
+    jwtAccessTtlSeconds: int('JWT_ACCESS_TTL_SECONDS', 900, 10, 86400),
+    refreshTtlSeconds: int('JWT_REFRESH_TTL_SECONDS', 14 * 86400, 60, 90 * 86400),
+    seedAdminUsername,
+    seedAdminPassword,
+    seedDemo: bool('SEED_DEMO', databaseUrl === undefined && nodeEnv !== 'test'),
+    corsOrigins,
+    throttleLimit: int('THROTTLE_LIMIT', 600, 1, 1_000_000),
+    throttleTtlSeconds: int('THROTTLE_TTL_SECONDS', 60, 1, 3600),
+    authThrottleLimit: int('AUTH_THROTTLE_LIMIT', 20, 1, 100_000),
+    logLevel: oneOf('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
+    analyticsRefreshSeconds: int('ANALYTICS_REFRESH_SECONDS', 30, 1, 3600),
+    playersExactCountLimit: int('PLAYERS_EXACT_COUNT_LIMIT', 10000, 100, 10_000_000),
+    playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
+    swaggerEnabled: bool('SWAGGER_ENABLED', true),
+    trustProxy: bool('TRUST_PROXY', false),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

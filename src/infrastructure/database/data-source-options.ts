@@ -1,0 +1,30 @@
+import type { DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+
+/** One definition of the TypeORM data source, shared by the app, the CLI (ormconfig.ts), the seeder and tests. */
+export function dataSourceOptions(
+  url: string,
+  poolSize: number,
+  applicationName = 'sectorwars',
+): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsRun: false, // run by runMigrations() under an advisory lock
+    synchronize: false,
+    logging: false,
+    uuidExtension: 'pgcrypto',
+    applicationName,
+    extra: {
+      max: poolSize,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      // Guard rails: no statement or idle transaction may hold locks forever on a bad day.
+      options: '-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC',
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { dataSourceOptions } from './data-source-options.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+import { runMigrations } from './run-migrations.js';
+
+export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
+
+/** Starts embedded PGlite when no DATABASE_URL is configured; null otherwise. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EMBEDDED_POSTGRES,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) =>
+        config.databaseUrl ? null : EmbeddedPostgres.start(config.pgliteDataDir, config.dbPoolSize + 4),
+    },
+  ],
+  exports: [EMBEDDED_POSTGRES],
+})
+class EmbeddedDatabaseModule {}
+
+/** Closes the pool before the embedded server it talks to, whatever order Nest shuts modules down in. */
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(EMBEDDED_POSTGRES) private readonly embedded: EmbeddedPostgres | null,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.embedded?.stop();
+  }
+}
+
+@Module({})
+export class DatabaseModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        EmbeddedDatabaseModule,
+        TypeOrmModule.forRootAsync({
+          imports: [EmbeddedDatabaseModule],
+          inject: [EMBEDDED_POSTGRES],
+          useFactory: (embedded: EmbeddedPostgres | null) =>
+            dataSourceOptions(embedded?.url ?? config.databaseUrl!, config.dbPoolSize),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            if (config.migrationsRun) {
+              const applied = await runMigrations(dataSource);
+              if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);
+            }
+            return dataSource;
+          },
+        }),
+      ],
+      providers: [DatabaseLifecycle],
+    };
+  }
+}

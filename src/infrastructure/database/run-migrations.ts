@@ -1,0 +1,21 @@
+import type { DataSource } from 'typeorm';
+
+/** Arbitrary but fixed: every node and the seeder contend for the same lock. */
+const MIGRATION_LOCK_KEY = 2102_0001;
+
+/**
+ * Applies pending migrations while holding a session-level advisory lock, so two nodes that start together
+ * apply them once: the second waits, then finds nothing pending.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}

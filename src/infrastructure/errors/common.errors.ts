@@ -1,0 +1,14 @@
+import { AppError } from './app-error.js';
+
+export const CommonErrors = {
+  validation: (detail: string, fields?: Record<string, string[]>) =>
+    new AppError('VALIDATION_FAILED', 400, detail, fields ? { fields } : undefined),
+  unauthorized: (detail = 'Authentication required') => new AppError('AUTH.UNAUTHORIZED', 401, detail),
+  forbidden: (detail = 'You do not have permission for this action') =>
+    new AppError('AUTH.FORBIDDEN', 403, detail),
+  notFound: (what: string) => new AppError('NOT_FOUND', 404, `${what} not found`),
+  conflict: (code: string, detail: string) => new AppError(code, 409, detail),
+  rateLimited: (detail = 'Too many requests, slow down') => new AppError('RATE_LIMITED', 429, detail),
+  internal: () => new AppError('INTERNAL_ERROR', 500, 'An unexpected error occurred'),
+  unavailable: (detail: string) => new AppError('SERVICE_UNAVAILABLE', 503, detail),
+};

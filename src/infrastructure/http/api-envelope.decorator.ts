@@ -1,0 +1,28 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+/** Documents a route's success body as the DESIGN.md envelope around `model`. */
+export function ApiEnvelope(model: Type<unknown>, status = 200, isArray = false) {
+  const data = isArray
+    ? { type: 'array', items: { $ref: getSchemaPath(model) } }
+    : { $ref: getSchemaPath(model) };
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status,
+      schema: {
+        type: 'object',
+        required: ['success', 'data', 'metrics', 'timestamp'],
+        properties: {
+          success: { type: 'boolean', example: true },
+          data,
+          metrics: {
+            type: 'object',
+            properties: { query_time_ms: { type: 'number' }, cache_hit: { type: 'boolean' } },
+          },
+          timestamp: { type: 'string', format: 'date-time' },
+        },
+      },
+    }),
+  );
+}

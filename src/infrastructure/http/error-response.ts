@@ -1,0 +1,73 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { AppError } from '../errors/app-error.js';
+
+export interface ErrorBody {
+  error: string;
+  detail: string;
+  timestamp: string;
+  fields?: Record<string, string[]>;
+  [extra: string]: unknown;
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'AUTH.UNAUTHORIZED',
+  403: 'AUTH.FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND', // Nest's own 404s are unknown routes; handlers throw AppError codes
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'RATE_LIMITED',
+};
+
+/** Fastify's client errors (Nest wraps them in an HttpException whose cause is the Fastify error). */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/**
+ * Maps anything thrown to a status and the DESIGN.md error body. Unknown errors become a bare 500: their
+ * message and stack go to the log, never to the client. Shared by the HTTP and Socket.IO filters.
+ */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+  const timestamp = new Date().toISOString();
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      body: { error: err.code, detail: err.message, timestamp, ...(err.details ?? {}) },
+      unexpected: err.status >= 500,
+    };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const fastifyCode = (err.cause as { code?: string } | undefined)?.code;
+    const response = err.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : (((response as { message?: unknown }).message as string | undefined) ?? err.message);
+    return {
+      status,
+      body: {
+        error:
+          fastifyCode && FASTIFY_CODES[fastifyCode]
+            ? FASTIFY_CODES[fastifyCode]
+            : (HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'HTTP_ERROR')),
+        detail: status >= 500 ? 'An unexpected error occurred' : String(message),
+        timestamp,
+      },
+      unexpected: status >= 500,
+    };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { error: 'INTERNAL_ERROR', detail: 'An unexpected error occurred', timestamp },
+    unexpected: true,
+  };
+}

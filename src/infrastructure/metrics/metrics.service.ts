@@ -1,0 +1,120 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+/** Seconds; dense where the targets are (sub-50 ms). */
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export interface RouteLatency {
+  method: string;
+  route: string;
+  count: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+
+/** Prometheus metrics of one app instance (its own registry, so several apps can share a test process). */
+@Injectable()
+export class MetricsService implements OnModuleDestroy {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly poolGauges: Gauge<'state'>;
+
+  constructor(dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route pattern',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.poolGauges = new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database pool connections by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect: () => {
+        const pool = (
+          dataSource.driver as unknown as {
+            master?: { totalCount: number; idleCount: number; waitingCount: number };
+          }
+        ).master;
+        if (!pool) return;
+        this.poolGauges.set({ state: 'total' }, pool.totalCount);
+        this.poolGauges.set({ state: 'idle' }, pool.idleCount);
+        this.poolGauges.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** p50/p95/p99 per route, interpolated from the live histogram buckets (all statuses together). */
+  async routeLatencies(): Promise<RouteLatency[]> {
+    const metric = await this.httpDuration.get();
+    const byRoute = new Map<
+      string,
+      { method: string; route: string; buckets: Map<number, number>; count: number }
+    >();
+    for (const v of metric.values) {
+      const method = String(v.labels.method);
+      const route = String(v.labels.route);
+      const key = `${method} ${route}`;
+      let entry = byRoute.get(key);
+      if (!entry) {
+        entry = { method, route, buckets: new Map(), count: 0 };
+        byRoute.set(key, entry);
+      }
+      if (v.metricName?.endsWith('_bucket')) {
+        const rawLe = (v.labels as Record<string, string | number | undefined>).le;
+        const le = rawLe === '+Inf' ? Infinity : Number(rawLe);
+        entry.buckets.set(le, (entry.buckets.get(le) ?? 0) + v.value);
+      } else if (v.metricName?.endsWith('_count')) {
+        entry.count += v.value;
+      }
+    }
+    return [...byRoute.values()]
+      .filter((e) => e.count > 0)
+      .map((e) => {
+        const cumulative = [...e.buckets.entries()].sort((a, b) => a[0] - b[0]);
+        return {
+          method: e.method,
+          route: e.route,
+          count: e.count,
+          p50_ms: quantileFromBuckets(cumulative, e.count, 0.5),
+          p95_ms: quantileFromBuckets(cumulative, e.count, 0.95),
+          p99_ms: quantileFromBuckets(cumulative, e.count, 0.99),
+        };
+      })
+      .sort((a, b) => b.count - a.count);
+  }
+
+  onModuleDestroy(): void {
+    this.registry.clear();
+  }
+}
+
+/** Linear interpolation inside the bucket holding the q-th observation, as Prometheus' histogram_quantile. */
+export function quantileFromBuckets(cumulative: [number, number][], total: number, q: number): number {
+  if (total === 0) return 0;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of cumulative) {
+    if (count >= rank) {
+      if (le === Infinity) return Math.round(prevLe * 1000 * 100) / 100;
+      const inBucket = count - prevCount;
+      const fraction = inBucket === 0 ? 0 : (rank - prevCount) / inBucket;
+      return Math.round((prevLe + (le - prevLe) * fraction) * 1000 * 100) / 100;
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return Math.round(prevLe * 1000 * 100) / 100;
+}

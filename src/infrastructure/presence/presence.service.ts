@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { REDIS } from '../redis/redis.module.js';
+
+/** How long a sign of life keeps a player online; sockets and logins renew it. */
+export const PRESENCE_TTL_MS = 5 * 60_000;
+
+/**
+ * Who is online now. A sorted set of player ids scored by expiry time: in Redis when configured (shared by
+ * every node, so counts stay right across nodes and a dead node's players expire), in memory otherwise.
+ */
+@Injectable()
+export class PresenceService {
+  private readonly memory = new Map<string, number>();
+  private readonly key: string;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.key = `${config.redisKeyPrefix}presence:players`;
+  }
+
+  async touch(playerId: string, ttlMs = PRESENCE_TTL_MS): Promise<void> {
+    const until = Date.now() + ttlMs;
+    if (this.redis) await this.redis.zadd(this.key, until, playerId);
+    else this.memory.set(playerId, until);
+  }
+
+  async remove(playerId: string): Promise<void> {
+    if (this.redis) await this.redis.zrem(this.key, playerId);
+    else this.memory.delete(playerId);
+  }
+
+  async onlineIds(): Promise<string[]> {
+    const now = Date.now();
+    if (this.redis) {
+      await this.redis.zremrangebyscore(this.key, '-inf', now);
+      return this.redis.zrange(this.key, 0, -1);
+    }
+    this.prune(now);
+    return [...this.memory.keys()];
+  }
+
+  async countOnline(): Promise<number> {
+    const now = Date.now();
+    if (this.redis) return this.redis.zcount(this.key, now, '+inf');
+    this.prune(now);
+    return this.memory.size;
+  }
+
+  async isOnline(playerId: string): Promise<boolean> {
+    const until = this.redis
+      ? Number(await this.redis.zscore(this.key, playerId))
+      : this.memory.get(playerId);
+    return until !== undefined && until > Date.now();
+  }
+
+  /** Which of these players are online: one round trip however many ids (a console page). */
+  async onlineAmong(playerIds: readonly string[]): Promise<Set<string>> {
+    if (playerIds.length === 0) return new Set();
+    const now = Date.now();
+    if (this.redis) {
+      const scores = await this.redis.zmscore(this.key, ...playerIds);
+      return new Set(playerIds.filter((_, i) => scores[i] !== null && Number(scores[i]) > now));
+    }
+    return new Set(playerIds.filter((id) => (this.memory.get(id) ?? 0) > now));
+  }
+
+  private prune(now: number): void {
+    for (const [id, until] of this.memory) if (until <= now) this.memory.delete(id);
+  }
+}

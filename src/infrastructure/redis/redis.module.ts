@@ -1,0 +1,39 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+
+/** The shared ioredis client, or null in the embedded (no REDIS_URL) mode. */
+export const REDIS = Symbol('REDIS');
+
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis && this.redis.status !== 'end')
+      await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        if (!config.redisUrl) return null;
+        const redis = new Redis(config.redisUrl, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 2,
+          enableAutoPipelining: true,
+        });
+        await redis.connect(); // fail at boot, not at the first request, when Redis is unreachable
+        return redis;
+      },
+    },
+    RedisLifecycle,
+  ],
+  exports: [REDIS],
+})
+export class RedisModule {}

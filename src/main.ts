@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config/app-config.js';
+import { createApp } from './bootstrap.js';
+import { SeedAdminService } from './modules/auth/seed-admin.service.js';
+import { DemoGalaxyService } from './seed/demo-galaxy.service.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const app = await createApp(config);
+  await app.listen({ port: config.port, host: config.host });
+
+  const demo = await app.get(DemoGalaxyService).summary();
+  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  const base = `http://${shownHost}:${config.port}`;
+  const lines = [
+    '',
+    `Sectorwars 2102 gameserver is up on ${base}`,
+    `  API      ${base}/api/v1   (Swagger UI: ${base}/docs)`,
+    `  Database ${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.pgliteDataDir}`}`,
+    `  Redis    ${config.redisUrl ? 'REDIS_URL' : 'not configured (in-memory cache, rate limits and Socket.IO)'}`,
+    `  Galaxy   ${demo.sectors} sectors, ${demo.stations} stations, ${demo.players} players`,
+  ];
+  const generated = app.get(SeedAdminService).generatedCredentials;
+  if (generated) {
+    lines.push(
+      `  Log in as superadmin: username "${generated.username}", password "${generated.password}" (shown once)`,
+      `    curl -s ${base}/api/v1/auth/login -H 'content-type: application/json' \\`,
+      `      -d '{"username":"${generated.username}","password":"${generated.password}"}'`,
+    );
+  } else if (config.seedAdminUsername) {
+    lines.push(`  Log in as superadmin "${config.seedAdminUsername}" with SEED_ADMIN_PASSWORD`);
+  } else {
+    lines.push(
+      '  Log in with your existing accounts (the demo superadmin "admin" keeps the password printed at its first start)',
+    );
+  }
+  lines.push(`  Demo players: ${demo.demoPlayerHint}`);
+  if (config.jwtSecretGenerated)
+    lines.push('  JWT_SECRET not set: a random one was generated; tokens end with this process.');
+  console.log(lines.join('\n') + '\n');
+}
+
+void main();

@@ -1,0 +1,40 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { RequestContext } from '../../../infrastructure/http/request-context.js';
+import { ListAuditLogsQuery, type AuditLogPage, type AuditLogView } from './list-audit-logs.query.js';
+
+@QueryHandler(ListAuditLogsQuery)
+export class ListAuditLogsHandler implements IQueryHandler<ListAuditLogsQuery> {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute({ filters: f }: ListAuditLogsQuery): Promise<AuditLogPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.actor) add('actor_id = ?', f.actor);
+    if (f.action) add('action = ?', f.action);
+    if (f.target) add('target_id = ?', f.target);
+    if (f.outcome) add('outcome = ?', f.outcome);
+    if (f.from) add('occurred_at >= ?', f.from);
+    if (f.to) add('occurred_at < ?', f.to);
+    if (f.cursor) add('id < ?', f.cursor);
+    const limit = f.limit ?? 50;
+    params.push(limit + 1);
+    const rows: AuditLogView[] = await RequestContext.measure(() =>
+      this.dataSource.query(
+        `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+                actor_id, actor_role, action, outcome, target_type, target_id, reason, before, after,
+                request_id, client_ip, prev_hash, hash
+         FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY id DESC LIMIT $${params.length}`,
+        params,
+      ),
+    );
+    const hasMore = rows.length > limit;
+    const items = hasMore ? rows.slice(0, limit) : rows;
+    return { items, next_cursor: hasMore ? items[items.length - 1]!.id : null };
+  }
+}

@@ -1,0 +1,29 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import type { AccessTokenClaims, AuthUser } from '../domain/actor.js';
+import { isRole } from '../domain/roles.js';
+import { AuthErrors } from '../domain/auth.errors.js';
+
+export const JWT_ISSUER = 'sectorwars-gameserver';
+export const JWT_AUDIENCE = 'sectorwars-clients';
+
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.jwtSecret,
+      algorithms: ['HS256'], // pinned: no "none", no key confusion
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      ignoreExpiration: false,
+    });
+  }
+
+  validate(claims: AccessTokenClaims): AuthUser {
+    if (typeof claims.sub !== 'string' || !isRole(claims.role)) throw AuthErrors.tokenInvalid();
+    return { userId: claims.sub, username: claims.usr, role: claims.role, playerId: claims.pid ?? null };
+  }
+}

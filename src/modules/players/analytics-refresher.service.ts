@@ -1,0 +1,49 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+
+const REFRESH_LOCK_KEY = 2102_0003;
+
+/**
+ * Refreshes player_analytics_summary every ANALYTICS_REFRESH_SECONDS. CONCURRENTLY keeps readers unblocked;
+ * the transaction-scoped try-lock means that with many nodes one refreshes and the others skip that tick.
+ */
+@Injectable()
+export class AnalyticsRefresherService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AnalyticsRefresherService.name);
+  private running = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => void this.refresh(), this.config.analyticsRefreshSeconds * 1000);
+    timer.unref();
+    this.scheduler.addInterval('player-analytics-refresh', timer);
+  }
+
+  /** Returns true when this call did the refresh. */
+  async refresh(): Promise<boolean> {
+    if (this.running || !this.dataSource.isInitialized) return false;
+    this.running = true;
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+          REFRESH_LOCK_KEY,
+        ]);
+        if (!locked) return false;
+        await m.query('REFRESH MATERIALIZED VIEW CONCURRENTLY player_analytics_summary');
+        return true;
+      });
+    } catch (err) {
+      this.logger.warn({ err }, 'Refreshing player_analytics_summary failed; will retry next tick');
+      return false;
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { inTransaction, isUniqueViolation } from '../../../infrastructure/database/transaction.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { PlayersErrors } from '../domain/players.errors.js';
+import type { PlayerStatus } from '../domain/player-status.js';
+import { CreditsChangedEvent } from '../events/credits-changed.event.js';
+import { PlayerStatusChangedEvent } from '../events/player-status-changed.event.js';
+import { PlayerUpdatedEvent } from '../events/player-updated.event.js';
+import { UpdatePlayerCommand, type UpdatePlayerResult } from './update-player.command.js';
+
+/** Column and SQL cast per updatable field (the names are the API's, so they double as column names). */
+const COLUMNS: Record<string, string> = {
+  username: 'text',
+  email: 'text',
+  credits: 'bigint',
+  turns: 'integer',
+  status: 'text',
+  ban_until: 'timestamptz',
+  team_id: 'uuid',
+  current_sector: 'integer',
+  activity_score: 'integer',
+  risk_score: 'integer',
+  aria_trust_level: 'real',
+};
+
+type Snapshot = Record<string, unknown>;
+
+/**
+ * Optimistic concurrency: the row is locked, its version compared with the caller's, and the UPDATE is
+ * guarded by the version too. The audit row (before/after of the changed fields) commits with the change;
+ * events go out only after the commit.
+ */
+@CommandHandler(UpdatePlayerCommand)
+export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  async execute(cmd: UpdatePlayerCommand): Promise<UpdatePlayerResult> {
+    const { actor, playerId, expectedVersion, reason } = cmd;
+    const changes: Snapshot = { ...cmd.changes };
+    if (changes.email !== undefined) changes.email = String(changes.email).toLowerCase();
+    if (changes.credits !== undefined) changes.credits = String(changes.credits); // compared with the bigint text
+    if (changes.status !== undefined && changes.status !== 'banned' && changes.ban_until === undefined) {
+      changes.ban_until = null; // leaving "banned" clears the ban's end
+    }
+
+    const outcome = await this.runUpdate(actor, playerId, expectedVersion, changes, reason);
+    const { before, after, version } = outcome;
+    const changed = Object.keys(after);
+    if (changed.length > 0) {
+      const diff = Object.fromEntries(changed.map((k) => [k, { before: before[k], after: after[k] }]));
+      this.eventBus.publish(new PlayerUpdatedEvent(playerId, diff, actor.userId, version));
+      if ('credits' in after) {
+        this.eventBus.publish(
+          new CreditsChangedEvent(
+            playerId,
+            String(before.credits),
+            String(after.credits),
+            'admin_update',
+            actor.userId,
+          ),
+        );
+      }
+      if ('status' in after) {
+        this.eventBus.publish(
+          new PlayerStatusChangedEvent(
+            playerId,
+            before.status as PlayerStatus,
+            after.status as PlayerStatus,
+            reason,
+            actor.userId,
+          ),
+        );
+      }
+    }
+    return { id: playerId, version, changed };
+  }
+
+  private async runUpdate(
+    actor: UpdatePlayerCommand['actor'],
+    playerId: string,
+    expectedVersion: number,
+    changes: Snapshot,
+    reason: string,
+  ): Promise<{ before: Snapshot; after: Snapshot; version: number }> {
+    const fields = Object.keys(changes);
+    try {
+      return await inTransaction(this.dataSource, async (m) => {
+        const [current] = await m.query(
+          `SELECT username, email, credits::text AS credits, turns, status, ban_until, team_id, current_sector,
+                  activity_score, risk_score, aria_trust_level, version
+           FROM players WHERE id = $1 FOR UPDATE`,
+          [playerId],
+        );
+        if (!current) throw PlayersErrors.notFound();
+        if (current.version !== expectedVersion)
+          throw PlayersErrors.versionConflict(current.version, expectedVersion);
+        if (changes.team_id) {
+          const [team] = await m.query('SELECT 1 FROM teams WHERE id = $1', [changes.team_id]);
+          if (!team) throw PlayersErrors.teamNotFound();
+        }
+        if (changes.current_sector !== undefined) {
+          const [sector] = await m.query('SELECT 1 FROM sectors WHERE id = $1', [changes.current_sector]);
+          if (!sector) throw PlayersErrors.sectorNotFound();
+        }
+
+        const before: Snapshot = {};
+        const after: Snapshot = {};
+        for (const f of fields) {
+          const old = normalise(current[f]);
+          const next = normalise(changes[f]);
+          if (old !== next) {
+            before[f] = old;
+            after[f] = next;
+          }
+        }
+        if (Object.keys(after).length === 0) return { before, after, version: current.version };
+
+        const params: unknown[] = [playerId, expectedVersion];
+        const sets = Object.keys(after).map((f) => {
+          params.push(after[f]);
+          return `${f} = $${params.length}::${COLUMNS[f]}`;
+        });
+        const [rows] = await m.query(
+          `UPDATE players SET ${sets.join(', ')}, version = version + 1, updated_at = now()
+           WHERE id = $1 AND version = $2 RETURNING version`,
+          params,
+        );
+        if (rows.length !== 1) throw PlayersErrors.versionConflict(current.version, expectedVersion);
+        if ('username' in after) {
+          await m.query(
+            'UPDATE users SET username = $2, updated_at = now() WHERE id = (SELECT user_id FROM players WHERE id = $1)',
+            [playerId, after.username],
+          );
+        }
+        await this.audit.record(m, actor, {
+          action: 'players.update',
+          targetType: 'player',
+          targetId: playerId,
+          reason,
+          before,
+          after,
+        });
+        return { before, after, version: rows[0].version as number };
+      });
+    } catch (err) {
+      if (
+        isUniqueViolation(err, 'players_username_lower_uq') ||
+        isUniqueViolation(err, 'users_username_lower_uq')
+      ) {
+        throw PlayersErrors.usernameTaken();
+      }
+      if (isUniqueViolation(err, 'players_email_lower_uq')) throw PlayersErrors.emailTaken();
+      throw err;
+    }
+  }
+}
+
+/** One comparable, JSON-friendly form per value: dates as ISO strings, bigints as strings. */
+function normalise(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) return new Date(value).toISOString();
+  if (typeof value === 'number' && !Number.isInteger(value)) return Math.round(value * 1e6) / 1e6;
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  applySort,
+  buildPlayerWhere,
+  containsPattern,
+  decodeCursor,
+  encodeCursor,
+  parseSort,
+} from './player-filters.js';
+import { AppError } from '../../../infrastructure/errors/app-error.js';
+
+describe('player filters', () => {
+  it('parses sort=field:dir and rejects unknown fields', () => {
+    expect(parseSort('credits:desc')).toEqual({ field: 'credits', direction: 'desc' });
+    expect(parseSort('username')).toEqual({ field: 'username', direction: 'asc' });
+    expect(parseSort(undefined)).toEqual({ field: 'created_at', direction: 'desc' });
+    expect(parseSort('password:asc')).toBeNull();
+    expect(parseSort('credits:sideways')).toBeNull();
+  });
+
+  it('escapes LIKE wildcards in a search', () => {
+    expect(containsPattern('A_b%c\\')).toBe('%a\\_b\\%c\\\\%');
+  });
+
+  it('searches by exact id when given a uuid, else by substring of username or email', () => {
+    const id = '0b6f1a7e-3c1d-4a53-9d43-3f5a1f1f0c11';
+    const byId = buildPlayerWhere({ search: id });
+    expect(byId.clauses).toEqual(['p.id = $1::uuid']);
+    expect(byId.params).toEqual([id]);
+    const bySubstring = buildPlayerWhere({ search: 'Nova' });
+    expect(bySubstring.clauses[0]).toContain('lower(p.username) LIKE $1 OR lower(p.email) LIKE $1');
+    expect(bySubstring.params).toEqual(['%nova%']);
+  });
+
+  it('numbers parameters in order across every filter', () => {
+    const w = buildPlayerWhere(
+      { status: 'active', min_credits: 10, max_credits: 20, sector: 3, online: true },
+      ['x'],
+    );
+    expect(w.params).toEqual(['active', 10, 20, 3, ['x']]);
+    expect(w.toSql()).toBe(
+      'WHERE p.status = $1 AND p.credits >= $2 AND p.credits <= $3 AND p.current_sector = $4 AND p.id = ANY($5::uuid[])',
+    );
+  });
+
+  it('pages by keyset in the sort direction with the id as tie-breaker', () => {
+    const w = buildPlayerWhere({});
+    const sort = { field: 'credits' as const, direction: 'desc' as const };
+    const cursor = encodeCursor(sort, { value: '500', id: '0b6f1a7e-3c1d-4a53-9d43-3f5a1f1f0c11' });
+    const { orderBy } = applySort(w, sort, decodeCursor(cursor, sort));
+    expect(w.clauses).toEqual(['(p.credits, p.id) < ($1::bigint, $2::uuid)']);
+    expect(orderBy).toBe('ORDER BY p.credits DESC, p.id DESC');
+  });
+
+  it('rejects a cursor made for another sort, or garbage', () => {
+    const cursor = encodeCursor(
+      { field: 'credits', direction: 'desc' },
+      { value: '1', id: '0b6f1a7e-3c1d-4a53-9d43-3f5a1f1f0c11' },
+    );
+    expect(() => decodeCursor(cursor, { field: 'credits', direction: 'asc' })).toThrow(AppError);
+    expect(() => decodeCursor('not-a-cursor', { field: 'credits', direction: 'asc' })).toThrow(AppError);
+  });
+});

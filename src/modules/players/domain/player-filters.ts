@@ -1,0 +1,168 @@
+import { PlayersErrors } from './players.errors.js';
+
+export const SORT_FIELDS = [
+  'username',
+  'credits',
+  'last_login',
+  'created_at',
+  'risk_score',
+  'activity_score',
+] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export type SortDirection = 'asc' | 'desc';
+export interface SortSpec {
+  field: SortField;
+  direction: SortDirection;
+}
+
+/** Each sort's SQL expression and the cast that turns its text form back (keyset paging compares in SQL). */
+const SORT_SQL: Record<SortField, { expr: string; cast: string }> = {
+  username: { expr: 'p.username', cast: 'text' },
+  credits: { expr: 'p.credits', cast: 'bigint' },
+  last_login: { expr: "coalesce(p.last_login, '-infinity'::timestamptz)", cast: 'timestamptz' },
+  created_at: { expr: 'p.created_at', cast: 'timestamptz' },
+  risk_score: { expr: 'p.risk_score', cast: 'integer' },
+  activity_score: { expr: 'p.activity_score', cast: 'integer' },
+};
+
+export const DEFAULT_SORT: SortSpec = { field: 'created_at', direction: 'desc' };
+
+export function parseSort(raw: string | undefined): SortSpec | null {
+  if (raw === undefined) return DEFAULT_SORT;
+  const match = /^([a-z_]+)(?::(asc|desc))?$/.exec(raw);
+  if (!match || !(SORT_FIELDS as readonly string[]).includes(match[1]!)) return null;
+  return { field: match[1] as SortField, direction: (match[2] as SortDirection | undefined) ?? 'asc' };
+}
+
+export interface PlayerFilters {
+  search?: string;
+  status?: string;
+  team_id?: string;
+  min_credits?: number;
+  max_credits?: number;
+  min_risk?: number;
+  max_risk?: number;
+  min_activity?: number;
+  max_activity?: number;
+  last_login_after?: string;
+  last_login_before?: string;
+  created_after?: string;
+  created_before?: string;
+  sector?: number;
+  online?: boolean;
+}
+
+export interface Keyset {
+  value: string;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A LIKE pattern that matches `text` literally anywhere. */
+export function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A SQL fragment and its positional parameters, appended to by the builders below. */
+export class SqlWhere {
+  readonly clauses: string[] = [];
+  readonly params: unknown[] = [];
+
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  add(clause: string): void {
+    this.clauses.push(clause);
+  }
+
+  toSql(): string {
+    return this.clauses.length ? `WHERE ${this.clauses.join(' AND ')}` : '';
+  }
+}
+
+/**
+ * Turns validated filters into SQL over `players p`. `onlineIds` is who is online now (from presence),
+ * needed only when the online filter is given. Every predicate has an index behind it (see the migration).
+ */
+export function buildPlayerWhere(f: PlayerFilters, onlineIds?: readonly string[]): SqlWhere {
+  const w = new SqlWhere();
+  if (f.search !== undefined) {
+    if (isUuid(f.search)) w.add(`p.id = ${w.param(f.search)}::uuid`);
+    else {
+      const pattern = w.param(containsPattern(f.search));
+      w.add(`(lower(p.username) LIKE ${pattern} OR lower(p.email) LIKE ${pattern})`);
+    }
+  }
+  if (f.status !== undefined) w.add(`p.status = ${w.param(f.status)}`);
+  if (f.team_id !== undefined) w.add(`p.team_id = ${w.param(f.team_id)}::uuid`);
+  if (f.min_credits !== undefined) w.add(`p.credits >= ${w.param(f.min_credits)}`);
+  if (f.max_credits !== undefined) w.add(`p.credits <= ${w.param(f.max_credits)}`);
+  if (f.min_risk !== undefined) w.add(`p.risk_score >= ${w.param(f.min_risk)}`);
+  if (f.max_risk !== undefined) w.add(`p.risk_score <= ${w.param(f.max_risk)}`);
+  if (f.min_activity !== undefined) w.add(`p.activity_score >= ${w.param(f.min_activity)}`);
+  if (f.max_activity !== undefined) w.add(`p.activity_score <= ${w.param(f.max_activity)}`);
+  const lastLogin = SORT_SQL.last_login.expr;
+  if (f.last_login_after !== undefined) w.add(`${lastLogin} >= ${w.param(f.last_login_after)}::timestamptz`);
+  if (f.last_login_before !== undefined) {
+    w.add(`${lastLogin} < ${w.param(f.last_login_before)}::timestamptz AND p.last_login IS NOT NULL`);
+  }
+  if (f.created_after !== undefined) w.add(`p.created_at >= ${w.param(f.created_after)}::timestamptz`);
+  if (f.created_before !== undefined) w.add(`p.created_at < ${w.param(f.created_before)}::timestamptz`);
+  if (f.sector !== undefined) w.add(`p.current_sector = ${w.param(f.sector)}`);
+  if (f.online !== undefined) {
+    const ids = w.param(onlineIds ?? []);
+    w.add(f.online ? `p.id = ANY(${ids}::uuid[])` : `NOT (p.id = ANY(${ids}::uuid[]))`);
+  }
+  return w;
+}
+
+/** Adds the keyset predicate (rows strictly after the cursor in sort order) and returns ORDER BY. */
+export function applySort(
+  w: SqlWhere,
+  sort: SortSpec,
+  after?: Keyset,
+): { orderBy: string; sortExpr: string } {
+  const { expr, cast } = SORT_SQL[sort.field];
+  const op = sort.direction === 'asc' ? '>' : '<';
+  if (after) w.add(`(${expr}, p.id) ${op} (${w.param(after.value)}::${cast}, ${w.param(after.id)}::uuid)`);
+  const dir = sort.direction.toUpperCase();
+  return { orderBy: `ORDER BY ${expr} ${dir}, p.id ${dir}`, sortExpr: expr };
+}
+
+export function encodeCursor(sort: SortSpec, keyset: Keyset): string {
+  return Buffer.from(JSON.stringify([`${sort.field}:${sort.direction}`, keyset.value, keyset.id])).toString(
+    'base64url',
+  );
+}
+
+/** Throws a 400 when the cursor is malformed or was issued for another sort. */
+export function decodeCursor(cursor: string, sort: SortSpec): Keyset {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 3 &&
+      parsed[0] === `${sort.field}:${sort.direction}` &&
+      typeof parsed[1] === 'string' &&
+      typeof parsed[2] === 'string' &&
+      isUuid(parsed[2])
+    ) {
+      return { value: parsed[1], id: parsed[2] };
+    }
+  } catch {
+    // fall through to the 400
+  }
+  throw PlayersErrors.invalidCursor();
+}
+
+/** The filters actually applied, echoed back to the console (undefined ones dropped). */
+export function appliedFilters(f: PlayerFilters): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
+}

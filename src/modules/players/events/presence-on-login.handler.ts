@@ -1,0 +1,20 @@
+import { Logger } from '@nestjs/common';
+import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
+import { PlayerLoggedInEvent } from '../../auth/events/player-logged-in.event.js';
+
+/** A login counts as a sign of life until sockets take over presence. Idempotent: it only renews a TTL. */
+@EventsHandler(PlayerLoggedInEvent)
+export class PresenceOnLoginHandler implements IEventHandler<PlayerLoggedInEvent> {
+  private readonly logger = new Logger(PresenceOnLoginHandler.name);
+
+  constructor(private readonly presence: PresenceService) {}
+
+  async handle(event: PlayerLoggedInEvent): Promise<void> {
+    try {
+      await this.presence.touch(event.playerId);
+    } catch (err) {
+      this.logger.warn({ err, playerId: event.playerId }, 'Could not record presence on login');
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import type { Actor } from '../auth/domain/actor.js';
+import { Permission } from '../auth/domain/roles.js';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
+import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
+import { ListPlayersRequestDto } from './dto/list-players.request.dto.js';
+import { PlayerListDto, RealtimeAnalyticsDto } from './dto/player.response.dto.js';
+import { UPDATABLE_FIELDS, UpdatePlayerRequestDto } from './dto/update-player.request.dto.js';
+import { PlayersErrors } from './domain/players.errors.js';
+import { ListPlayersQuery } from './queries/list-players.query.js';
+import { GetPlayerDetailedQuery } from './queries/get-player-detailed.query.js';
+import { GetRealtimeAnalyticsQuery } from './queries/get-realtime-analytics.query.js';
+import { UpdatePlayerCommand } from './commands/update-player.command.js';
+
+@ApiTags('admin: players')
+@ApiBearerAuth()
+@Controller('admin/players')
+export class PlayersAdminController {
+  constructor(
+    private readonly queryBus: QueryBus,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  @Get('enhanced')
+  @RequirePermissions(Permission.PlayersView)
+  @ApiOperation({ summary: 'Find players among millions: filters, sort, page or keyset cursor' })
+  @ApiEnvelope(PlayerListDto)
+  list(@Query() query: ListPlayersRequestDto) {
+    return this.queryBus.execute(new ListPlayersQuery(query));
+  }
+
+  @Get('analytics/real-time')
+  @RequirePermissions(Permission.PlayersView)
+  @ApiOperation({ summary: 'Headline player metrics (materialized view) and players online now' })
+  @ApiEnvelope(RealtimeAnalyticsDto)
+  analytics() {
+    return this.queryBus.execute(new GetRealtimeAnalyticsQuery());
+  }
+
+  @Get(':id/detailed')
+  @RequirePermissions(Permission.PlayersView)
+  @ApiOperation({
+    summary: 'A player with team, ships and cargo, planets, trades, emergencies, interventions, audit',
+  })
+  detailed(@Param('id', uuidPipe('id')) id: string) {
+    return this.queryBus.execute(new GetPlayerDetailedQuery(id));
+  }
+
+  @Put(':id/comprehensive')
+  @RequirePermissions(Permission.PlayersUpdate)
+  @ApiOperation({
+    summary: 'Change a player (reason required, optimistic concurrency via version or If-Match)',
+  })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The player version, e.g. "3" (alternative to body.version)',
+  })
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() body: UpdatePlayerRequestDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    const version = resolveVersion(body.version, ifMatch);
+    const changes = Object.fromEntries(
+      UPDATABLE_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]),
+    );
+    if (Object.keys(changes).length === 0) throw PlayersErrors.nothingToUpdate();
+    if (changes.ban_until !== undefined && (changes.status ?? 'banned') !== 'banned')
+      throw PlayersErrors.banUntilWithoutBan();
+    return this.commandBus.execute(new UpdatePlayerCommand(actor, id, version, changes, body.reason));
+  }
+}
+
+function resolveVersion(bodyVersion: number | undefined, ifMatch: string | undefined): number {
+  let headerVersion: number | undefined;
+  if (ifMatch !== undefined) {
+    const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatch.trim());
+    if (!m) throw PlayersErrors.versionMismatch();
+    headerVersion = Number(m[1]);
+  }
+  if (bodyVersion !== undefined && headerVersion !== undefined && bodyVersion !== headerVersion) {
+    throw PlayersErrors.versionMismatch();
+  }
+  const version = bodyVersion ?? headerVersion;
+  if (version === undefined) throw PlayersErrors.versionRequired();
+  return version;
+}

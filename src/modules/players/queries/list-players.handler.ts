@@ -1,0 +1,106 @@
+import { Inject } from '@nestjs/common';
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { RequestContext } from '../../../infrastructure/http/request-context.js';
+import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
+import {
+  appliedFilters,
+  applySort,
+  buildPlayerWhere,
+  decodeCursor,
+  encodeCursor,
+  parseSort,
+  type PlayerFilters,
+} from '../domain/player-filters.js';
+import type { PlayerListDto } from '../dto/player.response.dto.js';
+import { ListPlayersQuery } from './list-players.query.js';
+import { PLAYER_COLUMNS, type PlayerRow } from './player-row.js';
+
+interface CountResult {
+  count: number;
+  estimated: boolean;
+}
+
+@QueryHandler(ListPlayersQuery)
+export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly presence: PresenceService,
+    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute({ request }: ListPlayersQuery): Promise<PlayerListDto> {
+    const { sort: rawSort, page = 1, limit = 25, cursor, ...rest } = request;
+    const filters: PlayerFilters = rest;
+    const sort = parseSort(rawSort)!; // the DTO already validated the shape
+    const after = cursor ? decodeCursor(cursor, sort) : undefined;
+    const onlineIds = filters.online === undefined ? undefined : await this.presence.onlineIds();
+
+    const where = buildPlayerWhere(filters, onlineIds);
+    const countWhere = { sql: where.toSql(), params: [...where.params] };
+    const { orderBy, sortExpr } = applySort(where, sort, after);
+    const offset = after ? 0 : (page - 1) * limit;
+    const sql = `SELECT ${PLAYER_COLUMNS}, (${sortExpr})::text AS sort_key
+                 FROM players p LEFT JOIN teams t ON t.id = p.team_id
+                 ${where.toSql()} ${orderBy}
+                 LIMIT ${where.param(limit + 1)} OFFSET ${where.param(offset)}`;
+
+    const [rows, total] = await Promise.all([
+      RequestContext.measure(
+        () => this.dataSource.query(sql, where.params) as Promise<(PlayerRow & { sort_key: string })[]>,
+      ),
+      this.count(countWhere.sql, countWhere.params),
+    ]);
+    const hasMore = rows.length > limit;
+    const pageRows = hasMore ? rows.slice(0, limit) : rows;
+    const online = await this.presence.onlineAmong(pageRows.map((r) => r.id));
+    const last = pageRows[pageRows.length - 1];
+    return {
+      players: pageRows.map(({ sort_key: _sortKey, ...row }) => ({ ...row, online: online.has(row.id) })),
+      total_count: total.count,
+      total_count_estimated: total.estimated,
+      page,
+      page_size: limit,
+      next_cursor: hasMore && last ? encodeCursor(sort, { value: last.sort_key, id: last.id }) : null,
+      sort: `${sort.field}:${sort.direction}`,
+      filters_applied: appliedFilters(filters),
+    };
+  }
+
+  /**
+   * Exact up to PLAYERS_EXACT_COUNT_LIMIT (a bounded scan), the planner's estimate beyond it. Counts are
+   * cached briefly per filter set: the expensive part of a console page, and fine to be seconds old.
+   */
+  private async count(whereSql: string, params: unknown[]): Promise<CountResult> {
+    const key = `players:count:${createHash('sha1').update(whereSql).update(JSON.stringify(params)).digest('hex')}`;
+    const ttl = this.config.playersCountCacheSeconds * 1000;
+    if (ttl > 0) {
+      const cached = await this.cache.get<CountResult>(key);
+      if (cached) {
+        RequestContext.cacheHit();
+        return cached;
+      }
+    }
+    const threshold = this.config.playersExactCountLimit;
+    const [{ n }] = await RequestContext.measure(() =>
+      this.dataSource.query(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM players p ${whereSql} LIMIT ${threshold + 1}) s`,
+        params,
+      ),
+    );
+    let result: CountResult = { count: n, estimated: false };
+    if (n > threshold) {
+      const [plan] = await RequestContext.measure(() =>
+        this.dataSource.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM players p ${whereSql}`, params),
+      );
+      const estimate = Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
+      result = { count: Math.max(estimate, threshold + 1), estimated: true };
+    }
+    if (ttl > 0) await this.cache.set(key, result, ttl);
+    return result;
+  }
+}

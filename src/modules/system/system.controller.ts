@@ -1,0 +1,28 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../auth/decorators.js';
+import { Permission } from '../auth/domain/roles.js';
+import { MetricsService } from '../../infrastructure/metrics/metrics.service.js';
+
+@ApiTags('admin: system')
+@ApiBearerAuth()
+@Controller('admin/system')
+export class SystemController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get('performance')
+  @RequirePermissions(Permission.SystemView)
+  @ApiOperation({ summary: 'p50/p95/p99 latency per route on this node, from the live histograms' })
+  async performance() {
+    const routes = await this.metrics.routeLatencies();
+    const memory = process.memoryUsage();
+    return {
+      node: {
+        pid: process.pid,
+        uptime_s: Math.round(process.uptime()),
+        rss_mb: Math.round(memory.rss / 1048576),
+      },
+      routes,
+    };
+  }
+}
