@@ -14,7 +14,8 @@ export default {
       displayName: 'e2e',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
+  // Per-suite apps boot a PGlite instance (a few seconds of WASM start-up on a busy 2-core machine).
+  testTimeout: 60000,
 };

@@ -1,4 +1,4 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../../infrastructure/database/transaction.js';
 import { hashPassword } from '../domain/password.js';
@@ -7,27 +7,34 @@ import { TokenService } from '../token.service.js';
 import type { AuthTokensDto } from '../dto/auth.response.dto.js';
 import { RegisterCommand } from './register.command.js';
 import { STARTER_SHIP } from '../../players/domain/starting-kit.js';
+import { PlayerLoggedInEvent } from '../events/player-logged-in.event.js';
 
-/** Creates the login, its player (10,000 credits, 1,000 turns) and a starter ship at home, in one transaction. */
+/**
+ * Creates the login, its player (10,000 credits, 1,000 turns) and a starter ship at home, in one transaction,
+ * and logs it in.
+ */
 @CommandHandler(RegisterCommand)
 export class RegisterHandler implements ICommandHandler<RegisterCommand> {
   constructor(
     private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
+    private readonly eventBus: EventBus,
   ) {}
 
   async execute({ username, email, password }: RegisterCommand): Promise<AuthTokensDto> {
     const passwordHash = await hashPassword(password);
+    const at = new Date();
+    let result: AuthTokensDto;
     try {
-      return await this.dataSource.transaction(async (m) => {
+      result = await this.dataSource.transaction(async (m) => {
         const [user] = await m.query(
           `INSERT INTO users (username, password_hash, role) VALUES ($1, $2, 'player') RETURNING id`,
           [username, passwordHash],
         );
         const [player] = await m.query(
-          `INSERT INTO players (user_id, username, email, current_sector, home_sector)
-           VALUES ($1, $2, $3, 1, 1) RETURNING id`,
-          [user.id, username, email.toLowerCase()],
+          `INSERT INTO players (user_id, username, email, current_sector, home_sector, last_login)
+           VALUES ($1, $2, $3, 1, 1, $4) RETURNING id`,
+          [user.id, username, email.toLowerCase(), at],
         );
         const [ship] = await m.query(
           `INSERT INTO ships (player_id, name, type, sector_id, capacity) VALUES ($1, $2, $3, 1, $4) RETURNING id`,
@@ -48,5 +55,8 @@ export class RegisterHandler implements ICommandHandler<RegisterCommand> {
       if (isUniqueViolation(err, 'players_email_lower_uq')) throw AuthErrors.emailTaken();
       throw err;
     }
+    // Registering logs the new player in.
+    this.eventBus.publish(new PlayerLoggedInEvent(result.user.player_id!, result.user.id, username, at));
+    return result;
   }
 }

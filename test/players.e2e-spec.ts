@@ -1,0 +1,492 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventBus } from '@nestjs/cqrs';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import {
+  createSector,
+  createTeam,
+  expectErrorBody,
+  loginAs,
+  registerPlayer,
+  type Session,
+} from './support/factories.js';
+import { AnalyticsRefresherService } from '../src/modules/players/analytics-refresher.service.js';
+import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
+import { PlayerStatusChangedEvent } from '../src/modules/players/events/player-status-changed.event.js';
+import { PlayerUpdatedEvent } from '../src/modules/players/events/player-updated.event.js';
+
+const ENHANCED = '/api/v1/admin/players/enhanced';
+
+describe('players (admin)', () => {
+  let t: TestApp;
+  let admin: Session;
+  let moderator: Session;
+  let auditor: Session;
+  let player: Session;
+  const seeded: Session[] = [];
+  let teamId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ PLAYERS_COUNT_CACHE_SECONDS: '0' });
+    admin = await loginAs(t, 'admin');
+    moderator = await loginAs(t, 'moderator');
+    auditor = await loginAs(t, 'auditor');
+    player = await registerPlayer(t, 'plain_player');
+    teamId = await createTeam(t, 'Red Giants');
+    await createSector(t, 7);
+    // A small, known population: credits 1000, 2000, ... and two in the team.
+    for (let i = 1; i <= 6; i++) {
+      const s = await registerPlayer(t, `fleet_${i}`);
+      seeded.push(s);
+      await t.db.query(
+        `UPDATE players SET credits = $2, risk_score = $3, activity_score = $4, team_id = $5, current_sector = $6 WHERE id = $1`,
+        [s.playerId, i * 1000, i * 10, 100 - i * 10, i <= 2 ? teamId : null, i === 3 ? 7 : 1],
+      );
+    }
+    await t.db.query(`UPDATE players SET status = 'frozen' WHERE id = $1`, [seeded[5]!.playerId]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  describe('GET /admin/players/enhanced', () => {
+    it('lists players in the envelope with totals, paging and the filters applied', async () => {
+      const res = await t.http().get(ENHANCED).query({ limit: 3 }).set(admin.auth).expect(200);
+      expect(res.body).toMatchObject({ success: true, metrics: { cache_hit: false } });
+      expect(typeof res.body.metrics.query_time_ms).toBe('number');
+      const d = res.body.data;
+      expect(d.players).toHaveLength(3);
+      expect(d).toMatchObject({
+        total_count: 7,
+        total_count_estimated: false,
+        page: 1,
+        page_size: 3,
+        sort: 'created_at:desc',
+      });
+      expect(d.players[0]).toEqual(
+        expect.objectContaining({
+          id: expect.any(String),
+          credits: expect.any(String),
+          version: 1,
+          online: expect.any(Boolean),
+        }),
+      );
+      expect(d.next_cursor).toEqual(expect.any(String));
+    });
+
+    it('filters by search (substring of username or email, any case, or exact id)', async () => {
+      const bySub = await t.http().get(ENHANCED).query({ search: 'LEET_' }).set(admin.auth).expect(200);
+      expect(bySub.body.data.players.map((p: { username: string }) => p.username).sort()).toEqual(
+        seeded.map((s) => s.username).sort(),
+      );
+      expect(bySub.body.data.filters_applied).toEqual({ search: 'LEET_' });
+      const byEmail = await t
+        .http()
+        .get(ENHANCED)
+        .query({ search: 'fleet_3@example' })
+        .set(admin.auth)
+        .expect(200);
+      expect(byEmail.body.data.players.map((p: { username: string }) => p.username)).toEqual(['fleet_3']);
+      const byId = await t
+        .http()
+        .get(ENHANCED)
+        .query({ search: seeded[1]!.playerId })
+        .set(admin.auth)
+        .expect(200);
+      expect(byId.body.data.players.map((p: { id: string }) => p.id)).toEqual([seeded[1]!.playerId]);
+      // LIKE wildcards are literal.
+      const wildcard = await t.http().get(ENHANCED).query({ search: '%%%' }).set(admin.auth).expect(200);
+      expect(wildcard.body.data.total_count).toBe(0);
+    });
+
+    it('filters by status, team, credits, risk, activity, sector and dates', async () => {
+      const names = async (q: Record<string, string | number | boolean>) =>
+        (
+          await t
+            .http()
+            .get(ENHANCED)
+            .query({ search: 'fleet_', ...q, sort: 'username:asc' })
+            .set(admin.auth)
+            .expect(200)
+        ).body.data.players.map((p: { username: string }) => p.username);
+      expect(await names({ status: 'frozen' })).toEqual(['fleet_6']);
+      expect(await names({ team_id: teamId })).toEqual(['fleet_1', 'fleet_2']);
+      expect(await names({ min_credits: 2000, max_credits: 4000 })).toEqual([
+        'fleet_2',
+        'fleet_3',
+        'fleet_4',
+      ]);
+      expect(await names({ min_risk: 50 })).toEqual(['fleet_5', 'fleet_6']);
+      expect(await names({ max_activity: 40 })).toEqual(['fleet_6']);
+      expect(await names({ sector: 7 })).toEqual(['fleet_3']);
+      expect(await names({ created_after: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+      const everyone = await names({ last_login_after: new Date(Date.now() - 3_600_000).toISOString() });
+      expect(everyone).toHaveLength(6); // registration logs each player in
+      expect(await names({ last_login_before: new Date(Date.now() - 3_600_000).toISOString() })).toEqual([]);
+    });
+
+    it('sorts by credits descending and pages through everyone by keyset cursor without gaps', async () => {
+      const first = await t
+        .http()
+        .get(ENHANCED)
+        .query({ sort: 'credits:desc', limit: 2 })
+        .set(admin.auth)
+        .expect(200);
+      expect(first.body.data.players.map((p: { credits: string }) => p.credits)).toEqual(['10000', '6000']);
+      const seen: string[] = first.body.data.players.map((p: { id: string }) => p.id);
+      let cursor = first.body.data.next_cursor;
+      while (cursor) {
+        const next = await t
+          .http()
+          .get(ENHANCED)
+          .query({ sort: 'credits:desc', limit: 2, cursor })
+          .set(admin.auth)
+          .expect(200);
+        seen.push(...next.body.data.players.map((p: { id: string }) => p.id));
+        cursor = next.body.data.next_cursor;
+      }
+      expect(seen).toHaveLength(7);
+      expect(new Set(seen).size).toBe(7);
+    });
+
+    it('filters by online presence', async () => {
+      // Registration and login mark a player online; nobody else is.
+      const online = await t.http().get(ENHANCED).query({ online: true }).set(admin.auth).expect(200);
+      expect(online.body.data.total_count).toBe(7);
+      expect(online.body.data.players.every((p: { online: boolean }) => p.online)).toBe(true);
+      const offline = await t.http().get(ENHANCED).query({ online: 'false' }).set(admin.auth).expect(200);
+      expect(offline.body.data.total_count).toBe(0);
+    });
+
+    it('answers a bad filter with 400 naming the field', async () => {
+      for (const [field, value] of [
+        ['status', 'sleeping'],
+        ['min_credits', 'lots'],
+        ['limit', '101'],
+        ['sort', 'password:asc'],
+        ['team_id', 'red'],
+        ['last_login_after', 'yesterday'],
+        ['search', 'ab'],
+        ['online', 'maybe'],
+        ['unknown_filter', '1'],
+      ]) {
+        const res = await t
+          .http()
+          .get(ENHANCED)
+          .query({ [field!]: value })
+          .set(admin.auth)
+          .expect(400);
+        expectErrorBody(res.body, 'VALIDATION_FAILED');
+        expect(Object.keys(res.body.fields)).toContain(field);
+      }
+      const badCursor = await t.http().get(ENHANCED).query({ cursor: 'garbage' }).set(admin.auth).expect(400);
+      expect(badCursor.body.fields).toHaveProperty('cursor');
+    });
+
+    it('requires a token (401) and players:view (403 for players and auditors, audited)', async () => {
+      expectErrorBody((await t.http().get(ENHANCED).expect(401)).body, 'AUTH.UNAUTHORIZED');
+      expectErrorBody((await t.http().get(ENHANCED).set(player.auth).expect(403)).body, 'AUTH.FORBIDDEN');
+      await t.http().get(ENHANCED).set(auditor.auth).expect(403);
+      await t.http().get(ENHANCED).set(moderator.auth).expect(200);
+      const denied = await t.db.query(
+        `SELECT actor_id, outcome, action, client_ip, request_id FROM audit_log WHERE outcome = 'denied' AND actor_id = $1`,
+        [player.userId],
+      );
+      expect(denied).toEqual([
+        expect.objectContaining({
+          outcome: 'denied',
+          action: 'GET /api/v1/admin/players/enhanced',
+          request_id: expect.any(String),
+        }),
+      ]);
+    });
+
+    it('serves a repeated count from the cache and says so', async () => {
+      const cached = await startTestApp({ PLAYERS_COUNT_CACHE_SECONDS: '60' });
+      try {
+        const a = await loginAs(cached, 'admin');
+        const first = await cached.http().get(ENHANCED).query({ status: 'active' }).set(a.auth).expect(200);
+        expect(first.body.metrics.cache_hit).toBe(false);
+        const second = await cached.http().get(ENHANCED).query({ status: 'active' }).set(a.auth).expect(200);
+        expect(second.body.metrics.cache_hit).toBe(true);
+        expect(second.body.data.total_count).toBe(first.body.data.total_count);
+      } finally {
+        await cached.close();
+      }
+    });
+  });
+
+  describe('GET /admin/players/{id}/detailed', () => {
+    it('returns the player with team, ships, planets, trades, emergencies, interventions and audit', async () => {
+      const target = seeded[0]!;
+      await t.db.query(
+        `INSERT INTO planets (sector_id, owner_id, name, type, population) VALUES (1, $1, 'Terra Nova', 'M', 5000)`,
+        [target.playerId],
+      );
+      await t.db.query(
+        `INSERT INTO admin_interventions (player_id, priority, category, description) VALUES ($1, 'high', 'economy', 'odd gains')`,
+        [target.playerId],
+      );
+      await t.db.query(
+        `INSERT INTO admin_emergency_actions (player_id, action_type, admin_id, reason, result_status) VALUES ($1, 'freeze', $2, 'test', 'success')`,
+        [target.playerId, admin.userId],
+      );
+      const res = await t
+        .http()
+        .get(`/api/v1/admin/players/${target.playerId}/detailed`)
+        .set(moderator.auth)
+        .expect(200);
+      const d = res.body.data;
+      expect(d.player).toMatchObject({
+        id: target.playerId,
+        username: 'fleet_1',
+        credits: '1000',
+        team_name: 'Red Giants',
+      });
+      expect(d.team).toMatchObject({ id: teamId, name: 'Red Giants', member_count: 2 });
+      expect(d.ships).toEqual([
+        expect.objectContaining({ type: 'light_freighter', capacity: 500, active: true, cargo: {} }),
+      ]);
+      expect(d.planets).toEqual([expect.objectContaining({ name: 'Terra Nova', population: '5000' })]);
+      expect(d.recent_trades).toEqual([]);
+      expect(d.emergency_history).toEqual([
+        expect.objectContaining({ action_type: 'freeze', result_status: 'success' }),
+      ]);
+      expect(d.open_interventions).toEqual([expect.objectContaining({ priority: 'high', status: 'open' })]);
+      expect(Array.isArray(d.recent_audit)).toBe(true);
+    });
+
+    it('404s an unknown player, 400s a bad id, 401 without token, 403 for a player (even for itself)', async () => {
+      expectErrorBody(
+        (
+          await t
+            .http()
+            .get('/api/v1/admin/players/00000000-0000-4000-8000-000000000000/detailed')
+            .set(admin.auth)
+            .expect(404)
+        ).body,
+        'PLAYERS.NOT_FOUND',
+      );
+      expectErrorBody(
+        (await t.http().get('/api/v1/admin/players/xyz/detailed').set(admin.auth).expect(400)).body,
+        'VALIDATION_FAILED',
+      );
+      await t.http().get(`/api/v1/admin/players/${player.playerId}/detailed`).expect(401);
+      await t.http().get(`/api/v1/admin/players/${player.playerId}/detailed`).set(player.auth).expect(403);
+      await t
+        .http()
+        .get(`/api/v1/admin/players/${seeded[0]!.playerId}/detailed`)
+        .set(player.auth)
+        .expect(403);
+    });
+  });
+
+  describe('PUT /admin/players/{id}/comprehensive', () => {
+    const url = (id: string) => `/api/v1/admin/players/${id}/comprehensive`;
+
+    it('changes fields, bumps the version, audits before/after in the same change and publishes events', async () => {
+      const target = await registerPlayer(t);
+      const events: unknown[] = [];
+      const sub = t.app.get(EventBus).subscribe((e) => events.push(e));
+      try {
+        const res = await t
+          .http()
+          .put(url(target.playerId!))
+          .set(admin.auth)
+          .send({
+            reason: 'refund for lost cargo',
+            version: 1,
+            credits: 12_500,
+            status: 'frozen',
+            team_id: teamId,
+            current_sector: 7,
+          })
+          .expect(200);
+        expect(res.body.data).toEqual({
+          id: target.playerId,
+          version: 2,
+          changed: ['credits', 'status', 'team_id', 'current_sector'],
+        });
+        const [row] = await t.db.query(
+          'SELECT credits::text, status, team_id, current_sector, version FROM players WHERE id = $1',
+          [target.playerId],
+        );
+        expect(row).toEqual({
+          credits: '12500',
+          status: 'frozen',
+          team_id: teamId,
+          current_sector: 7,
+          version: 2,
+        });
+        const [audit] = await t.db.query(
+          `SELECT actor_id, actor_role, action, reason, before, after, request_id, client_ip FROM audit_log
+           WHERE target_id = $1 AND action = 'players.update'`,
+          [target.playerId],
+        );
+        expect(audit).toMatchObject({
+          actor_id: admin.userId,
+          actor_role: 'admin',
+          reason: 'refund for lost cargo',
+          before: { credits: '10000', status: 'active', team_id: null, current_sector: 1 },
+          after: { credits: '12500', status: 'frozen', team_id: teamId, current_sector: 7 },
+        });
+        expect(audit.request_id).toBe(res.headers['x-request-id']);
+        await eventually(() => (events.length >= 3 ? true : undefined));
+        expect(events.find((e) => e instanceof PlayerUpdatedEvent)).toMatchObject({
+          playerId: target.playerId,
+          version: 2,
+        });
+        expect(events.find((e) => e instanceof CreditsChangedEvent)).toMatchObject({
+          before: '10000',
+          after: '12500',
+        });
+        expect(events.find((e) => e instanceof PlayerStatusChangedEvent)).toMatchObject({
+          from: 'active',
+          to: 'frozen',
+        });
+      } finally {
+        sub.unsubscribe();
+      }
+    });
+
+    it('accepts the version through If-Match', async () => {
+      const target = await registerPlayer(t);
+      await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .set('If-Match', '"1"')
+        .send({ reason: 'rename', turns: 5 })
+        .expect(200);
+      const [row] = await t.db.query('SELECT turns, version FROM players WHERE id = $1', [target.playerId]);
+      expect(row).toEqual({ turns: 5, version: 2 });
+    });
+
+    it('refuses a stale version with 409 and writes nothing', async () => {
+      const target = await registerPlayer(t);
+      await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'first edit', version: 1, turns: 10 })
+        .expect(200);
+      const stale = await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'second edit', version: 1, turns: 99 })
+        .expect(409);
+      expectErrorBody(stale.body, 'PLAYERS.VERSION_CONFLICT');
+      expect(stale.body.current_version).toBe(2);
+      const [row] = await t.db.query('SELECT turns, version FROM players WHERE id = $1', [target.playerId]);
+      expect(row).toEqual({ turns: 10, version: 2 });
+      const audits = await t.db.query(
+        `SELECT count(*)::int AS n FROM audit_log WHERE target_id = $1 AND action = 'players.update'`,
+        [target.playerId],
+      );
+      expect(audits[0].n).toBe(1);
+    });
+
+    it('lets exactly one of two concurrent edits of the same version win', async () => {
+      const target = await registerPlayer(t);
+      const results = await Promise.all(
+        [100, 200].map((turns) =>
+          t.http().put(url(target.playerId!)).set(admin.auth).send({ reason: 'race', version: 1, turns }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    });
+
+    it('rejects bad input with 400 and writes nothing', async () => {
+      const target = await registerPlayer(t);
+      const cases: [Record<string, unknown>, string][] = [
+        [{ version: 1, credits: 5 }, 'VALIDATION_FAILED'], // no reason
+        [{ reason: 'x', version: 1, credits: 5 }, 'VALIDATION_FAILED'], // reason too short
+        [{ reason: 'negative', version: 1, credits: -5 }, 'VALIDATION_FAILED'],
+        [{ reason: 'bad status', version: 1, status: 'zombie' }, 'VALIDATION_FAILED'],
+        [{ reason: 'unknown field', version: 1, is_admin: true }, 'VALIDATION_FAILED'],
+        [{ reason: 'nothing to do', version: 1 }, 'PLAYERS.NOTHING_TO_UPDATE'],
+        [
+          { reason: 'no such team', version: 1, team_id: '00000000-0000-4000-8000-000000000000' },
+          'PLAYERS.TEAM_NOT_FOUND',
+        ],
+        [{ reason: 'no such sector', version: 1, current_sector: 999_999 }, 'PLAYERS.SECTOR_NOT_FOUND'],
+        [
+          { reason: 'ban end without ban', version: 1, status: 'active', ban_until: '2030-01-01T00:00:00Z' },
+          'VALIDATION_FAILED',
+        ],
+      ];
+      for (const [body, code] of cases) {
+        const res = await t.http().put(url(target.playerId!)).set(admin.auth).send(body);
+        expect(res.status).toBe(400);
+        expectErrorBody(res.body, code);
+      }
+      const noVersion = await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'no version', turns: 1 })
+        .expect(428);
+      expectErrorBody(noVersion.body, 'PLAYERS.VERSION_REQUIRED');
+      const [row] = await t.db.query('SELECT credits::text, turns, version FROM players WHERE id = $1', [
+        target.playerId,
+      ]);
+      expect(row).toEqual({ credits: '10000', turns: 1000, version: 1 });
+    });
+
+    it('refuses a username another player has with 409', async () => {
+      const target = await registerPlayer(t);
+      const res = await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'rename', version: 1, username: 'FLEET_1' })
+        .expect(409);
+      expectErrorBody(res.body, 'PLAYERS.USERNAME_TAKEN');
+    });
+
+    it('401 without token, 403 for moderators and players (audited as denied), 404 for an unknown player', async () => {
+      const target = await registerPlayer(t);
+      const body = { reason: 'try it', version: 1, credits: 1 };
+      await t.http().put(url(target.playerId!)).send(body).expect(401);
+      await t.http().put(url(target.playerId!)).set(moderator.auth).send(body).expect(403);
+      await t.http().put(url(target.playerId!)).set(target.auth).send(body).expect(403); // not even on itself
+      await t.http().put(url('00000000-0000-4000-8000-000000000000')).set(admin.auth).send(body).expect(404);
+      const [row] = await t.db.query('SELECT credits::text FROM players WHERE id = $1', [target.playerId]);
+      expect(row.credits).toBe('10000');
+      const denied = await t.db.query(
+        `SELECT count(*)::int AS n FROM audit_log WHERE outcome = 'denied' AND actor_id = $1`,
+        [moderator.userId],
+      );
+      expect(denied[0].n).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('GET /admin/players/analytics/real-time', () => {
+    it('reports totals from the materialized view after a refresh, plus online players', async () => {
+      await t.app.get(AnalyticsRefresherService).refresh();
+      const res = await t
+        .http()
+        .get('/api/v1/admin/players/analytics/real-time')
+        .set(moderator.auth)
+        .expect(200);
+      const [truth] = await t.db.query(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'active')::int AS active, sum(credits)::text AS credits FROM players`,
+      );
+      expect(res.body.data).toMatchObject({
+        total_players: truth.total,
+        active_players: truth.active,
+        total_credits: truth.credits,
+        players_today: truth.total,
+        new_players_week: truth.total,
+      });
+      expect(res.body.data.players_online).toBeGreaterThanOrEqual(7);
+      expect(res.body.data.refreshed_at).toEqual(expect.any(String));
+    });
+
+    it('401 without token, 403 for players and auditors', async () => {
+      await t.http().get('/api/v1/admin/players/analytics/real-time').expect(401);
+      await t.http().get('/api/v1/admin/players/analytics/real-time').set(player.auth).expect(403);
+      await t.http().get('/api/v1/admin/players/analytics/real-time').set(auditor.auth).expect(403);
+    });
+  });
+});
