@@ -16,5 +16,5 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
-  { files: ['bench/**', 'src/seed/**', 'src/main.ts', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['bench/**', 'src/seed/**', 'src/cli/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
 );

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { expectErrorBody, loginAs, registerPlayer } from './support/factories.js';
+
+describe('platform: health, metrics, docs, envelope', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers liveness and readiness without a token', async () => {
+    expect((await t.http().get('/health/live').expect(200)).body).toEqual({ status: 'ok' });
+    const ready = await t.http().get('/health/ready').expect(200);
+    expect(ready.body.status).toBe('ok');
+    expect(ready.body.details.database.status).toBe('up');
+    if (t.config.redisUrl) expect(ready.body.details.redis.status).toBe('up');
+  });
+
+  it('exposes Prometheus metrics with route histograms, pool and event-loop gauges', async () => {
+    await t.http().get('/health/live').expect(200);
+    await t.http().post('/api/v1/auth/login').send({ username: 'nobody', password: 'x' }).expect(401);
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.text).toMatch(
+      /http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/auth\/login"[^}]*status="401"/,
+    );
+    expect(res.text).toContain('db_pool_connections{state="total"}');
+    expect(res.text).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('reports p50/p95/p99 per route to staff at /admin/system/performance', async () => {
+    const mod = await loginAs(t, 'moderator');
+    for (let i = 0; i < 5; i++) await t.http().get('/api/v1/players/me').set(mod.auth);
+    const res = await t.http().get('/api/v1/admin/system/performance').set(mod.auth).expect(200);
+    const route = res.body.data.routes.find((r: { route: string }) => r.route === '/api/v1/players/me');
+    expect(route).toMatchObject({ method: 'GET', count: 5 });
+    expect(route.p50_ms).toBeLessThanOrEqual(route.p95_ms);
+    expect(route.p95_ms).toBeLessThanOrEqual(route.p99_ms);
+    const player = await registerPlayer(t);
+    await t.http().get('/api/v1/admin/system/performance').set(player.auth).expect(403);
+    await t.http().get('/api/v1/admin/system/performance').expect(401);
+  });
+
+  it('serves Swagger UI and an OpenAPI document covering every route', async () => {
+    await t.http().get('/docs').expect(200);
+    const doc = (await t.http().get('/docs/json').expect(200)).body;
+    for (const path of [
+      '/api/v1/auth/register',
+      '/api/v1/auth/login',
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/logout',
+      '/api/v1/admin/players/enhanced',
+      '/api/v1/admin/players/{id}/detailed',
+      '/api/v1/admin/players/{id}/comprehensive',
+      '/api/v1/admin/players/analytics/real-time',
+      '/api/v1/audit/logs',
+      '/api/v1/audit/verify',
+      '/api/v1/admin/system/performance',
+    ]) {
+      expect(doc.paths).toHaveProperty([path]);
+    }
+    const params = doc.paths['/api/v1/admin/players/enhanced'].get.parameters.map(
+      (p: { name: string }) => p.name,
+    );
+    expect(params).toEqual(
+      expect.arrayContaining(['search', 'status', 'min_credits', 'sort', 'cursor', 'online']),
+    );
+  });
+
+  it('propagates a caller request id, and answers unknown routes in the error body', async () => {
+    const res = await t.http().get('/api/v1/does-not-exist').set('x-request-id', 'trace-abc-123').expect(404);
+    expect(res.headers['x-request-id']).toBe('trace-abc-123');
+    expectErrorBody(res.body, 'ROUTE_NOT_FOUND');
+    const generated = await t.http().get('/health/live').set('x-request-id', 'bad id with spaces');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('rejects an oversized body with 413 in the error body', async () => {
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: 'x'.repeat(2_000_000), password: 'y' })
+      .expect(413);
+    expectErrorBody(res.body, 'PAYLOAD_TOO_LARGE');
+  });
+});
