@@ -6,7 +6,7 @@ import {
   generateGalaxy,
   generatePlayer,
   generatePlayers,
-  mulberry32,
+  Rng,
   type PlayerContext,
 } from './galaxy-generator.js';
 
@@ -14,17 +14,24 @@ const NOW = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('mulberry32', () => {
-  it('is deterministic and stays in [0, 1)', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
+describe('Rng', () => {
+  it('is deterministic per (seed, stream) and stays in [0, 1)', () => {
+    const a = new Rng(42, 7);
+    const b = new Rng(42, 7);
     for (let i = 0; i < 1000; i++) {
-      const x = a();
-      expect(x).toBe(b());
+      const x = a.float();
+      expect(x).toBe(b.float());
       expect(x).toBeGreaterThanOrEqual(0);
       expect(x).toBeLessThan(1);
     }
-    expect(mulberry32(43)()).not.toBe(mulberry32(42)());
+    expect(new Rng(42, 8).float()).not.toBe(new Rng(42, 7).float());
+    expect(new Rng(43, 7).float()).not.toBe(new Rng(42, 7).float());
+  });
+
+  it('draws uuids that do not collide across many streams (a 32-bit state would, by the birthday bound)', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 300_000; i++) ids.add(new Rng(2102, i).uuid());
+    expect(ids.size).toBe(300_000);
   });
 });
 

@@ -12,33 +12,39 @@ import { SHIP_CAPACITY, STARTING_TURNS, type ShipType } from '../modules/players
 // Random numbers
 // ---------------------------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny, fast 32-bit PRNG; plenty for synthetic data. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+/**
+ * sfc32 (Chris Doty-Humphrey's small fast counting PRNG): 128 bits of state, so the streams of a million
+ * players never coincide (a 32-bit generator such as mulberry32 gives colliding streams, hence colliding
+ * ids, after ~100,000 seeds by the birthday bound).
+ */
+export function sfc32(a: number, b: number, c: number, d: number): () => number {
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
+    let t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    t = (t + d) | 0;
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
   };
 }
 
-/** Mixes a seed and a stream number into one 32-bit state, so each player gets an independent stream. */
-export function mixSeed(seed: number, stream: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  h = Math.imul(h ^ (stream >>> 0), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ Math.floor(stream / 4294967296), 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d) >>> 0;
-  h ^= h >>> 15;
-  return h >>> 0;
-}
+/** Stream numbers of the galaxy itself; players use their index (0, 1, 2, ...) as their stream. */
+const GALAXY_STREAM = -1;
 
 export class Rng {
   private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
+  /** One independent stream per (seed, stream): distinct pairs start from distinct 128-bit states. */
+  constructor(seed: number, stream = 0) {
+    const lo = stream >>> 0;
+    const hi = Math.floor(stream / 4294967296) >>> 0;
+    this.next = sfc32(seed >>> 0, lo, hi ^ 0x9e3779b9, 0x2102);
+    for (let i = 0; i < 15; i++) this.next(); // let the state mix before the first draw
   }
   float(): number {
     return this.next();
@@ -204,7 +210,7 @@ export function generateGalaxy(options: GalaxyOptions): Galaxy {
   const { seed } = options;
   const sectorCount = Math.max(1, Math.floor(options.sectors));
   const now = (options.now ?? new Date()).getTime();
-  const rng = new Rng(mixSeed(seed, 0xfeed));
+  const rng = new Rng(seed, GALAXY_STREAM);
 
   // Sectors: a spanning tree of warps to nearby sectors (so every sector is reachable), plus extra links.
   const warps: Set<number>[] = Array.from({ length: sectorCount + 1 }, () => new Set<number>());
@@ -378,7 +384,7 @@ const DAY = 86_400_000;
  * makes usernames and emails unique by construction (the word part has no digits).
  */
 export function generatePlayer(ctx: PlayerContext, index: number): GeneratedPlayer {
-  const rng = new Rng(mixSeed(ctx.seed, index + 1));
+  const rng = new Rng(ctx.seed, index);
   const now = ctx.now.getTime();
   const a = rng.pick(NAME_A);
   const b = rng.pick(NAME_B);
