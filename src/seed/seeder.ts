@@ -26,6 +26,8 @@ export interface SeedOptions {
   stations?: number;
   teams?: number;
   seed?: number;
+  /** Do nothing at all when the galaxy exists (the demo seed at boot): checked under the seed lock. */
+  onlyIfEmpty?: boolean;
   /** Apply pending migrations first (under the migration advisory lock). Default true. */
   runMigrations?: boolean;
   /** COPY FROM STDIN (real Postgres) or batched INSERT ... unnest (PGlite). Default: detected. */
@@ -120,11 +122,13 @@ export class Seeder {
             `${galaxy.markets.length} markets, ${galaxy.teams.length} teams, ${galaxy.planets.length} planets`,
         );
       } else {
-        log(`galaxy exists (${stationCount} stations): appending players only`);
+        log(
+          `galaxy exists (${stationCount} stations): ${options.onlyIfEmpty ? 'nothing to do' : 'appending players only'}`,
+        );
       }
       timings.galaxy = lap(t);
 
-      const players = Math.max(0, Math.floor(options.players));
+      const players = !galaxyCreated && options.onlyIfEmpty ? 0 : Math.max(0, Math.floor(options.players));
       const ctx = await this.playerContext(client, seed, now);
       const [{ id: runId, first }] = (
         await client.query(
