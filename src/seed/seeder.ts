@@ -130,14 +130,18 @@ export class Seeder {
 
       const players = !galaxyCreated && options.onlyIfEmpty ? 0 : Math.max(0, Math.floor(options.players));
       const ctx = await this.playerContext(client, seed, now);
-      const [{ id: runId, first }] = (
-        await client.query(
-          `INSERT INTO seed_runs (seed, first_index, players)
-           SELECT $1, coalesce(max(first_index + players), 0), $2 FROM seed_runs
-           RETURNING id, first_index::float8 AS first`,
-          [seed, players],
-        )
-      ).rows as { id: string; first: number }[];
+      // The run reserves its index range up front, so a later run (or an interrupted one) never reuses it.
+      const [{ id: runId, first }] =
+        players > 0
+          ? ((
+              await client.query(
+                `INSERT INTO seed_runs (seed, first_index, players)
+                 SELECT $1, coalesce(max(first_index + players), 0), $2 FROM seed_runs
+                 RETURNING id, first_index::float8 AS first`,
+                [seed, players],
+              )
+            ).rows as { id: string; first: number }[])
+          : [{ id: null, first: 0 }];
 
       const dropIndexes = method === 'copy' && players >= (options.dropIndexesFrom ?? 50_000);
       t = performance.now();
@@ -182,7 +186,8 @@ export class Seeder {
         await client.query(`REFRESH MATERIALIZED VIEW player_analytics_summary`);
       }
       timings.analyze = lap(t);
-      await client.query(`UPDATE seed_runs SET finished_at = now() WHERE id = $1`, [runId]);
+      if (runId !== null)
+        await client.query(`UPDATE seed_runs SET finished_at = now() WHERE id = $1`, [runId]);
 
       const counts = (
         await client.query(
