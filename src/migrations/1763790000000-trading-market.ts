@@ -53,12 +53,6 @@ export class TradingMarket1763790000000 implements MigrationInterface {
         PRIMARY KEY (player_id, key)
       )`);
     await q.query(`CREATE INDEX trade_idempotency_expiry_idx ON trade_idempotency_keys (expires_at)`);
-    // A second net under exactly-once: one ledger row per player and key.
-    await q.query(
-      `CREATE UNIQUE INDEX market_tx_idempotency_uq ON market_transactions (player_id, idempotency_key)
-       WHERE idempotency_key IS NOT NULL`,
-    );
-
     // scope '*' halts every commodity; otherwise the commodity's name. A row exists while the halt lasts.
     await q.query(`
       CREATE TABLE market_halts (
@@ -80,7 +74,6 @@ export class TradingMarket1763790000000 implements MigrationInterface {
     await q.query(`DROP INDEX IF EXISTS station_markets_regen_idx`);
     await q.query(`ALTER TABLE station_markets DROP COLUMN IF EXISTS regen_at`);
     await q.query(`DROP TABLE IF EXISTS market_halts`);
-    await q.query(`DROP INDEX IF EXISTS market_tx_idempotency_uq`);
     await q.query(`DROP TABLE IF EXISTS trade_idempotency_keys`);
     await q.query(`DROP TABLE IF EXISTS price_history`);
   }
