@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { EventBus } from '@nestjs/cqrs';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -19,6 +19,9 @@ import { MarketChangedEvent } from '../src/modules/trading/events/market-changed
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
 
 const key = () => `k-${randomUUID()}`;
+
+// testTimeout in jest.config.js sits in a project, where Jest ignores it; app start-up needs more than 5 s.
+jest.setTimeout(60_000);
 
 describe('trading', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { inTransaction } from '../../../infrastructure/database/transaction.js';
@@ -9,13 +9,13 @@ import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
-import { planTrade } from '../domain/trade-rules.js';
+import { planTrade, type TradePlan } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import type { TradeResultDto } from '../dto/trade.response.dto.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
 import { ExecuteTradeCommand, type ExecuteTradeResult } from './execute-trade.command.js';
-import { loadTradeContext } from './trade-context.js';
+import { loadTradeContext, type LoadedTradeContext } from './trade-context.js';
 
 const CONCURRENT_DUPLICATE = 'TRADING.CONCURRENT_DUPLICATE';
 
@@ -94,19 +94,23 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     let outcome: { trade: TradeResultDto; creditsBefore: string } | { replay: TradeResultDto };
     try {
       outcome = await inTransaction(this.dataSource, async (m) => {
-        const ctx = await loadTradeContext(
-          m,
-          playerId,
-          request.stationId,
-          request.commodity,
-          request.action,
-          {
+        let ctx: LoadedTradeContext;
+        let plan: TradePlan;
+        try {
+          ctx = await loadTradeContext(m, playerId, request.stationId, request.commodity, request.action, {
             lock: true,
             idempotencyKey,
-          },
-        );
-        if (ctx.existing) return { replay: this.replayOf(ctx.existing, hash) };
-        const plan = planTrade(request, ctx);
+          });
+          if (ctx.existing) return { replay: this.replayOf(ctx.existing, hash) };
+          plan = planTrade(request, ctx);
+        } catch (err) {
+          // A duplicate that waited for the player lock reads the key in its statement's older snapshot and
+          // may then see the first trade's effects as a rejection. A fresh read (we hold the lock) settles it.
+          if (!(err instanceof AppError)) throw err;
+          const stored = await this.findStored(m, playerId, idempotencyKey);
+          if (stored) return { replay: this.replayOf(stored, hash) };
+          throw err;
+        }
         const trade: TradeResultDto = {
           trade_id: tradeId,
           station_id: request.stationId,
@@ -203,11 +207,21 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
 
   /** A concurrent request with the same key committed first (ON CONFLICT waited for it): answer with its result. */
   private async storedResult(playerId: string, key: string, hash: string): Promise<TradeResultDto> {
-    const [row] = await this.dataSource.query(
-      `SELECT request_hash AS hash, response FROM trade_idempotency_keys WHERE player_id = $1 AND key = $2`,
-      [playerId, key],
-    );
+    const row = await this.findStored(this.dataSource.manager, playerId, key);
     if (!row) throw new Error('idempotency key vanished after a conflict');
     return this.replayOf(row, hash);
+  }
+
+  private async findStored(
+    m: EntityManager,
+    playerId: string,
+    key: string,
+  ): Promise<{ hash: string; response: unknown } | undefined> {
+    const [row] = await m.query(
+      `SELECT request_hash AS hash, response FROM trade_idempotency_keys
+       WHERE player_id = $1 AND key = $2 AND expires_at > now()`,
+      [playerId, key],
+    );
+    return row;
   }
 }
