@@ -20,6 +20,7 @@ import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard.js';
 import { PermissionsGuard } from './modules/auth/guards/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
+import { TradingModule } from './modules/trading/trading.module.js';
 import { SeedModule } from './seed/seed.module.js';
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         PlayersModule,
+        TradingModule,
         SeedModule,
       ],
       providers: [

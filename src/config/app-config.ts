@@ -31,6 +31,18 @@ export interface AppConfig {
   playersCountCacheSeconds: number;
   swaggerEnabled: boolean;
   trustProxy: boolean;
+  /** Trades a player may execute per tradeRateWindowSeconds (REST and Socket.IO together). */
+  tradeRateLimit: number;
+  tradeRateWindowSeconds: number;
+  /** The largest quantity one trade may move. */
+  tradeMaxQuantity: number;
+  /** How long a trade's Idempotency-Key and its result are kept (at least 24 h). */
+  idempotencyTtlHours: number;
+  /** Stock regeneration tick; 0 turns regeneration off (tests that count units). */
+  marketRegenSeconds: number;
+  /** price_history snapshot tick; 0 turns snapshots off. */
+  priceSnapshotSeconds: number;
+  priceHistoryRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +184,13 @@ export function loadConfig(env: Env): AppConfig {
     playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
     swaggerEnabled: bool('SWAGGER_ENABLED', true),
     trustProxy: bool('TRUST_PROXY', false),
+    tradeRateLimit: int('TRADE_RATE_LIMIT', 10, 1, 1_000_000),
+    tradeRateWindowSeconds: int('TRADE_RATE_WINDOW_SECONDS', 1, 1, 3600),
+    tradeMaxQuantity: int('TRADE_MAX_QUANTITY', 10_000, 1, 1_000_000),
+    idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 30),
+    marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
+    priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),
+    priceHistoryRetentionDays: int('PRICE_HISTORY_RETENTION_DAYS', 30, 1, 3650),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

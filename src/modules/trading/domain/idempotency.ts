@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import type { TradeRequest } from './trade-rules.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9_\-.:]{1,128}$/;
+
+export function isValidIdempotencyKey(key: unknown): key is string {
+  return typeof key === 'string' && KEY_PATTERN.test(key);
+}
+
+/**
+ * The fingerprint a replay is compared with: the request's fields in a fixed order, so the same body
+ * in any key order or transport (REST or Socket.IO) hashes the same.
+ */
+export function requestHash(req: TradeRequest): string {
+  const canonical = JSON.stringify([
+    req.stationId.toLowerCase(),
+    req.commodity,
+    req.action,
+    req.quantity,
+    req.limitPrice ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}

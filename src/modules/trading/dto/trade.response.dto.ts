@@ -1,0 +1,63 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { COMMODITY_NAMES } from '../domain/commodities.js';
+
+export class TradeShipDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() capacity: number;
+  @ApiProperty() cargo_used: number;
+  @ApiProperty({ description: 'Units of this commodity aboard after the trade' }) held: number;
+}
+
+export class TradeMarketDto {
+  @ApiProperty() stock: number;
+  @ApiProperty({ description: 'What the station now pays per unit' }) buy_price: number;
+  @ApiProperty({ description: 'What the station now charges per unit' }) sell_price: number;
+}
+
+/** The result of a trade; a replay of its Idempotency-Key returns this same body. */
+export class TradeResultDto {
+  @ApiProperty({ format: 'uuid' }) trade_id: string;
+  @ApiProperty({ format: 'uuid' }) station_id: string;
+  @ApiProperty({ enum: COMMODITY_NAMES }) commodity: string;
+  @ApiProperty({ enum: ['buy', 'sell'] }) action: 'buy' | 'sell';
+  @ApiProperty() quantity: number;
+  @ApiProperty() unit_price: number;
+  @ApiProperty({ description: 'bigint as a decimal string' }) total: string;
+  @ApiProperty({ description: 'Your credits after the trade (bigint decimal string)' }) credits_after: string;
+  @ApiProperty({ type: TradeShipDto }) ship: TradeShipDto;
+  @ApiProperty({ type: TradeMarketDto, description: 'The market after the trade' }) market: TradeMarketDto;
+  @ApiProperty({ format: 'date-time' }) executed_at: string;
+}
+
+export class TradeQuoteDto {
+  @ApiProperty({ format: 'uuid' }) station_id: string;
+  @ApiProperty({ enum: COMMODITY_NAMES }) commodity: string;
+  @ApiProperty({ enum: ['buy', 'sell'] }) action: 'buy' | 'sell';
+  @ApiProperty() quantity: number;
+  @ApiProperty() unit_price: number;
+  @ApiProperty() total: string;
+  @ApiProperty() credits_after: string;
+  @ApiProperty({ type: TradeMarketDto, description: 'The market as it would be after the trade' })
+  market_after: TradeMarketDto;
+  @ApiProperty({ format: 'date-time' }) quoted_at: string;
+}
+
+export class TradeHistoryItemDto {
+  @ApiProperty({ format: 'uuid' }) trade_id: string;
+  @ApiProperty({ format: 'uuid' }) station_id: string;
+  @ApiProperty() station_name: string;
+  @ApiProperty() commodity: string;
+  @ApiProperty() action: string;
+  @ApiProperty() quantity: number;
+  @ApiProperty() unit_price: number;
+  @ApiProperty() total: string;
+  @ApiProperty() credits_after: string;
+  @ApiProperty({ format: 'date-time' }) executed_at: string;
+}
+
+export class TradeHistoryDto {
+  @ApiProperty({ type: [TradeHistoryItemDto] }) trades: TradeHistoryItemDto[];
+  @ApiProperty() page: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() total_count: number;
+}

@@ -1,0 +1,14 @@
+/**
+ * A station market's prices or stock changed (a trade committed, or regeneration ran). The /market gateway
+ * relays it as market_update, coalesced per station and commodity. volume24h is set when known cheaply.
+ */
+export class MarketChangedEvent {
+  constructor(
+    readonly stationId: string,
+    readonly commodity: string,
+    readonly buyPrice: number,
+    readonly sellPrice: number,
+    readonly stock: number,
+    readonly volume24h?: number,
+  ) {}
+}

@@ -1,0 +1,52 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { RequestContext } from '../../../infrastructure/http/request-context.js';
+import { loadTradeContext } from '../commands/trade-context.js';
+import { planTrade } from '../domain/trade-rules.js';
+import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
+import type { TradeQuoteDto } from '../dto/trade.response.dto.js';
+import { GetTradeQuoteQuery } from './get-trade-quote.query.js';
+
+/** Runs the trade rules on an unlocked read: the same answer (or the same rejection) a trade would get now. */
+@QueryHandler(GetTradeQuoteQuery)
+export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute({ playerId, request }: GetTradeQuoteQuery): Promise<TradeQuoteDto> {
+    if (!playerId) throw TradingErrors.playersOnly();
+    assertQuantity(request.quantity, this.config.tradeMaxQuantity);
+    const ctx = await RequestContext.measure(() =>
+      loadTradeContext(
+        this.dataSource.manager,
+        playerId,
+        request.stationId,
+        request.commodity,
+        request.action,
+        {
+          lock: false,
+        },
+      ),
+    );
+    const plan = planTrade(request, ctx);
+    return {
+      station_id: request.stationId,
+      commodity: request.commodity,
+      action: request.action,
+      quantity: request.quantity,
+      unit_price: plan.unitPrice,
+      total: plan.total.toString(),
+      credits_after: plan.creditsAfter.toString(),
+      market_after: {
+        stock: plan.stockAfter,
+        buy_price: plan.pricesAfter.buyPrice,
+        sell_price: plan.pricesAfter.sellPrice,
+      },
+      quoted_at: new Date().toISOString(),
+    };
+  }
+}

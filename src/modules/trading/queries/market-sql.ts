@@ -1,0 +1,26 @@
+/** SQL fragments the market reads share (sm = station_markets). */
+export const VOLUME_24H = `(SELECT coalesce(sum(quantity), 0)::int FROM market_transactions mt
+   WHERE mt.station_id = sm.station_id AND mt.commodity = sm.commodity
+     AND mt.created_at > now() - interval '24 hours')`;
+
+export const LATEST_PREDICTION = `(SELECT jsonb_build_object('predicted_price', predicted_price,
+     'confidence', confidence, 'predicted_at', created_at)
+   FROM ai_market_predictions p WHERE p.station_id = sm.station_id AND p.commodity = sm.commodity
+   ORDER BY created_at DESC LIMIT 1)`;
+
+export const HALTED = `EXISTS (SELECT 1 FROM market_halts h WHERE h.scope IN ('*', sm.commodity))`;
+
+export interface PredictionRow {
+  predicted_price: number | string;
+  confidence: number;
+  predicted_at: string;
+}
+
+export function predictionOf(p: PredictionRow | null | undefined) {
+  if (!p) return null;
+  return {
+    predicted_price: Number(p.predicted_price),
+    confidence: Number(p.confidence),
+    predicted_at: new Date(p.predicted_at).toISOString(),
+  };
+}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { ExecuteTradeHandler } from './commands/execute-trade.handler.js';
+import { SetMarketHaltHandler } from './commands/set-market-halt.handler.js';
+import { MarketAdminController } from './market-admin.controller.js';
+import { MarketMaintenanceService } from './market-maintenance.service.js';
+import { MarketController } from './market.controller.js';
+import { GetPriceHistoryHandler } from './queries/get-price-history.handler.js';
+import { GetRealtimeMarketHandler } from './queries/get-realtime-market.handler.js';
+import { GetStationMarketHandler } from './queries/get-station-market.handler.js';
+import { GetTradeQuoteHandler } from './queries/get-trade-quote.handler.js';
+import { ListMarketHaltsHandler } from './queries/list-market-halts.handler.js';
+import { ListOwnTradesHandler } from './queries/list-own-trades.handler.js';
+import { TradingController } from './trading.controller.js';
+
+/** Trading and the live market: REST here; the /market and /trading gateways call the same buses. */
+@Module({
+  controllers: [MarketController, TradingController, MarketAdminController],
+  providers: [
+    ExecuteTradeHandler,
+    SetMarketHaltHandler,
+    GetTradeQuoteHandler,
+    GetRealtimeMarketHandler,
+    GetStationMarketHandler,
+    GetPriceHistoryHandler,
+    ListOwnTradesHandler,
+    ListMarketHaltsHandler,
+    MarketMaintenanceService,
+  ],
+  exports: [MarketMaintenanceService],
+})
+export class TradingModule {}
