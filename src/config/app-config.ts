@@ -10,6 +10,8 @@ export interface AppConfig {
   /** Where embedded PGlite keeps its files; 'memory://' keeps nothing. */
   pgliteDataDir: string;
   dbPoolSize: number;
+  /** How long a request waits for a pooled connection before a 503. */
+  dbConnectTimeoutMs: number;
   migrationsRun: boolean;
   redisUrl?: string;
   redisKeyPrefix: string;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env): AppConfig {
     databaseUrl,
     pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
     dbPoolSize: int('DB_POOL_SIZE', 20, 1, 500),
+    dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
     migrationsRun: bool('MIGRATIONS_RUN', true),
     redisUrl,
     redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',

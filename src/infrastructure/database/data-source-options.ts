@@ -7,6 +7,7 @@ export function dataSourceOptions(
   url: string,
   poolSize: number,
   applicationName = 'sectorwars',
+  connectTimeoutMs = 10_000,
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -22,7 +23,8 @@ export function dataSourceOptions(
     extra: {
       max: poolSize,
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 10_000,
+      // How long a request may wait for a pooled connection before it is refused (503 DATABASE_BUSY).
+      connectionTimeoutMillis: connectTimeoutMs,
       // Guard rails: no statement or idle transaction may hold locks forever on a bad day.
       options: '-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC',
     },

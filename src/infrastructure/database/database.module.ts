@@ -56,7 +56,12 @@ export class DatabaseModule {
           imports: [EmbeddedDatabaseModule],
           inject: [EMBEDDED_POSTGRES],
           useFactory: (embedded: EmbeddedPostgres | null) =>
-            dataSourceOptions(embedded?.url ?? config.databaseUrl!, config.dbPoolSize),
+            dataSourceOptions(
+              embedded?.url ?? config.databaseUrl!,
+              config.dbPoolSize,
+              'sectorwars',
+              config.dbConnectTimeoutMs,
+            ),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             if (config.migrationsRun) {

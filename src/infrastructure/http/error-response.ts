@@ -65,6 +65,14 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       unexpected: status >= 500,
     };
   }
+  // The pool had no free connection in time: an overload the client may retry, not a server bug.
+  if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { error: 'DATABASE_BUSY', detail: 'The server is overloaded; retry shortly', timestamp },
+      unexpected: true,
+    };
+  }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     body: { error: 'INTERNAL_ERROR', detail: 'An unexpected error occurred', timestamp },
