@@ -1,10 +1,12 @@
 import { InitialSchema1763780000000 } from './1763780000000-initial-schema.js';
 import { SeedBookkeeping1763785000000 } from './1763785000000-seed-bookkeeping.js';
+import { PlayersSectorTeamSortIndexes1763785100000 } from './1763785100000-players-sector-team-sort-indexes.js';
 import { TradingMarket1763790000000 } from './1763790000000-trading-market.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
   InitialSchema1763780000000,
   SeedBookkeeping1763785000000,
+  PlayersSectorTeamSortIndexes1763785100000,
   TradingMarket1763790000000,
 ];
