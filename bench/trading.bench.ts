@@ -1,0 +1,365 @@
+/**
+ * npm run bench:trading — trades per second and latency of POST /api/v1/trading/trades on real Postgres,
+ * against pgbench's tpcb-like TPS on the same server at the same concurrency.
+ *
+ * 1. Creates sw_bench_trading (the app's) and sw_bench_trading_pgbench (pgbench's) afresh.
+ * 2. Starts the built server (node dist/src/main.js) as a child process; it runs the migrations.
+ * 3. Seeds players (cargo haulers, deep pockets), Premium Tech stations in sector 1, and signs their tokens.
+ * 4. Drives trades from BENCH_CONCURRENCY keep-alive connections for BENCH_DURATION s after a warm-up: each
+ *    connection is one player session alternating buy and sell of the same lot, each with its own key.
+ * 5. Checks conservation (credits and units unchanged), stops the server, runs pgbench -i and pgbench -T.
+ *
+ * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_CONCURRENCY (8), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_PLAYERS (200), BENCH_STATIONS (10),
+ * BENCH_PORT (3917), PGBENCH (/usr/lib/postgresql/15/bin/pgbench).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+import { priceFor } from '../src/modules/trading/domain/pricing.js';
+
+const env = process.env;
+const ADMIN_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 8);
+const DURATION_S = Number(env.BENCH_DURATION ?? 20);
+const WARMUP_S = Number(env.BENCH_WARMUP ?? 3);
+const PLAYERS = Number(env.BENCH_PLAYERS ?? 200);
+const STATIONS = Number(env.BENCH_STATIONS ?? 10);
+const PORT = Number(env.BENCH_PORT ?? 3917);
+const PGBENCH = env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
+const APP_DB = 'sw_bench_trading';
+const PGBENCH_DB = 'sw_bench_trading_pgbench';
+const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+const COMMODITIES = ['luxury_goods', 'exotic_technology'] as const;
+
+function dbUrl(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function recreate(name: string): Promise<void> {
+  if (!/^sw_bench_[a-z_]+$/.test(name)) throw new Error(`refusing database ${name}`);
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+}
+
+/** utime + stime of a process in clock ticks, from /proc (Linux). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Total CPU ticks of every postgres backend (they are children of the postmaster, named postgres). */
+function postgresTicks(): number {
+  const out = spawnSync('sh', [
+    '-c',
+    'for p in $(pgrep -x postgres); do cat /proc/$p/stat 2>/dev/null; echo; done',
+  ]);
+  let ticks = 0;
+  for (const line of out.stdout.toString().split('\n')) {
+    if (!line.includes(')')) continue;
+    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks;
+}
+
+async function startServer(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      PATH: env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(PORT),
+      DATABASE_URL: dbUrl(APP_DB),
+      JWT_SECRET,
+      DB_POOL_SIZE: String(Math.max(10, CONCURRENCY * 2)),
+      THROTTLE_LIMIT: '1000000',
+      TRADE_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'warn',
+      SWAGGER_ENABLED: 'false',
+      SEED_DEMO: 'false',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORT}/health/ready`);
+      if (res.ok) return child;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error('server did not become ready within 60 s');
+}
+
+interface Seeded {
+  tokens: string[];
+  stations: string[];
+}
+
+async function seed(db: pg.Client): Promise<Seeded> {
+  const stations: string[] = [];
+  for (let i = 0; i < STATIONS; i++) {
+    const [row] = (
+      await db.query(
+        `INSERT INTO stations (sector_id, name, class, treasury) VALUES (1, $1, 11, 1000000000000000) RETURNING id`,
+        [`Bench Port ${i}`],
+      )
+    ).rows;
+    for (const c of COMMODITIES) {
+      const p = priceFor(c, 11, 500_000, 1_000_000);
+      await db.query(
+        `INSERT INTO station_markets (station_id, commodity, stock, capacity, buys, sells, buy_price, sell_price)
+         VALUES ($1, $2, 500000, 1000000, true, true, $3, $4)`,
+        [row.id, c, p.buyPrice, p.sellPrice],
+      );
+    }
+    stations.push(row.id);
+  }
+  const tokens: string[] = [];
+  for (let i = 0; i < PLAYERS; i++) {
+    const name = `bench_${i}`;
+    const [player] = (
+      await db.query(
+        `INSERT INTO players (username, email, credits, current_sector, home_sector)
+         VALUES ($1, $2, 1000000000000, 1, 1) RETURNING id`,
+        [name, `${name}@bench.test`],
+      )
+    ).rows;
+    const [ship] = (
+      await db.query(
+        `INSERT INTO ships (player_id, name, type, sector_id, capacity) VALUES ($1, $2, 'cargo_hauler', 1, 1000)
+         RETURNING id`,
+        [player.id, `${name}'s hauler`],
+      )
+    ).rows;
+    await db.query(`UPDATE players SET active_ship_id = $1 WHERE id = $2`, [ship.id, player.id]);
+    tokens.push(
+      jwt.sign({ sub: randomUUID(), usr: name, role: 'player', pid: player.id }, JWT_SECRET, {
+        algorithm: 'HS256',
+        issuer: 'sectorwars-gameserver',
+        audience: 'sectorwars-clients',
+        expiresIn: '2h',
+      }),
+    );
+  }
+  return { tokens, stations };
+}
+
+async function economy(db: pg.Client): Promise<string> {
+  const { rows } = await db.query(
+    `SELECT ((SELECT sum(credits) FROM players) + (SELECT sum(treasury) FROM stations))::text AS credits,
+            (SELECT sum(stock) FROM station_markets)::text AS stock,
+            (SELECT coalesce(sum(cargo_used), 0) FROM ships)::text AS cargo,
+            (SELECT count(*) FROM market_transactions)::int AS ledger,
+            (SELECT count(*) FROM players WHERE credits < 0)::int AS negative`,
+  );
+  return JSON.stringify(rows[0]);
+}
+
+interface LoadResult {
+  trades: number;
+  errors: Record<string, number>;
+  latencies: number[];
+  seconds: number;
+}
+
+function post(agent: http.Agent, path: string, token: string, key: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: PORT,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'idempotency-key': key,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function drive(seeded: Seeded): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let trades = 0;
+  const start = Date.now();
+  const measureFrom = start + WARMUP_S * 1000;
+  const stopAt = measureFrom + DURATION_S * 1000;
+  const worker = async (w: number) => {
+    // Connection w plays the players w, w + C, w + 2C, ... in turn; each lot is bought then sold back.
+    let n = 0;
+    while (Date.now() < stopAt) {
+      const player = (w + CONCURRENCY * Math.floor(n / 2)) % seeded.tokens.length;
+      const lot = Math.floor(n / 2);
+      const station = seeded.stations[(w + lot) % seeded.stations.length];
+      const commodity = COMMODITIES[lot % COMMODITIES.length];
+      const action = n % 2 === 0 ? 'buy' : 'sell';
+      const body = JSON.stringify({
+        station_id: station,
+        commodity,
+        action,
+        quantity: 5,
+        ...(action === 'buy' ? { max_unit_price: 1000 } : { min_unit_price: 0 }),
+      });
+      const t0 = performance.now();
+      const status = await post(agent, '/api/v1/trading/trades', seeded.tokens[player], randomUUID(), body);
+      const ms = performance.now() - t0;
+      const now = Date.now();
+      if (now >= measureFrom && now < stopAt) {
+        if (status === 201) {
+          trades++;
+          latencies.push(ms);
+        } else errors[status] = (errors[status] ?? 0) + 1;
+      }
+      n++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
+  agent.destroy();
+  return { trades, errors, latencies, seconds: DURATION_S };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function runPgbench(): { tps: number; latencyMs: number; output: string } {
+  const scale = Math.max(10, CONCURRENCY);
+  const url = dbUrl(PGBENCH_DB);
+  const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(scale), url], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+  const run = spawnSync(
+    PGBENCH,
+    [
+      '-c',
+      String(CONCURRENCY),
+      '-j',
+      String(Math.min(CONCURRENCY, os.cpus().length)),
+      '-T',
+      String(DURATION_S),
+      url,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
+  const tps = Number(/tps = ([\d.]+)/.exec(run.stdout)?.[1]);
+  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(run.stdout)?.[1]);
+  return { tps, latencyMs, output: run.stdout };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:trading — concurrency ${CONCURRENCY}, ${DURATION_S} s (+${WARMUP_S} s warm-up), ${PLAYERS} players, ${STATIONS} stations, ${os.cpus().length} CPUs`,
+  );
+  await recreate(APP_DB);
+  await recreate(PGBENCH_DB);
+  const server = await startServer();
+  const db = new pg.Client({ connectionString: dbUrl(APP_DB) });
+  await db.connect();
+  let load: LoadResult;
+  let before: string;
+  let after: string;
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let cpu: { server: number; generator: number; postgres: number };
+  try {
+    const seeded = await seed(db);
+    before = await economy(db);
+    const serverTicks0 = cpuTicks(server.pid!);
+    const pgTicks0 = postgresTicks();
+    const gen0 = process.cpuUsage();
+    const wall0 = performance.now();
+    load = await drive(seeded);
+    const wallS = (performance.now() - wall0) / 1000;
+    const gen = process.cpuUsage(gen0);
+    cpu = {
+      server: (cpuTicks(server.pid!) - serverTicks0) / ticksPerSecond / wallS,
+      generator: (gen.user + gen.system) / 1e6 / wallS,
+      postgres: (postgresTicks() - pgTicks0) / ticksPerSecond / wallS,
+    };
+    after = await economy(db);
+  } finally {
+    await db.end();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+
+  const pgb = runPgbench();
+  const sorted = [...load.latencies].sort((a, b) => a - b);
+  const tradesPerSecond = load.trades / load.seconds;
+  const b = JSON.parse(before);
+  const a = JSON.parse(after);
+  const conserved =
+    a.credits === b.credits &&
+    a.negative === 0 &&
+    BigInt(a.stock) + BigInt(a.cargo) === BigInt(b.stock) + BigInt(b.cargo);
+  const result = {
+    concurrency: CONCURRENCY,
+    duration_s: DURATION_S,
+    trades: load.trades,
+    trades_per_s: Math.round(tradesPerSecond * 10) / 10,
+    latency_ms: {
+      p50: round(percentile(sorted, 50)),
+      p95: round(percentile(sorted, 95)),
+      p99: round(percentile(sorted, 99)),
+      max: round(sorted[sorted.length - 1]),
+    },
+    non_201: load.errors,
+    cpu_share_of_one_core: {
+      server: round(cpu.server),
+      load_generator: round(cpu.generator),
+      postgres: round(cpu.postgres),
+    },
+    pgbench_tpcb_like: { tps: pgb.tps, latency_avg_ms: pgb.latencyMs, scale: Math.max(10, CONCURRENCY) },
+    ratio_trades_to_pgbench: round(tradesPerSecond / pgb.tps),
+    targets: {
+      ratio_at_least_0_5: tradesPerSecond / pgb.tps >= 0.5,
+      p95_at_most_25_ms: percentile(sorted, 95) <= 25,
+    },
+    economy_conserved: conserved,
+    ledger_rows: a.ledger - b.ledger,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/trading-c${CONCURRENCY}.json`, JSON.stringify(result, null, 2));
+  if (!conserved) {
+    console.error('ECONOMY NOT CONSERVED', before, after);
+    process.exitCode = 1;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
