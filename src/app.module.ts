@@ -10,6 +10,8 @@ import { cacheModule } from './infrastructure/cache/cache.module.js';
 import { loggingModule } from './infrastructure/logging/logging.module.js';
 import { MetricsModule } from './infrastructure/metrics/metrics.module.js';
 import { PresenceModule } from './infrastructure/presence/presence.module.js';
+import { LeaderModule } from './infrastructure/leader/leader-election.service.js';
+import { WebsocketModule } from './infrastructure/websocket/websocket.module.js';
 import { RateLimitGuard } from './infrastructure/throttling/throttling.js';
 import { ThrottlingModule } from './infrastructure/throttling/throttling.module.js';
 import { EnvelopeInterceptor } from './infrastructure/http/envelope.interceptor.js';
@@ -38,10 +40,12 @@ export class AppModule {
         ScheduleModule.forRoot(),
         MetricsModule,
         PresenceModule,
+        LeaderModule,
         AuditModule,
         AuthModule,
         HealthModule,
         PlayersModule,
+        WebsocketModule,
         SeedModule,
       ],
       providers: [

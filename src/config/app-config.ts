@@ -31,6 +31,12 @@ export interface AppConfig {
   playersCountCacheSeconds: number;
   swaggerEnabled: boolean;
   trustProxy: boolean;
+  /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
+  wsRateLimitPerSecond: number;
+  /** Period of the /admin metrics_update tick (REALTIME_METRICS_INTERVAL_MS). */
+  realtimeMetricsIntervalMs: number;
+  /** How long a connected player socket keeps the player online without a heartbeat (PRESENCE_SOCKET_TTL_SECONDS). */
+  presenceSocketTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +178,9 @@ export function loadConfig(env: Env): AppConfig {
     playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
     swaggerEnabled: bool('SWAGGER_ENABLED', true),
     trustProxy: bool('TRUST_PROXY', false),
+    wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
+    realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
+    presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
