@@ -22,6 +22,7 @@ import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard.js';
 import { PermissionsGuard } from './modules/auth/guards/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
+import { RealtimeModule } from './modules/realtime/realtime.module.js';
 import { SeedModule } from './seed/seed.module.js';
 
 @Module({})
@@ -46,6 +47,7 @@ export class AppModule {
         HealthModule,
         PlayersModule,
         WebsocketModule,
+        RealtimeModule,
         SeedModule,
       ],
       providers: [
