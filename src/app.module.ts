@@ -10,6 +10,8 @@ import { cacheModule } from './infrastructure/cache/cache.module.js';
 import { loggingModule } from './infrastructure/logging/logging.module.js';
 import { MetricsModule } from './infrastructure/metrics/metrics.module.js';
 import { PresenceModule } from './infrastructure/presence/presence.module.js';
+import { LeaderModule } from './infrastructure/leader/leader-election.service.js';
+import { WebsocketModule } from './infrastructure/websocket/websocket.module.js';
 import { RateLimitGuard } from './infrastructure/throttling/throttling.js';
 import { ThrottlingModule } from './infrastructure/throttling/throttling.module.js';
 import { EnvelopeInterceptor } from './infrastructure/http/envelope.interceptor.js';
@@ -21,6 +23,7 @@ import { PermissionsGuard } from './modules/auth/guards/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
 import { TradingModule } from './modules/trading/trading.module.js';
+import { RealtimeModule } from './modules/realtime/realtime.module.js';
 import { SeedModule } from './seed/seed.module.js';
 
 @Module({})
@@ -39,11 +42,14 @@ export class AppModule {
         ScheduleModule.forRoot(),
         MetricsModule,
         PresenceModule,
+        LeaderModule,
         AuditModule,
         AuthModule,
         HealthModule,
         PlayersModule,
         TradingModule,
+        WebsocketModule,
+        RealtimeModule,
         SeedModule,
       ],
       providers: [

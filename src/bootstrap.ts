@@ -10,6 +10,8 @@ import { AppModule } from './app.module.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
+import { REDIS } from './infrastructure/redis/redis.module.js';
+import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapter.js';
 
 export const API_PREFIX = 'api/v1';
 
@@ -30,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS)));
 
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [

@@ -45,6 +45,12 @@ export interface AppConfig {
   /** price_history snapshot tick; 0 turns snapshots off. */
   priceSnapshotSeconds: number;
   priceHistoryRetentionDays: number;
+  /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
+  wsRateLimitPerSecond: number;
+  /** Period of the /admin metrics_update tick (REALTIME_METRICS_INTERVAL_MS). */
+  realtimeMetricsIntervalMs: number;
+  /** How long a connected player socket keeps the player online without a heartbeat (PRESENCE_SOCKET_TTL_SECONDS). */
+  presenceSocketTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +200,9 @@ export function loadConfig(env: Env): AppConfig {
     marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
     priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),
     priceHistoryRetentionDays: int('PRICE_HISTORY_RETENTION_DAYS', 30, 1, 3650),
+    wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
+    realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
+    presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { CommonErrors } from '../errors/common.errors.js';
 
 function collect(
@@ -14,21 +14,47 @@ function collect(
   return out;
 }
 
-/** Whitelists DTO fields, rejects unknown ones and reports every bad field by name. */
+const PRIMITIVES: readonly unknown[] = [Object, String, Number, Boolean, Array];
+
+/**
+ * Whitelists DTO fields, rejects unknown ones and reports every bad field by name. A body validated against
+ * a DTO must be a JSON object (a missing one counts as {}); Socket.IO messages can be anything, and Nest
+ * applies this global pipe to gateways too, before their own.
+ */
+export class AppValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => {
+        const fields = collect(errors);
+        const names = Object.keys(fields);
+        return CommonErrors.validation(
+          `Invalid value for ${names.join(', ')}: ${Object.values(fields)[0]?.[0] ?? ''}`,
+          fields,
+        );
+      },
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      typeof metadata.metatype === 'function' &&
+      !PRIMITIVES.includes(metadata.metatype)
+    ) {
+      if (value === undefined || value === null) value = {};
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw CommonErrors.validation('The body must be a JSON object');
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    transformOptions: { enableImplicitConversion: false },
-    stopAtFirstError: false,
-    exceptionFactory: (errors) => {
-      const fields = collect(errors);
-      const names = Object.keys(fields);
-      return CommonErrors.validation(
-        `Invalid value for ${names.join(', ')}: ${Object.values(fields)[0]?.[0] ?? ''}`,
-        fields,
-      );
-    },
-  });
+  return new AppValidationPipe();
 }

@@ -1,0 +1,342 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { Namespace, Socket } from 'socket.io';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import type { AuthUser } from '../../modules/auth/domain/actor.js';
+import { AppError } from '../errors/app-error.js';
+import { REDIS } from '../redis/redis.module.js';
+import { RateLimitService } from '../throttling/rate-limit.service.js';
+import { PreparedMessage, type Envelope } from './envelope.js';
+import { WsAuthenticator } from './ws-authenticator.service.js';
+import { WsErrors } from './ws.errors.js';
+import { sessionOf, type SocketData, type SocketSession } from './ws-session.js';
+
+/** The namespace-level event one node uses (through the adapter's serverSideEmit) to reach the others. */
+const FANOUT_EVENT = 'rt:fanout';
+/** Clients should heartbeat at least this often; presence and idle detection rely on it. */
+export const HEARTBEAT_INTERVAL_MS = 25_000;
+
+/**
+ * The room holding a player's own sockets, in every namespace (the hub joins them on connect), so that
+ * PlayerChannel can notify or disconnect a player on every node and namespace.
+ */
+export const playerRoom = (playerId: string) => `player:${playerId}`;
+
+export interface NamespacePolicy {
+  /** An AppError refusing a verified user this namespace is not for, or undefined to admit. */
+  admit(user: AuthUser): AppError | undefined;
+  /** Client events the namespace handles (besides heartbeat); anything else answers WS.UNKNOWN_EVENT. */
+  events: readonly string[];
+  /** Called on each heartbeat, after the ack (e.g. presence renewal). */
+  onHeartbeat?(socket: Socket): void;
+}
+
+/** A message for many sockets, possibly on many nodes. */
+export interface FanoutMessage {
+  /** Rooms whose sockets receive it (each socket once); null: every socket of the namespace. */
+  rooms: string[] | null;
+  type: string;
+  data: unknown;
+  timestamp: string;
+  /** Sockets with a topic filter (socket.data.topics) receive it only when it names this topic. */
+  topic?: string;
+  /** Disconnect every receiver right after the message, with this reason. */
+  disconnect?: string;
+}
+
+type Ack = (response: unknown) => void;
+
+/**
+ * The shared Socket.IO machinery behind every namespace: handshake authentication, the per-session signed
+ * envelope, per-socket rate limits and abuse disconnects, unknown-event errors, heartbeat, token-expiry
+ * timers and cleanup, and cluster-wide delivery.
+ *
+ * Why fan-out is not a plain room broadcast: every socket signs with its own session key, so a broadcast
+ * packet cannot be shared. A message goes once to every node (serverSideEmit through the Redis adapter,
+ * nothing in embedded mode) and each node signs it per local socket; the data is canonicalised once.
+ */
+@Injectable()
+export class RealtimeHub implements OnApplicationShutdown {
+  private readonly logger = new Logger(RealtimeHub.name);
+  private readonly namespaces = new Map<string, Namespace>();
+  private readonly policies = new Map<string, NamespacePolicy>();
+  private readonly keys = new WeakMap<Socket, Buffer>();
+  private readonly cleanups = new Map<Socket, Array<() => void>>();
+  private readonly clustered: boolean;
+  private activeTimers = 0;
+
+  constructor(
+    private readonly auth: WsAuthenticator,
+    private readonly limits: RateLimitService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) redis: Redis | null,
+  ) {
+    this.clustered = redis !== null;
+  }
+
+  /** Wires a gateway's namespace (call from afterInit). */
+  attach(nsp: Namespace, policy: NamespacePolicy): void {
+    this.namespaces.set(nsp.name, nsp);
+    this.policies.set(nsp.name, policy);
+    nsp.use((socket, next) => {
+      try {
+        this.authenticate(socket, policy);
+        next();
+      } catch (err) {
+        const appError = err instanceof AppError ? err : WsErrors.handshakeFailed();
+        if (!(err instanceof AppError)) this.logger.error({ err }, 'Socket handshake failed unexpectedly');
+        // The client sees connect_error with message = detail and data = {code, detail}.
+        const refusal = new Error(appError.message) as Error & { data: unknown };
+        refusal.data = { code: appError.code, detail: appError.message };
+        next(refusal);
+      }
+    });
+    (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) =>
+      this.deliverLocal(nsp, message),
+    );
+  }
+
+  namespace(name: string): Namespace | undefined {
+    return this.namespaces.get(name);
+  }
+
+  namespaceNames(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  /**
+   * Sets a newly connected socket up (call first in handleConnection): message middleware, heartbeat,
+   * token-expiry timer, and connection_established (or connection_recovered). Returns the session.
+   */
+  connected(socket: Socket): { session: SocketSession; recovered: boolean } {
+    const session = sessionOf(socket);
+    const policy = this.policies.get(socket.nsp.name);
+    const known = new Set(['heartbeat', ...(policy?.events ?? [])]);
+    this.keys.set(socket, Buffer.from(session.sessionKey, 'base64url'));
+    this.cleanups.set(socket, this.cleanups.get(socket) ?? []);
+    if (session.user.playerId) void socket.join(playerRoom(session.user.playerId));
+
+    const messages = this.limits.limiter(
+      'ws-message',
+      { points: this.config.wsRateLimitPerSecond, durationSeconds: 1 },
+      true,
+    );
+    // Rejected messages count as abuse; a socket that keeps flooding after being told is cut off.
+    const abuse = this.limits.limiter(
+      'ws-abuse',
+      { points: this.config.wsRateLimitPerSecond, durationSeconds: 10 },
+      true,
+    );
+    let lastNotice = 0;
+    socket.use((packet, next) => {
+      const [event] = packet;
+      const ack =
+        typeof packet[packet.length - 1] === 'function' ? (packet[packet.length - 1] as Ack) : undefined;
+      void this.limits
+        .consume(messages, socket.id)
+        .then(async (verdict) => {
+          if (!verdict.allowed) {
+            const strike = await this.limits.consume(abuse, socket.id);
+            if (!strike.allowed) {
+              this.sendError(socket, WsErrors.abuse());
+              socket.disconnect(true);
+              return;
+            }
+            const now = Date.now();
+            if (ack) this.answerError(socket, ack, WsErrors.rateLimited(verdict.retryAfterSeconds));
+            else if (now - lastNotice >= 1000) {
+              lastNotice = now; // one notice per second, not one per dropped message
+              this.sendError(socket, WsErrors.rateLimited(verdict.retryAfterSeconds));
+            }
+            return;
+          }
+          if (typeof event !== 'string' || !known.has(event)) {
+            const err = WsErrors.unknownEvent(String(event));
+            if (ack) this.answerError(socket, ack, err);
+            this.sendError(socket, err);
+            return;
+          }
+          next();
+        })
+        .catch((err: unknown) => {
+          this.logger.error({ err }, 'Socket message middleware failed');
+        });
+    });
+
+    socket.on('heartbeat', (...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === 'function' ? (args[args.length - 1] as Ack) : undefined;
+      const data = { server_time: new Date().toISOString() };
+      if (ack) ack(this.envelope(socket, 'heartbeat_ack', data));
+      else this.send(socket, 'heartbeat_ack', data);
+      policy?.onHeartbeat?.(socket);
+    });
+
+    this.addTimer(
+      socket,
+      () => {
+        this.sendError(socket, WsErrors.tokenExpired());
+        socket.disconnect(true);
+      },
+      session.tokenExpiresAt - Date.now(),
+    );
+
+    const recovered = socket.recovered;
+    const base = {
+      session_id: session.sessionId,
+      namespace: socket.nsp.name,
+      server_time: new Date().toISOString(),
+      token_expires_at: new Date(session.tokenExpiresAt).toISOString(),
+    };
+    if (recovered) {
+      this.send(socket, 'connection_recovered', base);
+    } else {
+      this.send(socket, 'connection_established', {
+        ...base,
+        session_key: session.sessionKey,
+        user: {
+          id: session.user.userId,
+          username: session.user.username,
+          role: session.user.role,
+          player_id: session.user.playerId,
+        },
+        heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
+        rate_limit_per_second: this.config.wsRateLimitPerSecond,
+        signature: {
+          algorithm: 'HMAC-SHA256',
+          key_encoding: 'base64url',
+          signed_string: 'type + "\\n" + timestamp + "\\n" + canonical_json(data)',
+        },
+      });
+    }
+    return { session, recovered };
+  }
+
+  /** Runs the socket's cleanups (timers, subscriptions); call from handleDisconnect. Rooms Socket.IO leaves itself. */
+  disconnected(socket: Socket): void {
+    const fns = this.cleanups.get(socket) ?? [];
+    this.cleanups.delete(socket);
+    for (const fn of fns.reverse()) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.warn({ err }, 'Socket cleanup failed');
+      }
+    }
+  }
+
+  /** Registers something to undo when the socket goes. */
+  onCleanup(socket: Socket, fn: () => void): void {
+    const list = this.cleanups.get(socket);
+    if (list) list.push(fn);
+    else this.cleanups.set(socket, [fn]);
+  }
+
+  /** A timer owned by the socket: cleared when it disconnects. */
+  addTimer(socket: Socket, fn: () => void, delayMs: number, repeat = false): void {
+    const delay = Math.max(0, Math.min(delayMs, 2_147_483_647));
+    const timer = repeat ? setInterval(fn, delay) : setTimeout(fn, delay);
+    timer.unref();
+    this.activeTimers += 1;
+    this.onCleanup(socket, () => {
+      clearTimeout(timer);
+      this.activeTimers -= 1;
+    });
+  }
+
+  /** Counts for tests and /metrics: per-socket timers alive and sockets with cleanups pending. */
+  stats(): { timers: number; sockets: number } {
+    return { timers: this.activeTimers, sockets: this.cleanups.size };
+  }
+
+  envelope<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>): Envelope<T> {
+    const message = prepared ?? new PreparedMessage(type, data);
+    const key = this.keys.get(socket) ?? Buffer.from(sessionOf(socket).sessionKey, 'base64url');
+    return message.envelopeFor(sessionOf(socket).sessionId, key);
+  }
+
+  /** Emits one signed message to one local socket. */
+  send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>): void {
+    // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
+    // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
+    // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
+    // locally and synchronously. The in-memory adapter still buffers it for recovery.
+    socket.nsp.local.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
+  }
+
+  /** The `error` event {code, detail, ...details}. */
+  sendError(socket: Socket, error: AppError): void {
+    this.send(socket, 'error', errorData(error));
+  }
+
+  /** Answers an ack with a signed `error` envelope. */
+  answerError(socket: Socket, ack: Ack, error: AppError): void {
+    ack(this.envelope(socket, 'error', errorData(error)));
+  }
+
+  /** Delivers to the sockets of `rooms` (null: the whole namespace) on every node, each signed for its session. */
+  publish(namespace: string, message: Omit<FanoutMessage, 'timestamp'> & { timestamp?: string }): void {
+    const nsp = this.namespaces.get(namespace);
+    if (!nsp) return; // the gateway is not up (boot or shutdown): nothing to deliver to
+    const full: FanoutMessage = { ...message, timestamp: message.timestamp ?? new Date().toISOString() };
+    this.deliverLocal(nsp, full);
+    if (this.clustered) nsp.serverSideEmit(FANOUT_EVENT, full);
+  }
+
+  /** How many sockets of the namespace this node holds. */
+  localCount(namespace: string): number {
+    return this.namespaces.get(namespace)?.sockets.size ?? 0;
+  }
+
+  private deliverLocal(nsp: Namespace, message: FanoutMessage): void {
+    let targets: Iterable<Socket>;
+    if (message.rooms === null) {
+      targets = nsp.sockets.values();
+    } else {
+      const ids = new Set<string>();
+      for (const room of message.rooms) for (const id of nsp.adapter.rooms.get(room) ?? []) ids.add(id);
+      targets = [...ids].map((id) => nsp.sockets.get(id)).filter((s): s is Socket => s !== undefined);
+    }
+    const prepared = new PreparedMessage(message.type, message.data, message.timestamp);
+    for (const socket of targets) {
+      if (message.topic !== undefined) {
+        const topics = (socket.data as SocketData).topics;
+        if (topics && !topics.includes(message.topic)) continue;
+      }
+      try {
+        this.send(socket, message.type, message.data, prepared);
+        if (message.disconnect !== undefined) socket.disconnect(true);
+      } catch (err) {
+        this.logger.warn({ err, type: message.type }, 'Could not deliver a socket message');
+      }
+    }
+  }
+
+  private authenticate(socket: Socket, policy: NamespacePolicy): void {
+    const { user, expiresAt } = this.auth.verify(
+      (socket.handshake.auth as { token?: unknown } | undefined)?.token,
+    );
+    const refusal = policy.admit(user);
+    if (refusal) throw refusal;
+    const data = socket.data as SocketData;
+    const previous = data.session;
+    // A recovered socket keeps its session (id and key) if the same user re-authenticated.
+    data.session =
+      previous && previous.user.userId === user.userId
+        ? { ...previous, user, tokenExpiresAt: expiresAt }
+        : {
+            sessionId: randomUUID(),
+            sessionKey: randomBytes(32).toString('base64url'),
+            user,
+            tokenExpiresAt: expiresAt,
+          };
+  }
+
+  onApplicationShutdown(): void {
+    for (const socket of [...this.cleanups.keys()]) this.disconnected(socket);
+  }
+}
+
+function errorData(error: AppError): Record<string, unknown> {
+  return { code: error.code, detail: error.message, ...(error.details ?? {}) };
+}

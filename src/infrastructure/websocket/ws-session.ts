@@ -1,0 +1,34 @@
+import type { Socket } from 'socket.io';
+import type { AuthUser } from '../../modules/auth/domain/actor.js';
+
+/**
+ * What the server keeps per session in `socket.data` (so Socket.IO connection state recovery restores it
+ * with the socket): the identity from the token and the key every message to this socket is signed with.
+ */
+export interface SocketSession {
+  sessionId: string;
+  /** 32 random bytes, base64url; handed to the client once, in connection_established. */
+  sessionKey: string;
+  user: AuthUser;
+  /** Epoch ms at which the access token expires; the socket is disconnected then. */
+  tokenExpiresAt: number;
+}
+
+export interface SocketData {
+  session?: SocketSession;
+  /** /admin: update types this socket wants (null: all). */
+  topics?: string[] | null;
+}
+
+export type AppSocket = Socket<
+  Record<string, never>,
+  Record<string, never>,
+  Record<string, never>,
+  SocketData
+>;
+
+export function sessionOf(socket: Socket): SocketSession {
+  const session = (socket.data as SocketData).session;
+  if (!session) throw new Error('socket has no session (the handshake middleware did not run)');
+  return session;
+}

@@ -1,0 +1,18 @@
+import { AppError } from '../errors/app-error.js';
+import { AuthErrors } from '../../modules/auth/domain/auth.errors.js';
+
+/** Socket.IO-specific error codes (sent as the `error` event {code, detail} or in an ack). */
+export const WsErrors = {
+  unknownEvent: (event: string) =>
+    new AppError('WS.UNKNOWN_EVENT', 400, `This namespace does not handle "${event.slice(0, 64)}" messages`),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError('RATE_LIMITED', 429, `Too many messages, retry in ${retryAfterSeconds} s`, {
+      retry_after_seconds: retryAfterSeconds,
+    }),
+  abuse: () =>
+    new AppError('WS.ABUSE_DISCONNECT', 429, 'Disconnected for repeatedly exceeding the message rate limit'),
+  tokenExpired: () => AuthErrors.tokenExpired(),
+  handshakeFailed: () => new AppError('INTERNAL_ERROR', 500, 'The connection could not be authenticated'),
+  forbiddenNamespace: (namespace: string) =>
+    new AppError('AUTH.FORBIDDEN', 403, `Your role may not connect to ${namespace}`),
+};

@@ -1,0 +1,69 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { LeaderElection } from '../../infrastructure/leader/leader-election.service.js';
+import { RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
+import { GetRealtimeAnalyticsQuery } from '../players/queries/get-realtime-analytics.query.js';
+import { ADMIN_NAMESPACE, AdminFeed } from './admin-feed.service.js';
+import { PLAYER_NAMESPACE } from './player-channel.service.js';
+
+/**
+ * metrics_update every REALTIME_METRICS_INTERVAL_MS: every node ticks, only the lease holder computes and
+ * publishes, and the feed delivers to every admin on every node: one message per admin per tick.
+ */
+@Injectable()
+export class MetricsTicker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MetricsTicker.name);
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private sequence = 0;
+
+  constructor(
+    private readonly queryBus: QueryBus,
+    private readonly leader: LeaderElection,
+    private readonly feed: AdminFeed,
+    private readonly hub: RealtimeHub,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.realtimeMetricsIntervalMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Returns true when this node published the tick. */
+  async tick(): Promise<boolean> {
+    if (this.running) return false;
+    this.running = true;
+    try {
+      const leaseMs = Math.max(3 * this.config.realtimeMetricsIntervalMs, 1000);
+      if (!(await this.leader.lead('metrics-tick', leaseMs))) return false;
+      const metrics = await this.queryBus.execute(new GetRealtimeAnalyticsQuery());
+      this.sequence += 1;
+      this.feed.publish('metrics_update', {
+        ...metrics,
+        tick: { at: new Date().toISOString(), node_id: this.leader.nodeId, sequence: this.sequence },
+        leader_node: {
+          admin_sockets: this.hub.localCount(ADMIN_NAMESPACE),
+          player_sockets: this.hub.localCount(PLAYER_NAMESPACE),
+        },
+      });
+      return true;
+    } catch (err) {
+      this.logger.warn({ err }, 'metrics_update tick failed');
+      return false;
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PresenceService } from '../../infrastructure/presence/presence.service.js';
+import { playerRoom, RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
+import { AdminFeed } from './admin-feed.service.js';
+import { PLAYER_NAMESPACE } from './player-channel.service.js';
+
+/**
+ * /player sockets drive online presence: a connect or heartbeat renews the player's entry (TTL
+ * PRESENCE_SOCKET_TTL_SECONDS, renewed for every local player every third of it, so a dead node's players
+ * expire), and the player's last socket in the cluster leaving removes it. Coming online and going
+ * offline reach /admin as player_update login / logout.
+ */
+@Injectable()
+export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PlayerPresenceTracker.name);
+  private readonly local = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly hub: RealtimeHub,
+    private readonly feed: AdminFeed,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ttlMs = config.presenceSocketTtlSeconds * 1000;
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.renewAll(), Math.max(1000, this.ttlMs / 3));
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async connected(playerId: string): Promise<void> {
+    this.local.set(playerId, (this.local.get(playerId) ?? 0) + 1);
+    try {
+      const wasOnline = await this.presence.isOnline(playerId);
+      await this.presence.touch(playerId, this.ttlMs);
+      if (!wasOnline)
+        this.feed.playerUpdate(playerId, 'login', { source: 'socket', at: new Date().toISOString() });
+    } catch (err) {
+      this.logger.warn({ err, playerId }, 'Could not record presence on connect');
+    }
+  }
+
+  async heartbeat(playerId: string): Promise<void> {
+    try {
+      await this.presence.touch(playerId, this.ttlMs);
+    } catch (err) {
+      this.logger.warn({ err, playerId }, 'Could not renew presence');
+    }
+  }
+
+  async disconnected(playerId: string): Promise<void> {
+    const left = (this.local.get(playerId) ?? 1) - 1;
+    if (left > 0) {
+      this.local.set(playerId, left);
+      return;
+    }
+    this.local.delete(playerId);
+    try {
+      const nsp = this.hub.namespace(PLAYER_NAMESPACE);
+      // Other nodes may still hold a socket of this player (the adapter asks them all).
+      const elsewhere = nsp ? (await nsp.in(playerRoom(playerId)).fetchSockets()).length : 0;
+      if (elsewhere > 0 || this.local.has(playerId)) return;
+      await this.presence.remove(playerId);
+      this.feed.playerUpdate(playerId, 'logout', { source: 'socket', at: new Date().toISOString() });
+    } catch (err) {
+      // Unknown: leave the entry to expire on its TTL rather than show a connected player offline.
+      this.logger.warn({ err, playerId }, 'Could not settle presence on disconnect');
+    }
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all([...this.local.keys()].map((id) => this.heartbeat(id)));
+  }
+}
