@@ -45,6 +45,8 @@ export interface AppConfig {
   /** price_history snapshot tick; 0 turns snapshots off. */
   priceSnapshotSeconds: number;
   priceHistoryRetentionDays: number;
+  /** At most one /market market_update per station and commodity per this many ms. */
+  marketUpdateCoalesceMs: number;
   /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
   wsRateLimitPerSecond: number;
   /** Period of the /admin metrics_update tick (REALTIME_METRICS_INTERVAL_MS). */
@@ -200,6 +202,7 @@ export function loadConfig(env: Env): AppConfig {
     marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
     priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),
     priceHistoryRetentionDays: int('PRICE_HISTORY_RETENTION_DAYS', 30, 1, 3650),
+    marketUpdateCoalesceMs: int('MARKET_UPDATE_COALESCE_MS', 100, 10, 60_000),
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),

@@ -43,6 +43,8 @@ export interface FanoutMessage {
   topic?: string;
   /** Disconnect every receiver right after the message, with this reason. */
   disconnect?: string;
+  /** Drop rather than buffer for a socket that is not ready to receive (market ticks: the next one supersedes it). */
+  volatile?: boolean;
 }
 
 type Ack = (response: unknown) => void;
@@ -256,12 +258,13 @@ export class RealtimeHub implements OnApplicationShutdown {
   }
 
   /** Emits one signed message to one local socket. */
-  send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>): void {
+  send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>, volatile = false): void {
     // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
     // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
     // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
     // locally and synchronously. The in-memory adapter still buffers it for recovery.
-    socket.nsp.local.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
+    const target = volatile ? socket.nsp.local.volatile : socket.nsp.local;
+    target.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
   }
 
   /** The `error` event {code, detail, ...details}. */
@@ -269,9 +272,18 @@ export class RealtimeHub implements OnApplicationShutdown {
     this.send(socket, 'error', errorData(error));
   }
 
-  /** Answers an ack with a signed `error` envelope. */
+  /**
+   * Answers an ack with `{success: false, error: {code, detail}}`, which is also a signed `error` envelope
+   * (type, data, timestamp, session_id, signature), so every ack has the same shape as a successful one.
+   */
   answerError(socket: Socket, ack: Ack, error: AppError): void {
-    ack(this.envelope(socket, 'error', errorData(error)));
+    const data = errorData(error);
+    ack({ success: false, error: data, ...this.envelope(socket, 'error', data) });
+  }
+
+  /** A successful ack: `{success: true}` plus the signed envelope whose data is the result. */
+  ackSuccess<T>(socket: Socket, type: string, data: T): { success: true } & Envelope<T> {
+    return { success: true, ...this.envelope(socket, type, data) };
   }
 
   /** Delivers to the sockets of `rooms` (null: the whole namespace) on every node, each signed for its session. */
@@ -304,7 +316,7 @@ export class RealtimeHub implements OnApplicationShutdown {
         if (topics && !topics.includes(message.topic)) continue;
       }
       try {
-        this.send(socket, message.type, message.data, prepared);
+        this.send(socket, message.type, message.data, prepared, message.volatile === true);
         if (message.disconnect !== undefined) socket.disconnect(true);
       } catch (err) {
         this.logger.warn({ err, type: message.type }, 'Could not deliver a socket message');

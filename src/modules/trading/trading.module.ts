@@ -11,8 +11,12 @@ import { GetTradeQuoteHandler } from './queries/get-trade-quote.handler.js';
 import { ListMarketHaltsHandler } from './queries/list-market-halts.handler.js';
 import { ListOwnTradesHandler } from './queries/list-own-trades.handler.js';
 import { TradingController } from './trading.controller.js';
+import { MarketGateway } from './gateways/market.gateway.js';
+import { MarketUpdatesRelay } from './gateways/market-updates.relay.js';
+import { TradingGateway } from './gateways/trading.gateway.js';
+import { TradingSignalsRelay } from './gateways/trading-signals.relay.js';
 
-/** Trading and the live market: REST here; the /market and /trading gateways call the same buses. */
+/** Trading and the live market: REST and the /market and /trading gateways, over the same buses. */
 @Module({
   controllers: [MarketController, TradingController, MarketAdminController],
   providers: [
@@ -25,6 +29,10 @@ import { TradingController } from './trading.controller.js';
     ListOwnTradesHandler,
     ListMarketHaltsHandler,
     MarketMaintenanceService,
+    MarketGateway,
+    TradingGateway,
+    MarketUpdatesRelay,
+    TradingSignalsRelay,
   ],
   exports: [MarketMaintenanceService],
 })

@@ -1,0 +1,63 @@
+import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
+import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
+import {
+  MarketSubscribeRequestDto,
+  MarketUnsubscribeRequestDto,
+} from '../dto/market-subscription.request.dto.js';
+import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
+
+/**
+ * /market: live prices for any authenticated user. market_subscribe {commodities, station_ids?} joins rooms;
+ * market_update arrives coalesced per station and commodity (MarketUpdatesRelay). Market data is public to
+ * every pilot, so no per-player check beyond authentication.
+ */
+@RealtimeGateway(MARKET_NAMESPACE)
+export class MarketGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  constructor(private readonly hub: RealtimeHub) {}
+
+  afterInit(nsp: Namespace): void {
+    this.hub.attach(nsp, { admit: () => undefined, events: ['market_subscribe', 'market_unsubscribe'] });
+  }
+
+  handleConnection(socket: Socket): void {
+    if (!socket.data.session) return;
+    this.hub.connected(socket);
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.hub.disconnected(socket);
+  }
+
+  @SubscribeMessage('market_subscribe')
+  subscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: MarketSubscribeRequestDto) {
+    const rooms = body.station_ids?.length
+      ? body.commodities.flatMap((c) => body.station_ids!.map((s) => MarketRooms.station(c, s)))
+      : body.commodities.map((c) => MarketRooms.commodity(c));
+    void socket.join(rooms);
+    return this.hub.ackSuccess(socket, 'market_subscribed', this.subscriptions(socket));
+  }
+
+  @SubscribeMessage('market_unsubscribe')
+  unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() body: MarketUnsubscribeRequestDto) {
+    for (const room of [...socket.rooms]) {
+      if (!room.startsWith('market:')) continue;
+      const [, commodity, station] = room.split(':');
+      const commodityMatches = !body.commodities || body.commodities.includes(commodity as never);
+      const stationMatches =
+        !body.station_ids || (station !== undefined && body.station_ids.includes(station));
+      if (commodityMatches && stationMatches) void socket.leave(room);
+    }
+    return this.hub.ackSuccess(socket, 'market_unsubscribed', this.subscriptions(socket));
+  }
+
+  private subscriptions(socket: Socket) {
+    const rooms = [...socket.rooms].filter((r) => r.startsWith('market:')).map((r) => r.split(':'));
+    return {
+      commodities: rooms.filter((r) => r.length === 2).map((r) => r[1]),
+      stations: rooms.filter((r) => r.length === 3).map((r) => ({ commodity: r[1], station_id: r[2] })),
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { CommandBus } from '@nestjs/cqrs';
+import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { CommonErrors } from '../../../infrastructure/errors/common.errors.js';
+import { RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
+import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
+import { WsErrors } from '../../../infrastructure/websocket/ws.errors.js';
+import { sessionOf } from '../../../infrastructure/websocket/ws-session.js';
+import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
+import { crossFieldProblems, toTradeRequest } from '../dto/trade.request.dto.js';
+import { TradingCommandRequestDto } from '../dto/trading-command.request.dto.js';
+import { TRADING_NAMESPACE } from './market-rooms.js';
+
+/**
+ * /trading: players trade over the socket. trading_command {trade fields, idempotency_key} runs the same
+ * ExecuteTradeCommand as POST /trading/trades (same rules, same exactly-once key space) and answers the ack
+ * {success: true, data: trade, replayed} or {success: false, error: {code, detail}}; trading_signal
+ * {type: trade_executed | automation_update | ai_alert, ...} is pushed to the player's own sockets.
+ */
+@RealtimeGateway(TRADING_NAMESPACE)
+export class TradingGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  constructor(
+    private readonly hub: RealtimeHub,
+    private readonly commandBus: CommandBus,
+  ) {}
+
+  afterInit(nsp: Namespace): void {
+    this.hub.attach(nsp, {
+      admit: (user) =>
+        user.role === 'player' && user.playerId ? undefined : WsErrors.forbiddenNamespace(TRADING_NAMESPACE),
+      events: ['trading_command'],
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    if (!socket.data.session) return;
+    this.hub.connected(socket); // joins the player's own room, where trading_signal goes
+  }
+
+  handleDisconnect(socket: Socket): void {
+    this.hub.disconnected(socket);
+  }
+
+  @SubscribeMessage('trading_command')
+  async trade(@ConnectedSocket() socket: Socket, @MessageBody() body: TradingCommandRequestDto) {
+    const problems = crossFieldProblems(body);
+    if (Object.keys(problems).length > 0) {
+      throw CommonErrors.validation(`Invalid value for ${Object.keys(problems).join(', ')}`, problems);
+    }
+    const { user, sessionId } = sessionOf(socket);
+    const actor = { ...user, requestId: sessionId, ip: socket.handshake.address };
+    const result = await this.commandBus.execute(
+      new ExecuteTradeCommand(actor, toTradeRequest(body), body.idempotency_key),
+    );
+    return this.hub.ackSuccess(socket, 'trade_result', { ...result.trade, replayed: result.replayed });
+  }
+}
