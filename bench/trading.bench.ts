@@ -11,12 +11,13 @@
  *
  * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_CONCURRENCY (8), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_PLAYERS (200), BENCH_STATIONS (10),
- * BENCH_PORT (3917), PGBENCH (/usr/lib/postgresql/15/bin/pgbench).
+ * BENCH_PORT (a free one), PGBENCH (/usr/lib/postgresql/15/bin/pgbench).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
@@ -29,7 +30,8 @@ const DURATION_S = Number(env.BENCH_DURATION ?? 20);
 const WARMUP_S = Number(env.BENCH_WARMUP ?? 3);
 const PLAYERS = Number(env.BENCH_PLAYERS ?? 200);
 const STATIONS = Number(env.BENCH_STATIONS ?? 10);
-const PORT = Number(env.BENCH_PORT ?? 3917);
+// A free port of our own unless BENCH_PORT says otherwise (other benchmarks may run on this machine).
+let PORT = Number(env.BENCH_PORT ?? 0);
 const PGBENCH = env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
 const APP_DB = 'sw_bench_trading';
 const PGBENCH_DB = 'sw_bench_trading_pgbench';
@@ -73,7 +75,19 @@ function postgresTicks(): number {
   return ticks;
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 async function startServer(): Promise<ChildProcess> {
+  if (PORT === 0) PORT = await freePort();
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       PATH: env.PATH,
