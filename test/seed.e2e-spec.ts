@@ -153,6 +153,18 @@ describe('seeder', () => {
       .expect(200);
     expect(found.body.data.players.map((p: { username: string }) => p.username)).toContain(username);
 
+    // The detailed view of seeded players shows their active ship (twice each: on Postgres the second call
+    // runs the cached prepared statement).
+    const ids = await t.db.query(
+      `SELECT id, active_ship_id FROM players WHERE user_id IS NULL ORDER BY id LIMIT 3`,
+    );
+    for (const { id, active_ship_id } of [...ids, ...ids]) {
+      const detailed = await t.http().get(`/api/v1/admin/players/${id}/detailed`).set(admin.auth).expect(200);
+      expect(detailed.body.data.player.id).toBe(id);
+      const ships = detailed.body.data.ships as { id: string; active: boolean }[];
+      expect(ships.filter((s) => s.active).map((s) => s.id)).toEqual([active_ship_id]);
+    }
+
     const banned = await t
       .http()
       .get('/api/v1/admin/players/enhanced?status=banned&limit=100')

@@ -1,5 +1,8 @@
+import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import { PlayersErrors } from '../domain/players.errors.js';
@@ -42,20 +45,38 @@ SELECT row_to_json(pl) AS player,
      FROM audit_log WHERE target_id = pl.id::text ORDER BY id DESC LIMIT ${RECENT}) a), '[]') AS recent_audit
 FROM (SELECT ${PLAYER_COLUMNS}, p.active_ship_id FROM players p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1) pl`;
 
+type DetailedRow = Omit<PlayerDetailedView, 'player'> & {
+  player: Omit<PlayerDetailedView['player'], 'online'> & { active_ship_id: string | null };
+};
+
 @QueryHandler(GetPlayerDetailedQuery)
 export class GetPlayerDetailedHandler implements IQueryHandler<GetPlayerDetailedQuery> {
   constructor(
     private readonly dataSource: DataSource,
     private readonly presence: PresenceService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute({ playerId }: GetPlayerDetailedQuery): Promise<PlayerDetailedView> {
-    const [row] = await RequestContext.measure(() => this.dataSource.query(SQL, [playerId]));
+    const [row] = await RequestContext.measure(() => this.load(playerId));
     if (!row) throw PlayersErrors.notFound();
     const { active_ship_id: _activeShip, ...player } = row.player;
     return {
       ...row,
       player: { ...player, online: await this.presence.isOnline(playerId) },
     };
+  }
+
+  /**
+   * On Postgres, a named prepared statement: planning this query (eight subqueries over a table with a
+   * dozen indexes) cost more than running it (~3 ms vs ~1.5 ms at 1M players), and with a plan cached per
+   * connection it is paid once. Embedded PGlite serves every socket connection from one session, where
+   * per-connection statement names would collide, so it keeps the plain query.
+   */
+  private async load(playerId: string): Promise<DetailedRow[]> {
+    if (!this.config.databaseUrl) return this.dataSource.query(SQL, [playerId]);
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const result = await pool.query({ name: 'admin-player-detailed', text: SQL, values: [playerId] });
+    return result.rows;
   }
 }
