@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, sign, type Envelope } from '../src/infrastructure/websocket/envelope.js';
@@ -9,6 +9,9 @@ import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import { connectSocket, craftToken, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+// jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
+jest.setTimeout(60_000);
 
 type PlayerUpdate = { player_id: string; update_type: string; data: Record<string, unknown> };
 const update = (e: Envelope) => e.data as PlayerUpdate;
