@@ -314,9 +314,33 @@ describe('realtime (Socket.IO /admin and /player)', () => {
       expect(s.of('error').map((e) => (e.data as { code: string }).code)).toEqual(['AUTH.TOKEN_EXPIRED']);
     });
 
+    it('recovers a dropped connection: same session and subscriptions, a fresh initial state', async () => {
+      const p = await registerPlayer(t);
+      const s = await connect('/admin', admin.token, { reconnection: true });
+      const established = await s.next('connection_established');
+      await s.request('subscribe', { players: [p.playerId], topics: ['credits'] });
+      const before = s.messages.length;
+      s.socket.io.engine.close(); // the transport drops; the client reconnects with its session id and offset
+      await eventually(() =>
+        s.messages.slice(before).some((m) => m.event === 'connection_recovered') ? true : undefined,
+      );
+      expect(s.socket.recovered).toBe(true);
+      const recovered = await s.next('connection_recovered');
+      expect(recovered.session_id).toBe(established.session_id);
+      const fresh = await s.next('initial_state', (e) => (e.data as { recovered: boolean }).recovered);
+      expect(fresh.data).toMatchObject({
+        subscriptions: { all: false, players: [p.playerId], topics: ['credits'] },
+      });
+      await setPlayer(p.playerId!, { credits: 31 });
+      const u = await s.next('player_update');
+      expect(update(u)).toMatchObject({ player_id: p.playerId, data: { after: '31' } });
+      expect(s.badSignatures).toBe(0); // the recovered session kept its key
+    });
+
     it('cleans up rooms, subscriptions and timers on disconnect', async () => {
       const hub = t.app.get(RealtimeHub);
-      const before = hub.stats();
+      // Earlier tests' sockets were closed in afterEach; wait until the server has settled them.
+      const before = await eventually(() => (hub.stats().sockets === 0 ? hub.stats() : undefined));
       const p = await registerPlayer(t);
       const a = await connect('/admin', admin.token);
       await a.request('subscribe', { players: [p.playerId] });
