@@ -1,9 +1,12 @@
 /**
  * npm run bench:realtime — one server node (child process) on real Postgres and Redis, 2,000 concurrent
- * socket.io clients (players on /player, admins on /admin subscribed to 'all'), driven by admin credit changes
- * (PUT /api/v1/admin/players/{id}/comprehensive: each commit publishes CreditsChanged, which becomes one
- * player_update per admin and one assets_changed for the player). Trading is not in this branch; the
- * market-to-player path is not measured here.
+ * socket.io clients (players on /player, admins on /admin subscribed to 'all'), driven by committed credit
+ * changes: each publishes CreditsChanged after its commit, which becomes one player_update per admin and one
+ * assets_changed for the player. Trigger (BENCH_TRIGGER): 'bench' (default) is the gated route
+ * POST /api/v1/admin/realtime/bench/credit-change (REALTIME_BENCH_TRIGGER=true, never in production: one
+ * committed UPDATE, no audit row); 'put' uses PUT /api/v1/admin/players/{id}/comprehensive (audited, so
+ * bounded by the audit chain's write rate). Trading is not in this branch: the market-to-player path is
+ * not measured.
  *
  * Env: BENCH_DATABASE_URL (server, default postgres://postgres@127.0.0.1:5432/postgres; the bench creates
  * and drops sw_bench_realtime on it), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_PLAYERS (1600),
@@ -24,6 +27,7 @@ const PLAYERS = Number(env.BENCH_PLAYERS ?? 1600);
 const ADMINS = Number(env.BENCH_ADMINS ?? 400);
 const RATE = Number(env.BENCH_RATE ?? 60);
 const SECONDS = Number(env.BENCH_SECONDS ?? 20);
+const TRIGGER = env.BENCH_TRIGGER ?? 'bench'; // 'bench' (the gated trigger route) or 'put' (PUT comprehensive)
 const PORT = Number(env.BENCH_PORT ?? 3917);
 const DB_NAME = 'sw_bench_realtime';
 const SECRET = 'bench-realtime-secret-that-is-long-enough-0123456789';
@@ -50,12 +54,28 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
 }
 
+async function adminQuery(sql: string): Promise<void> {
+  // The Postgres is shared with other work on this machine: retry a terminated session.
+  for (let attempt = 1; ; attempt++) {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    admin.on('error', () => undefined);
+    try {
+      await admin.connect();
+      await admin.query(sql);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      console.warn(`retrying "${sql}": ${(err as Error).message}`);
+      await sleep(500);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+}
+
 async function resetDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
+  await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${DB_NAME}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${DB_NAME}`;
   return url.toString();
@@ -65,7 +85,8 @@ async function startServer(databaseUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       ...env,
-      NODE_ENV: 'production',
+      NODE_ENV: 'development',
+      REALTIME_BENCH_TRIGGER: TRIGGER === 'bench' ? 'true' : 'false',
       PORT: String(PORT),
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
@@ -95,6 +116,7 @@ async function startServer(databaseUrl: string): Promise<ChildProcess> {
 
 async function fixtures(databaseUrl: string) {
   const db = new pg.Client({ connectionString: databaseUrl });
+  db.on('error', (err) => console.warn(`fixtures connection: ${err.message}`));
   await db.connect();
   await db.query(`INSERT INTO sectors (id, name) VALUES (1, 'Sol') ON CONFLICT DO NOTHING`);
   const [adminUser] = (
@@ -218,21 +240,33 @@ async function main(): Promise<void> {
     let credits = 20_000;
     let failures = 0;
     let updates = 0;
+    const statuses: Record<number, number> = {};
     const inflight = new Set<Promise<void>>();
     const change = (playerId: string) => {
       const value = credits++;
       const version = versions.get(playerId)!;
       versions.set(playerId, version + 1);
       sentAt.set(`${playerId}:${value}`, Date.now());
-      const p = fetch(`${BASE}/api/v1/admin/players/${playerId}/comprehensive`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'bench credit change', version, credits: value }),
-      })
+      const p = (
+        TRIGGER === 'put'
+          ? fetch(`${BASE}/api/v1/admin/players/${playerId}/comprehensive`, {
+              method: 'PUT',
+              headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ reason: 'bench credit change', version, credits: value }),
+            })
+          : fetch(`${BASE}/api/v1/admin/realtime/bench/credit-change`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ player_id: playerId, credits: value }),
+            })
+      )
         .then(async (res) => {
           await res.arrayBuffer();
           if (res.ok) updates += 1;
-          else failures += 1;
+          else {
+            failures += 1;
+            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          }
         })
         .catch(() => {
           failures += 1;
@@ -281,6 +315,7 @@ async function main(): Promise<void> {
       window_seconds: Number(wall.toFixed(2)),
       credit_changes_committed: updates,
       credit_changes_failed: failures,
+      failed_statuses: statuses,
       delivered_messages: stats.received,
       delivered_per_second: Math.round(stats.received / wall),
       player_updates_received: stats.playerUpdates,
@@ -310,10 +345,7 @@ async function main(): Promise<void> {
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    await admin.end();
+    await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
@@ -8,6 +8,9 @@ import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
+
+// jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
+jest.setTimeout(60_000);
 
 type PlayerUpdate = { player_id: string; update_type: string; data: Record<string, unknown> };
 type Tick = { tick: { at: string; node_id: string; sequence: number } };

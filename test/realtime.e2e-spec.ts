@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, sign, type Envelope } from '../src/infrastructure/websocket/envelope.js';
@@ -6,9 +6,12 @@ import { PresenceService } from '../src/infrastructure/presence/presence.service
 import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
-import { loginAs, registerPlayer, type Session } from './support/factories.js';
+import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import { connectSocket, craftToken, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+// jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
+jest.setTimeout(60_000);
 
 type PlayerUpdate = { player_id: string; update_type: string; data: Record<string, unknown> };
 const update = (e: Envelope) => e.data as PlayerUpdate;
@@ -35,7 +38,7 @@ describe('realtime (Socket.IO /admin and /player)', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ REALTIME_METRICS_INTERVAL_MS: '300' });
+    t = await startTestApp({ REALTIME_METRICS_INTERVAL_MS: '300', REALTIME_BENCH_TRIGGER: 'true' });
     admin = await loginAs(t, 'admin');
     moderator = await loginAs(t, 'moderator');
   });
@@ -311,9 +314,33 @@ describe('realtime (Socket.IO /admin and /player)', () => {
       expect(s.of('error').map((e) => (e.data as { code: string }).code)).toEqual(['AUTH.TOKEN_EXPIRED']);
     });
 
+    it('recovers a dropped connection: same session and subscriptions, a fresh initial state', async () => {
+      const p = await registerPlayer(t);
+      const s = await connect('/admin', admin.token, { reconnection: true });
+      const established = await s.next('connection_established');
+      await s.request('subscribe', { players: [p.playerId], topics: ['credits'] });
+      const before = s.messages.length;
+      s.socket.io.engine.close(); // the transport drops; the client reconnects with its session id and offset
+      await eventually(() =>
+        s.messages.slice(before).some((m) => m.event === 'connection_recovered') ? true : undefined,
+      );
+      expect(s.socket.recovered).toBe(true);
+      const recovered = await s.next('connection_recovered');
+      expect(recovered.session_id).toBe(established.session_id);
+      const fresh = await s.next('initial_state', (e) => (e.data as { recovered: boolean }).recovered);
+      expect(fresh.data).toMatchObject({
+        subscriptions: { all: false, players: [p.playerId], topics: ['credits'] },
+      });
+      await setPlayer(p.playerId!, { credits: 31 });
+      const u = await s.next('player_update');
+      expect(update(u)).toMatchObject({ player_id: p.playerId, data: { after: '31' } });
+      expect(s.badSignatures).toBe(0); // the recovered session kept its key
+    });
+
     it('cleans up rooms, subscriptions and timers on disconnect', async () => {
       const hub = t.app.get(RealtimeHub);
-      const before = hub.stats();
+      // Earlier tests' sockets were closed in afterEach; wait until the server has settled them.
+      const before = await eventually(() => (hub.stats().sockets === 0 ? hub.stats() : undefined));
       const p = await registerPlayer(t);
       const a = await connect('/admin', admin.token);
       await a.request('subscribe', { players: [p.playerId] });
@@ -329,6 +356,52 @@ describe('realtime (Socket.IO /admin and /player)', () => {
       expect(hub.stats().sockets).toBe(before.sockets);
       expect(adminNsp.adapter.rooms.has(`watch:player:${p.playerId}`)).toBe(false);
       expect(playerNsp.adapter.rooms.has(`player:${p.playerId}`)).toBe(false);
+    });
+  });
+
+  describe('POST /admin/realtime/bench/credit-change (bench trigger, enabled in this suite)', () => {
+    const route = '/api/v1/admin/realtime/bench/credit-change';
+
+    it('commits the credit change and feeds it to /admin', async () => {
+      const p = await registerPlayer(t);
+      const s = await connect('/admin', admin.token);
+      await s.request('subscribe', { players: [p.playerId] });
+      const res = await t
+        .http()
+        .post(route)
+        .set(admin.auth)
+        .send({ player_id: p.playerId, credits: 77 })
+        .expect(200);
+      expect(res.body.data).toEqual({ player_id: p.playerId, credits: '77' });
+      const u = await s.next('player_update');
+      expect(update(u)).toMatchObject({
+        update_type: 'credits',
+        data: { before: '10000', after: '77', source: 'bench' },
+      });
+    });
+
+    it('refuses bad input (nothing written), no token, a moderator, and an unknown player', async () => {
+      const p = await registerPlayer(t);
+      const bad = await t
+        .http()
+        .post(route)
+        .set(admin.auth)
+        .send({ player_id: p.playerId, credits: -1 })
+        .expect(400);
+      expectErrorBody(bad.body, 'VALIDATION_FAILED');
+      const [row] = await t.db.query('SELECT credits::text AS credits FROM players WHERE id = $1', [
+        p.playerId,
+      ]);
+      expect(row.credits).toBe('10000');
+      await t.http().post(route).send({ player_id: p.playerId, credits: 1 }).expect(401);
+      const denied = await t
+        .http()
+        .post(route)
+        .set(moderator.auth)
+        .send({ player_id: p.playerId, credits: 1 })
+        .expect(403);
+      expectErrorBody(denied.body, 'AUTH.FORBIDDEN');
+      await t.http().post(route).set(admin.auth).send({ player_id: randomUUID(), credits: 1 }).expect(404);
     });
   });
 

@@ -53,6 +53,8 @@ export interface AppConfig {
   realtimeMetricsIntervalMs: number;
   /** How long a connected player socket keeps the player online without a heartbeat (PRESENCE_SOCKET_TTL_SECONDS). */
   presenceSocketTtlSeconds: number;
+  /** Enables the unaudited bench:realtime trigger route (REALTIME_BENCH_TRIGGER); never in production. */
+  realtimeBenchTrigger: boolean;
 }
 
 export class ConfigError extends Error {
@@ -206,7 +208,11 @@ export function loadConfig(env: Env): AppConfig {
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
+    realtimeBenchTrigger: bool('REALTIME_BENCH_TRIGGER', false),
   };
+  if (config.realtimeBenchTrigger && nodeEnv === 'production') {
+    problems.push('REALTIME_BENCH_TRIGGER must not be enabled with NODE_ENV=production');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -83,13 +83,16 @@ export interface ConnectOptions {
   transports?: ('websocket' | 'polling')[];
   origin?: string;
   auth?: Record<string, unknown>;
+  /** Reconnect automatically (for connection state recovery tests). */
+  reconnection?: boolean;
 }
 
 function open(url: string, namespace: string, token: string | undefined, opts: ConnectOptions = {}) {
   return io(`${url}${namespace}`, {
     auth: opts.auth ?? (token === undefined ? {} : { token }),
     transports: opts.transports ?? ['websocket'],
-    reconnection: false,
+    reconnection: opts.reconnection ?? false,
+    reconnectionDelay: 100,
     forceNew: true,
     timeout: 5000,
     extraHeaders: opts.origin ? { origin: opts.origin } : undefined,

@@ -211,6 +211,14 @@ export class RealtimeHub implements OnApplicationShutdown {
         },
       });
     }
+    if (this.clustered) {
+      // Recovery needs the client to hold a stream offset, and only adapter-routed packets carry one (ours
+      // are delivered locally). One checkpoint through the Redis stream per connection gives it one.
+      socket.emit(
+        'session_checkpoint',
+        this.envelope(socket, 'session_checkpoint', { session_id: session.sessionId }),
+      );
+    }
     return { session, recovered };
   }
 

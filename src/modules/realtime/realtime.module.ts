@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { AdminFeed } from './admin-feed.service.js';
 import { AdminGateway } from './admin.gateway.js';
+import { BenchCreditChangeHandler } from './commands/bench-credit-change.handler.js';
+import { RealtimeBenchController } from './realtime-bench.controller.js';
 import { CreditsChangedRealtimeHandler } from './events/credits-changed.realtime-handler.js';
 import { LoginRealtimeHandler } from './events/login.realtime-handler.js';
 import { PlayerStatusChangedRealtimeHandler } from './events/player-status-changed.realtime-handler.js';
@@ -17,7 +19,9 @@ import { PlayerPresenceTracker } from './player-presence.service.js';
  */
 @Global()
 @Module({
+  controllers: [RealtimeBenchController],
   providers: [
+    BenchCreditChangeHandler,
     AdminGateway,
     PlayerGateway,
     AdminFeed,
