@@ -20,6 +20,10 @@ import { JwtAuthGuard } from './modules/auth/guards/jwt-auth.guard.js';
 import { PermissionsGuard } from './modules/auth/guards/permissions.guard.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
+import { AssetsModule } from './modules/assets/assets.module.js';
+import { BulkOpsModule } from './modules/bulk-ops/bulk-ops.module.js';
+import { EmergencyModule } from './modules/emergency/emergency.module.js';
+import { InterventionsModule } from './modules/interventions/interventions.module.js';
 import { SeedModule } from './seed/seed.module.js';
 
 @Module({})
@@ -42,6 +46,10 @@ export class AppModule {
         AuthModule,
         HealthModule,
         PlayersModule,
+        AssetsModule,
+        BulkOpsModule,
+        EmergencyModule,
+        InterventionsModule,
         SeedModule,
       ],
       providers: [

@@ -31,6 +31,17 @@ export interface AppConfig {
   playersCountCacheSeconds: number;
   swaggerEnabled: boolean;
   trustProxy: boolean;
+  /** Players per bulk-operation batch (one transaction each). */
+  bulkBatchSize: number;
+  /** A bulk job's lease: a worker silent this long is presumed dead and its job is taken over. */
+  bulkLeaseMs: number;
+  bulkPollMs: number;
+  /** Pause between batches, to spare the database on a busy day. */
+  bulkBatchPauseMs: number;
+  bulkWorkerEnabled: boolean;
+  bulkRateLimitPerHour: number;
+  emergencyBulkMax: number;
+  banSweepSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +183,14 @@ export function loadConfig(env: Env): AppConfig {
     playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
     swaggerEnabled: bool('SWAGGER_ENABLED', true),
     trustProxy: bool('TRUST_PROXY', false),
+    bulkBatchSize: int('BULK_BATCH_SIZE', 1000, 1, 10_000),
+    bulkLeaseMs: int('BULK_LEASE_MS', 15_000, 500, 600_000),
+    bulkPollMs: int('BULK_POLL_MS', 500, 20, 60_000),
+    bulkBatchPauseMs: int('BULK_BATCH_PAUSE_MS', 0, 0, 60_000),
+    bulkWorkerEnabled: bool('BULK_WORKER_ENABLED', true),
+    bulkRateLimitPerHour: int('BULK_RATE_LIMIT_PER_HOUR', 1000, 1, 1_000_000),
+    emergencyBulkMax: int('EMERGENCY_BULK_MAX', 100, 1, 10_000),
+    banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

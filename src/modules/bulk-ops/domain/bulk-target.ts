@@ -1,0 +1,31 @@
+import { buildPlayerWhere, type PlayerFilters, type SqlWhere } from '../../players/domain/player-filters.js';
+
+/** What a job runs over, as stored: explicit ids, or the enhanced filter (online resolved at submission). */
+export type StoredTarget = { player_ids: string[] } | { filter: PlayerFilters; online_ids?: string[] };
+
+/** The WHERE over `players p` that selects a job's targets. */
+export function targetWhere(target: StoredTarget): SqlWhere {
+  if ('player_ids' in target) {
+    const w = buildPlayerWhere({});
+    w.add(`p.id = ANY(${w.param(target.player_ids)}::uuid[])`);
+    return w;
+  }
+  return buildPlayerWhere(target.filter, target.online_ids);
+}
+
+/**
+ * The next batch after `cursor` in id order: the resumption point is a plain id, so a job taken over by
+ * another worker continues exactly where the last committed batch ended.
+ */
+export function nextBatchSql(
+  target: StoredTarget,
+  cursor: string | null,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const w = targetWhere(target);
+  if (cursor) w.add(`p.id > ${w.param(cursor)}::uuid`);
+  const sql = `SELECT p.id, p.user_id, p.status, p.credits::text AS credits, p.turns, p.current_sector, p.risk_score,
+                      p.active_ship_id
+               FROM players p ${w.toSql()} ORDER BY p.id LIMIT ${w.param(limit)} FOR UPDATE OF p`;
+  return { sql, params: w.params };
+}
