@@ -72,19 +72,20 @@ export async function applyBatch(
     case 'adjust_credits': {
       const [rows] = await m.query(
         `UPDATE players SET credits = credits + $2::bigint, version = version + 1, updated_at = now()
-         WHERE id = ANY($1::uuid[]) AND credits + $2::bigint >= 0 RETURNING id, credits::text AS credits`,
+         WHERE id = ANY($1::uuid[]) AND credits + $2::bigint >= 0
+         RETURNING id, (credits - $2::bigint)::text AS before, credits::text AS after`,
         [ids, params.amount],
       );
-      const done = new Map((rows as { id: string; credits: string }[]).map((r) => [r.id, r.credits]));
+      const done = new Map((rows as { id: string; before: string; after: string }[]).map((r) => [r.id, r]));
       for (const p of players) {
-        const after = done.get(p.id);
-        if (after === undefined) {
+        const r = done.get(p.id);
+        if (r === undefined) {
           fail(p.id, 'INSUFFICIENT_CREDITS', `balance ${p.credits} cannot absorb ${params.amount}`);
           continue;
         }
         out.succeeded.push(p.id);
-        out.changes[p.id] = [p.credits, after];
-        out.events.push(new CreditsChangedEvent(p.id, p.credits, after, 'bulk_operation', ctx.actorId));
+        out.changes[p.id] = [r.before, r.after];
+        out.events.push(new CreditsChangedEvent(p.id, r.before, r.after, 'bulk_operation', ctx.actorId));
       }
       break;
     }
@@ -92,10 +93,12 @@ export async function applyBatch(
       const [rows] = await m.query(
         `UPDATE players SET turns = (turns::bigint + $2)::int, version = version + 1, updated_at = now()
          WHERE id = ANY($1::uuid[]) AND turns::bigint + $2 BETWEEN 0 AND 2147483647
-         RETURNING id, turns, version`,
+         RETURNING id, turns - $2 AS before, turns, version`,
         [ids, params.amount],
       );
-      const done = new Map((rows as { id: string; turns: number; version: number }[]).map((r) => [r.id, r]));
+      const done = new Map(
+        (rows as { id: string; before: number; turns: number; version: number }[]).map((r) => [r.id, r]),
+      );
       for (const p of players) {
         const r = done.get(p.id);
         if (!r) {

@@ -16,7 +16,7 @@ import type { Actor } from '../auth/domain/actor.js';
 import type { Role } from '../auth/domain/roles.js';
 import { applyBatch, type BatchPlayer } from './bulk-batch.executor.js';
 import { progressOf, type BulkParameters, type BulkStatus } from './domain/bulk-parameters.js';
-import { nextBatchSql, type StoredTarget } from './domain/bulk-target.js';
+import { locksBatch, nextBatchSql, type StoredTarget } from './domain/bulk-target.js';
 import { BulkOperationProgressEvent } from './events/bulk-operation-progress.event.js';
 
 interface ClaimedJob {
@@ -191,7 +191,12 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         return { state: 'cancelled', events: [this.progress(job, row)] };
       }
       const batchSize = this.config.bulkBatchSize;
-      const { sql, params: sqlParams } = nextBatchSql(job.target, op.cursor, batchSize);
+      const { sql, params: sqlParams } = nextBatchSql(
+        job.target,
+        op.cursor,
+        batchSize,
+        locksBatch(job.operation_type),
+      );
       const players = (await m.query(sql, sqlParams)) as BatchPlayer[];
       if (players.length === 0) {
         const row = await this.finish(m, job.id, 'completed');

@@ -14,6 +14,15 @@ export function targetWhere(target: StoredTarget): SqlWhere {
 }
 
 /**
+ * Operations that read a player's state to decide (set_status, teleport, reset_risk) lock the batch's rows
+ * first; those whose guarded UPDATE both decides and returns the old value (adjust_credits, adjust_turns)
+ * skip that lock, which halves the writes per player.
+ */
+export function locksBatch(type: string): boolean {
+  return !['adjust_credits', 'adjust_turns', 'send_message'].includes(type);
+}
+
+/**
  * The next batch after `cursor` in id order: the resumption point is a plain id, so a job taken over by
  * another worker continues exactly where the last committed batch ended.
  */
@@ -21,11 +30,12 @@ export function nextBatchSql(
   target: StoredTarget,
   cursor: string | null,
   limit: number,
+  lock = true,
 ): { sql: string; params: unknown[] } {
   const w = targetWhere(target);
   if (cursor) w.add(`p.id > ${w.param(cursor)}::uuid`);
   const sql = `SELECT p.id, p.user_id, p.status, p.credits::text AS credits, p.turns, p.current_sector, p.risk_score,
                       p.active_ship_id
-               FROM players p ${w.toSql()} ORDER BY p.id LIMIT ${w.param(limit)} FOR UPDATE OF p`;
+               FROM players p ${w.toSql()} ORDER BY p.id LIMIT ${w.param(limit)}${lock ? ' FOR UPDATE OF p' : ''}`;
   return { sql, params: w.params };
 }
