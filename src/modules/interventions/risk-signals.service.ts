@@ -25,6 +25,7 @@ export interface RiskSignal {
 }
 
 const POPULATION_TTL_MS = 60_000;
+const RISK_LOCK_CLASS = 2102_0502;
 
 /**
  * Records one risk signal and runs the matching rule. When a rule fires, in the same transaction: the
@@ -47,6 +48,9 @@ export class RiskSignalsService {
     const events: IEvent[] = [];
     const verdict = await inTransaction(this.dataSource, async (m) => {
       events.length = 0;
+      // One player's signals are judged one at a time: concurrent transactions would each count only the
+      // committed rows and a burst could slip under the threshold. An advisory lock leaves trades' row locks alone.
+      await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RISK_LOCK_CLASS, signal.playerId]);
       const [inserted] = await m.query(
         `INSERT INTO player_risk_events (player_id, kind, station_id, amount, source_id, occurred_at)
          SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM players WHERE id = $1)
