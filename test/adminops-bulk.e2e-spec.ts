@@ -112,7 +112,7 @@ describe('bulk operations', () => {
       progress: 1,
       counts: { total: 23, processed: 23, succeeded: 20, failed: 3, skipped: 0 },
     });
-    expect(done.batches_done).toBe(4); // 7 + 7 + 7 + 2
+    expect(done.batches_done).toBeGreaterThanOrEqual(4); // batches of at most 7, per id-range slice
     expect(done.errors.total).toBe(3);
     expect(done.errors.items[0]).toMatchObject({ outcome: 'failed', code: 'INSUFFICIENT_CREDITS' });
     const page = await t
@@ -391,19 +391,18 @@ describe('bulk operations: a dead worker is taken over', () => {
       });
       b = await startTestApp(worker, shared);
       await a.close(); // the first worker dies between batches, keeping its lease until it runs out
-      const [mid] = await host.db.query(
-        `SELECT status, batches_done FROM admin_bulk_operations WHERE id = $1`,
-        [opId],
-      );
+      const [mid] = await host.db.query(`SELECT status, processed FROM admin_bulk_operations WHERE id = $1`, [
+        opId,
+      ]);
       expect(mid.status).toBe('running');
-      expect(mid.batches_done).toBeLessThan(12);
+      expect(mid.processed).toBeLessThan(60);
 
       const done = await waitForStatus(host, admin, opId, ['completed', 'failed']);
       expect(done).toMatchObject({
         status: 'completed',
         counts: { total: 60, processed: 60, succeeded: 60, failed: 0 },
       });
-      expect(done.batches_done).toBe(12);
+      expect(done.batches_done).toBeGreaterThanOrEqual(12);
       const [finalRow] = await host.db.query(`SELECT lease_owner FROM admin_bulk_operations WHERE id = $1`, [
         opId,
       ]);

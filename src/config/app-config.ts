@@ -39,6 +39,10 @@ export interface AppConfig {
   /** Pause between batches, to spare the database on a busy day. */
   bulkBatchPauseMs: number;
   bulkWorkerEnabled: boolean;
+  /** Batches of one job a node runs at once (each on its own slice of the players, its own connection). */
+  bulkWorkerConcurrency: number;
+  /** Id-range slices a job is split into (the most parallelism any number of batch loops can get). */
+  bulkSlices: number;
   bulkRateLimitPerHour: number;
   emergencyBulkMax: number;
   banSweepSeconds: number;
@@ -188,6 +192,9 @@ export function loadConfig(env: Env): AppConfig {
     bulkPollMs: int('BULK_POLL_MS', 500, 20, 60_000),
     bulkBatchPauseMs: int('BULK_BATCH_PAUSE_MS', 0, 0, 60_000),
     bulkWorkerEnabled: bool('BULK_WORKER_ENABLED', true),
+    // Embedded PGlite is one executor: parallel batches would only queue there.
+    bulkWorkerConcurrency: int('BULK_WORKER_CONCURRENCY', databaseUrl ? 2 : 1, 1, 16),
+    bulkSlices: int('BULK_SLICES', 8, 1, 256),
     bulkRateLimitPerHour: int('BULK_RATE_LIMIT_PER_HOUR', 1000, 1, 1_000_000),
     emergencyBulkMax: int('EMERGENCY_BULK_MAX', 100, 1, 10_000),
     banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),

@@ -29,8 +29,6 @@ export class AdminOperations1763800000000 implements MigrationInterface {
         failed integer NOT NULL DEFAULT 0,
         skipped integer NOT NULL DEFAULT 0,
         batches_done integer NOT NULL DEFAULT 0,
-        -- Resumption point: every player id <= cursor is done. Written in the same transaction as its batch.
-        cursor uuid,
         lease_owner text,
         lease_expires_at timestamptz,
         heartbeat_at timestamptz,
@@ -46,6 +44,20 @@ export class AdminOperations1763800000000 implements MigrationInterface {
     );
     await q.query(`CREATE INDEX bulk_ops_admin_idx ON admin_bulk_operations (admin_id, created_at DESC)`);
     await q.query(`CREATE INDEX bulk_ops_created_idx ON admin_bulk_operations (created_at DESC)`);
+
+    // A job's players split into id ranges worked in parallel. Each slice's cursor (every id <= cursor in the
+    // slice is done) is written in the same transaction as the batch that advanced it.
+    await q.query(`
+      CREATE TABLE admin_bulk_operation_slices (
+        operation_id uuid NOT NULL REFERENCES admin_bulk_operations(id) ON DELETE CASCADE,
+        slice smallint NOT NULL,
+        lower_bound uuid NOT NULL,
+        upper_bound uuid,
+        cursor uuid,
+        done boolean NOT NULL DEFAULT false,
+        batches integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (operation_id, slice)
+      )`);
 
     await q.query(`
       CREATE TABLE admin_bulk_operation_errors (
@@ -126,6 +138,7 @@ export class AdminOperations1763800000000 implements MigrationInterface {
     }
     await q.query(`DROP TABLE IF EXISTS intervention_templates`);
     await q.query(`DROP TABLE IF EXISTS admin_bulk_operation_errors`);
+    await q.query(`DROP TABLE IF EXISTS admin_bulk_operation_slices`);
     await q.query(`DROP TABLE IF EXISTS admin_bulk_operations`);
   }
 }

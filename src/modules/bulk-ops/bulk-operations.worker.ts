@@ -8,7 +8,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { EventBus, type IEvent } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { inTransaction } from '../../infrastructure/database/transaction.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -40,6 +40,9 @@ interface CountsRow {
 }
 
 type BatchState = 'continue' | 'completed' | 'cancelled' | 'lost';
+
+/** The batch's closing UPDATE found the lease lost or a cancel requested: roll the batch back. */
+class BatchAborted extends Error {}
 
 const MAX_CONSECUTIVE_FAILURES = 3;
 
@@ -134,30 +137,39 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
       () => void this.heartbeat(job.id),
       Math.max(100, this.config.bulkLeaseMs / 3),
     );
-    let failures = 0;
     try {
-      while (!this.stopping) {
-        let state: BatchState;
-        let events: IEvent[];
-        try {
-          ({ state, events } = await this.runBatch(job, params, actor));
-          failures = 0;
-        } catch (err) {
-          failures++;
-          this.logger.warn({ err, operationId: job.id, failures }, 'A bulk batch failed; it rolled back');
-          if (failures >= MAX_CONSECUTIVE_FAILURES) {
-            await this.markFailed(job, err);
-            return;
-          }
-          await this.sleep(200 * failures);
-          continue;
-        }
-        this.eventBus.publishAll(events);
-        if (state !== 'continue') return;
-        if (this.config.bulkBatchPauseMs > 0) await this.sleep(this.config.bulkBatchPauseMs);
-      }
+      // Several batch loops, each on its own slice and connection: the database's cores work in parallel.
+      await Promise.all(
+        Array.from({ length: this.config.bulkWorkerConcurrency }, () => this.batchLoop(job, params, actor)),
+      );
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  private async batchLoop(job: ClaimedJob, params: BulkParameters, actor: Actor): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let state: BatchState;
+      let events: IEvent[];
+      try {
+        ({ state, events } = await this.runBatch(job, params, actor));
+        failures = 0;
+      } catch (err) {
+        if (err instanceof BatchAborted) continue; // rolled back; the next round sees why (cancel, lost lease)
+        failures++;
+        this.logger.warn({ err, operationId: job.id, failures }, 'A bulk batch failed; it rolled back');
+        if (failures >= MAX_CONSECUTIVE_FAILURES) {
+          await this.markFailed(job, err);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200 * failures));
+        continue;
+      }
+      this.eventBus.publishAll(events);
+      if (state !== 'continue') return;
+      if (this.config.bulkBatchPauseMs > 0)
+        await new Promise((r) => setTimeout(r, this.config.bulkBatchPauseMs));
     }
   }
 
@@ -173,6 +185,11 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
+  /**
+   * One batch, one transaction. The slice row is locked (SKIP LOCKED: sibling loops take other slices); the
+   * job row is only touched at the end, by an UPDATE guarded on our lease and on no cancel having been
+   * requested: if either changed meanwhile, the whole batch rolls back (BatchAborted) and is not counted.
+   */
   private async runBatch(
     job: ClaimedJob,
     params: BulkParameters,
@@ -180,27 +197,38 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
   ): Promise<{ state: BatchState; events: IEvent[] }> {
     return inTransaction(this.dataSource, async (m) => {
       const [op] = await m.query(
-        `SELECT status, cursor, lease_owner, cancel_requested_at, batches_done FROM admin_bulk_operations
-         WHERE id = $1 FOR UPDATE`,
+        'SELECT status, lease_owner, cancel_requested_at FROM admin_bulk_operations WHERE id = $1',
         [job.id],
       );
       if (!op || op.status !== 'running' || op.lease_owner !== this.workerId)
         return { state: 'lost', events: [] };
       if (op.cancel_requested_at) {
         const row = await this.finish(m, job.id, 'cancelled');
-        return { state: 'cancelled', events: [this.progress(job, row)] };
+        return { state: 'cancelled', events: row ? [this.progress(job, row)] : [] };
+      }
+      const [slice] = await m.query(
+        `SELECT slice, lower_bound, upper_bound, cursor FROM admin_bulk_operation_slices
+         WHERE operation_id = $1 AND NOT done ORDER BY slice LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [job.id],
+      );
+      if (!slice) {
+        const row = await this.finish(m, job.id, 'completed');
+        return { state: 'completed', events: row ? [this.progress(job, row)] : [] };
       }
       const batchSize = this.config.bulkBatchSize;
       const { sql, params: sqlParams } = nextBatchSql(
         job.target,
-        op.cursor,
+        { lower: slice.lower_bound, upper: slice.upper_bound, cursor: slice.cursor },
         batchSize,
         locksBatch(job.operation_type),
       );
       const players = (await m.query(sql, sqlParams)) as BatchPlayer[];
       if (players.length === 0) {
-        const row = await this.finish(m, job.id, 'completed');
-        return { state: 'completed', events: [this.progress(job, row)] };
+        await m.query(
+          'UPDATE admin_bulk_operation_slices SET done = true WHERE operation_id = $1 AND slice = $2',
+          [job.id, slice.slice],
+        );
+        return { state: 'continue', events: [] };
       }
       const outcome = await applyBatch(m, params, players, {
         operationId: job.id,
@@ -228,7 +256,7 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         targetType: 'bulk_operation',
         targetId: job.id,
         reason: job.reason,
-        before: { batch: op.batches_done + 1, cursor: op.cursor },
+        before: { slice: slice.slice, cursor: slice.cursor },
         after: {
           operation_type: job.operation_type,
           cursor: last,
@@ -239,46 +267,47 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
           issues: outcome.issues.map((i) => [i.player_id, i.outcome, i.code]),
         },
       });
-      const done = players.length < batchSize;
-      const [[row]] = await m.query(
+      await m.query(
+        `UPDATE admin_bulk_operation_slices SET cursor = $3, done = $4, batches = batches + 1
+         WHERE operation_id = $1 AND slice = $2`,
+        [job.id, slice.slice, last, players.length < batchSize],
+      );
+      const [rows] = await m.query(
         `UPDATE admin_bulk_operations
-         SET cursor = $2, processed = processed + $3, succeeded = succeeded + $4, failed = failed + $5,
-             skipped = skipped + $6, batches_done = batches_done + 1, heartbeat_at = now(),
-             lease_expires_at = now() + $7 * interval '1 millisecond', updated_at = now(),
-             status = CASE WHEN $8 THEN 'completed' ELSE status END,
-             finished_at = CASE WHEN $8 THEN now() END,
-             lease_owner = CASE WHEN $8 THEN NULL ELSE lease_owner END
-         WHERE id = $1
+         SET processed = processed + $3, succeeded = succeeded + $4, failed = failed + $5, skipped = skipped + $6,
+             batches_done = batches_done + 1, heartbeat_at = now(),
+             lease_expires_at = now() + $7 * interval '1 millisecond', updated_at = now()
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND cancel_requested_at IS NULL
          RETURNING status, total_targets, processed, succeeded, failed, skipped`,
         [
           job.id,
-          last,
+          this.workerId,
           players.length,
           outcome.succeeded.length,
           failed,
           skipped,
           this.config.bulkLeaseMs,
-          done,
         ],
       );
-      return {
-        state: done ? 'completed' : 'continue',
-        events: [...outcome.events, this.progress(job, row as CountsRow)],
-      };
+      if (rows.length !== 1) throw new BatchAborted();
+      return { state: 'continue', events: [...outcome.events, this.progress(job, rows[0] as CountsRow)] };
     });
   }
 
+  /** Ends the job (once: only the caller whose UPDATE matches publishes); completion needs every slice done. */
   private async finish(
-    m: { query: DataSource['query'] },
+    m: EntityManager,
     id: string,
     status: 'completed' | 'cancelled',
-  ): Promise<CountsRow> {
-    const [[row]] = await m.query(
+  ): Promise<CountsRow | undefined> {
+    const [rows] = await m.query(
       `UPDATE admin_bulk_operations SET status = $2, finished_at = now(), lease_owner = NULL, updated_at = now()
-       WHERE id = $1 RETURNING status, total_targets, processed, succeeded, failed, skipped`,
-      [id, status],
+       WHERE id = $1 AND status = 'running' AND lease_owner = $3
+         AND ($2 = 'cancelled' OR NOT EXISTS (SELECT 1 FROM admin_bulk_operation_slices WHERE operation_id = $1 AND NOT done))
+       RETURNING status, total_targets, processed, succeeded, failed, skipped`,
+      [id, status, this.workerId],
     );
-    return row;
+    return rows[0];
   }
 
   private async markFailed(job: ClaimedJob, err: unknown): Promise<void> {

@@ -10,7 +10,7 @@ import { AuditService } from '../../audit/audit.service.js';
 import type { PlayerFilters } from '../../players/domain/player-filters.js';
 import { BulkOpsErrors } from '../domain/bulk-ops.errors.js';
 import { normaliseBulkParameters } from '../domain/bulk-parameters.js';
-import { targetWhere, type StoredTarget } from '../domain/bulk-target.js';
+import { sliceBounds, targetWhere, type StoredTarget } from '../domain/bulk-target.js';
 import { BulkOperationProgressEvent } from '../events/bulk-operation-progress.event.js';
 import {
   CreateBulkOperationCommand,
@@ -100,6 +100,12 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
           r.reason,
           n,
         ],
+      );
+      const slices = sliceBounds(this.config.bulkSlices);
+      await m.query(
+        `INSERT INTO admin_bulk_operation_slices (operation_id, slice, lower_bound, upper_bound)
+         SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::uuid[])`,
+        [row.id, slices.map((_, i) => i), slices.map((x) => x.lower), slices.map((x) => x.upper)],
       );
       await this.audit.record(m, actor, {
         action: 'bulk_ops.create',

@@ -22,18 +22,37 @@ export function locksBatch(type: string): boolean {
   return !['adjust_credits', 'adjust_turns', 'send_message'].includes(type);
 }
 
+export interface Slice {
+  lower: string;
+  upper: string | null;
+  cursor: string | null;
+}
+
+/** Splits the uuid space into `n` equal id ranges: [lower, upper), the last one open-ended. */
+export function sliceBounds(n: number): { lower: string; upper: string | null }[] {
+  const at = (i: number) => {
+    const hex = Math.floor((i * 0x1_0000_0000) / n)
+      .toString(16)
+      .padStart(8, '0');
+    return `${hex}-0000-0000-0000-000000000000`;
+  };
+  return Array.from({ length: n }, (_, i) => ({ lower: at(i), upper: i === n - 1 ? null : at(i + 1) }));
+}
+
 /**
- * The next batch after `cursor` in id order: the resumption point is a plain id, so a job taken over by
- * another worker continues exactly where the last committed batch ended.
+ * The next batch of a slice after its cursor, in id order: the resumption point is a plain id, so a job
+ * taken over by another worker continues exactly where the slice's last committed batch ended.
  */
 export function nextBatchSql(
   target: StoredTarget,
-  cursor: string | null,
+  slice: Slice,
   limit: number,
   lock = true,
 ): { sql: string; params: unknown[] } {
   const w = targetWhere(target);
-  if (cursor) w.add(`p.id > ${w.param(cursor)}::uuid`);
+  if (slice.cursor) w.add(`p.id > ${w.param(slice.cursor)}::uuid`);
+  else w.add(`p.id >= ${w.param(slice.lower)}::uuid`);
+  if (slice.upper) w.add(`p.id < ${w.param(slice.upper)}::uuid`);
   const sql = `SELECT p.id, p.user_id, p.status, p.credits::text AS credits, p.turns, p.current_sector, p.risk_score,
                       p.active_ship_id
                FROM players p ${w.toSql()} ORDER BY p.id LIMIT ${w.param(limit)}${lock ? ' FOR UPDATE OF p' : ''}`;

@@ -11,6 +11,7 @@ import { INTERVENTION_COLUMNS, INTERVENTION_FROM } from './intervention-row.js';
 export class GetInterventionQueueHandler implements IQueryHandler<GetInterventionQueueQuery> {
   constructor(private readonly dataSource: DataSource) {}
 
+  // Statements run one after another: the embedded database's socket server may interleave concurrent ones.
   async execute({ filters: f }: GetInterventionQueueQuery): Promise<InterventionQueue> {
     const page = f.page ?? 1;
     const limit = f.limit ?? 25;
@@ -23,17 +24,17 @@ export class GetInterventionQueueHandler implements IQueryHandler<GetInterventio
     if (f.player_id) w.add(`i.player_id = ${w.param(f.player_id)}::uuid`);
     const countParams = [...w.params];
     const [items, [{ n }]] = await RequestContext.measure(() =>
-      Promise.all([
-        this.dataSource.query(
+      (async () => [
+        await this.dataSource.query(
           `SELECT ${INTERVENTION_COLUMNS} FROM ${INTERVENTION_FROM} ${w.toSql()}
            ORDER BY i.priority_rank, i.created_at, i.id LIMIT ${w.param(limit)} OFFSET ${w.param((page - 1) * limit)}`,
           w.params,
         ),
-        this.dataSource.query(
+        await this.dataSource.query(
           `SELECT count(*)::int AS n FROM admin_interventions i ${w.toSql()}`,
           countParams,
         ),
-      ]),
+      ])(),
     );
     return { items, total: n, page, page_size: limit };
   }
