@@ -7,10 +7,11 @@
  *  3. Cancel: start another run, cancel it mid-way, time from the cancel request to the job's stop
  *     (server-side finished_at - cancel_requested_at, and as the client saw it), several times.
  *
- * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server; BENCH_PLAYERS and
- * BULK_BATCH_SIZE override the defaults. The app runs in this process (one node); the "load generator" is
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server; BENCH_PLAYERS,
+ * BULK_BATCH_SIZE and BULK_WORKER_CONCURRENCY override the defaults. The app runs in this process (one node); the "load generator" is
  * a status poll every 25 ms, so the process CPU share reported is essentially the server's.
  */
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { loadConfig } from '../src/config/app-config.js';
 import { createApp } from '../src/bootstrap.js';
@@ -19,7 +20,12 @@ import { hashPassword } from '../src/modules/auth/domain/password.js';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = 'sw_bench_bulk';
 const PLAYERS = Number(process.env.BENCH_PLAYERS ?? 100_000);
-const BATCH = process.env.BULK_BATCH_SIZE ?? '1000';
+// Unset: the server's defaults (loadConfig).
+const TUNING = Object.fromEntries(
+  ['BULK_BATCH_SIZE', 'BULK_WORKER_CONCURRENCY', 'BULK_SLICES']
+    .filter((k) => process.env[k] !== undefined)
+    .map((k) => [k, process.env[k]!]),
+);
 const CANCEL_RUNS = 5;
 
 interface OpStatus {
@@ -55,7 +61,7 @@ async function main(): Promise<void> {
     SEED_DEMO: 'false',
     THROTTLE_LIMIT: '1000000',
     SWAGGER_ENABLED: 'false',
-    BULK_BATCH_SIZE: BATCH,
+    ...TUNING,
     BULK_POLL_MS: '100',
     DB_POOL_SIZE: '10',
   });
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
   };
 
   // --- 1. adjust_credits over everyone, end to end ---
+  const loadAtStart = loadavg()[0]!.toFixed(2);
   const [{ before }] = (await db.query('SELECT sum(credits)::text AS before FROM players')).rows;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -123,7 +130,10 @@ async function main(): Promise<void> {
       {
         adjust_credits: {
           players: PLAYERS,
-          batch_size: Number(BATCH),
+          batch_size: config.bulkBatchSize,
+          batch_loops: config.bulkWorkerConcurrency,
+          slices: config.bulkSlices,
+          load_average_at_start: loadAtStart,
           batches: s.batches_done,
           status: s.status,
           counts: s.counts,

@@ -251,22 +251,6 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
       const last = players[players.length - 1]!.id;
       const failed = outcome.issues.filter((i) => i.outcome === 'failed').length;
       const skipped = outcome.issues.length - failed;
-      await this.audit.record(m, actor, {
-        action: 'bulk_ops.batch',
-        targetType: 'bulk_operation',
-        targetId: job.id,
-        reason: job.reason,
-        before: { slice: slice.slice, cursor: slice.cursor },
-        after: {
-          operation_type: job.operation_type,
-          cursor: last,
-          succeeded: outcome.succeeded.length,
-          failed,
-          skipped,
-          changes: outcome.changes,
-          issues: outcome.issues.map((i) => [i.player_id, i.outcome, i.code]),
-        },
-      });
       await m.query(
         `UPDATE admin_bulk_operation_slices SET cursor = $3, done = $4, batches = batches + 1
          WHERE operation_id = $1 AND slice = $2`,
@@ -290,6 +274,24 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         ],
       );
       if (rows.length !== 1) throw new BatchAborted();
+      // The audit row last: its chain lock is held to commit, and the cancel handler takes the job row before
+      // that lock too, so both lock in the same order (job row, then audit chain) and cannot deadlock.
+      await this.audit.record(m, actor, {
+        action: 'bulk_ops.batch',
+        targetType: 'bulk_operation',
+        targetId: job.id,
+        reason: job.reason,
+        before: { slice: slice.slice, cursor: slice.cursor },
+        after: {
+          operation_type: job.operation_type,
+          cursor: last,
+          succeeded: outcome.succeeded.length,
+          failed,
+          skipped,
+          changes: outcome.changes,
+          issues: outcome.issues.map((i) => [i.player_id, i.outcome, i.code]),
+        },
+      });
       return { state: 'continue', events: [...outcome.events, this.progress(job, rows[0] as CountsRow)] };
     });
   }

@@ -32,7 +32,7 @@ export class CancelBulkOperationHandler implements ICommandHandler<CancelBulkOpe
       const [op] = await m.query(
         `SELECT id, operation_type, status, admin_id, total_targets, processed, succeeded, failed, skipped,
                 cancel_requested_at, (lease_expires_at IS NULL OR lease_expires_at < now()) AS lease_expired
-         FROM admin_bulk_operations WHERE id = $1 FOR UPDATE`,
+         FROM admin_bulk_operations WHERE id = $1 FOR NO KEY UPDATE`,
         [operationId],
       );
       if (!op) throw BulkOpsErrors.notFound();
