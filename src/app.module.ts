@@ -24,6 +24,10 @@ import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
 import { TradingModule } from './modules/trading/trading.module.js';
 import { RealtimeModule } from './modules/realtime/realtime.module.js';
+import { AssetsModule } from './modules/assets/assets.module.js';
+import { BulkOpsModule } from './modules/bulk-ops/bulk-ops.module.js';
+import { EmergencyModule } from './modules/emergency/emergency.module.js';
+import { InterventionsModule } from './modules/interventions/interventions.module.js';
 import { SeedModule } from './seed/seed.module.js';
 
 @Module({})
@@ -50,6 +54,10 @@ export class AppModule {
         TradingModule,
         WebsocketModule,
         RealtimeModule,
+        AssetsModule,
+        BulkOpsModule,
+        EmergencyModule,
+        InterventionsModule,
         SeedModule,
       ],
       providers: [

@@ -55,6 +55,21 @@ export interface AppConfig {
   presenceSocketTtlSeconds: number;
   /** Enables the unaudited bench:realtime trigger route (REALTIME_BENCH_TRIGGER); never in production. */
   realtimeBenchTrigger: boolean;
+  /** Players per bulk-operation batch (one transaction each). */
+  bulkBatchSize: number;
+  /** A bulk job's lease: a worker silent this long is presumed dead and its job is taken over. */
+  bulkLeaseMs: number;
+  bulkPollMs: number;
+  /** Pause between batches, to spare the database on a busy day. */
+  bulkBatchPauseMs: number;
+  bulkWorkerEnabled: boolean;
+  /** Batches of one job a node runs at once (each on its own slice of the players, its own connection). */
+  bulkWorkerConcurrency: number;
+  /** Id-range slices a job is split into (the most parallelism any number of batch loops can get). */
+  bulkSlices: number;
+  bulkRateLimitPerHour: number;
+  emergencyBulkMax: number;
+  banSweepSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -209,6 +224,17 @@ export function loadConfig(env: Env): AppConfig {
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
     realtimeBenchTrigger: bool('REALTIME_BENCH_TRIGGER', false),
+    bulkBatchSize: int('BULK_BATCH_SIZE', 500, 1, 10_000),
+    bulkLeaseMs: int('BULK_LEASE_MS', 15_000, 500, 600_000),
+    bulkPollMs: int('BULK_POLL_MS', 500, 20, 60_000),
+    bulkBatchPauseMs: int('BULK_BATCH_PAUSE_MS', 0, 0, 60_000),
+    bulkWorkerEnabled: bool('BULK_WORKER_ENABLED', true),
+    // Embedded PGlite is one executor: parallel batches would only queue there.
+    bulkWorkerConcurrency: int('BULK_WORKER_CONCURRENCY', databaseUrl ? 3 : 1, 1, 16),
+    bulkSlices: int('BULK_SLICES', 8, 1, 256),
+    bulkRateLimitPerHour: int('BULK_RATE_LIMIT_PER_HOUR', 1000, 1, 1_000_000),
+    emergencyBulkMax: int('EMERGENCY_BULK_MAX', 100, 1, 10_000),
+    banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),
   };
   if (config.realtimeBenchTrigger && nodeEnv === 'production') {
     problems.push('REALTIME_BENCH_TRIGGER must not be enabled with NODE_ENV=production');

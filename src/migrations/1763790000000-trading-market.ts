@@ -76,5 +76,6 @@ export class TradingMarket1763790000000 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS market_halts`);
     await q.query(`DROP TABLE IF EXISTS trade_idempotency_keys`);
     await q.query(`DROP TABLE IF EXISTS price_history`);
+    await q.query(`DROP TABLE IF EXISTS ai_market_predictions`);
   }
 }

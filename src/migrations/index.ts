@@ -2,6 +2,7 @@ import { InitialSchema1763780000000 } from './1763780000000-initial-schema.js';
 import { SeedBookkeeping1763785000000 } from './1763785000000-seed-bookkeeping.js';
 import { PlayersSectorTeamSortIndexes1763785100000 } from './1763785100000-players-sector-team-sort-indexes.js';
 import { TradingMarket1763790000000 } from './1763790000000-trading-market.js';
+import { AdminOperations1763800000000 } from './1763800000000-admin-operations.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   SeedBookkeeping1763785000000,
   PlayersSectorTeamSortIndexes1763785100000,
   TradingMarket1763790000000,
+  AdminOperations1763800000000,
 ];

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AdminFeed } from './admin-feed.service.js';
+import { AdminOperationsRealtimeHandler } from './events/admin-operations.realtime-handler.js';
 import { AdminGateway } from './admin.gateway.js';
 import { BenchCreditChangeHandler } from './commands/bench-credit-change.handler.js';
 import { RealtimeBenchController } from './realtime-bench.controller.js';
@@ -33,6 +34,7 @@ import { PlayerPresenceTracker } from './player-presence.service.js';
     PlayerStatusChangedRealtimeHandler,
     PlayerUpdatedRealtimeHandler,
     TradeExecutedRealtimeHandler,
+    AdminOperationsRealtimeHandler,
   ],
   exports: [AdminFeed, PlayerChannel],
 })

@@ -14,10 +14,13 @@ import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import type { TradeResultDto } from '../dto/trade.response.dto.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
+import { TradeRejectedEvent } from '../events/trade-rejected.event.js';
 import { ExecuteTradeCommand, type ExecuteTradeResult } from './execute-trade.command.js';
 import { loadTradeContext, type LoadedTradeContext } from './trade-context.js';
 
 const CONCURRENT_DUPLICATE = 'TRADING.CONCURRENT_DUPLICATE';
+/** Refusals by the game's rules (not malformed requests, not the idempotency protocol). */
+const REJECTION_STATUSES = new Set([403, 409, 423]);
 
 /** All writes of a trade in one statement; each step runs only if the one before it changed its row. */
 const APPLY_TRADE = `
@@ -165,6 +168,19 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     } catch (err) {
       if (err instanceof AppError && err.code === CONCURRENT_DUPLICATE) {
         return { trade: await this.storedResult(playerId, idempotencyKey, hash), replayed: true };
+      }
+      // A business rule said no (nothing was written): the risk rules count repeated refusals.
+      if (err instanceof AppError && REJECTION_STATUSES.has(err.status) && err.code.startsWith('TRADING.')) {
+        this.eventBus.publish(
+          new TradeRejectedEvent(
+            playerId,
+            request.stationId,
+            request.commodity,
+            request.action,
+            err.code,
+            at,
+          ),
+        );
       }
       throw err;
     }

@@ -1,0 +1,72 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
+import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import type { Actor } from '../auth/domain/actor.js';
+import { Permission } from '../auth/domain/roles.js';
+import { BulkUpdateAssetsCommand } from './commands/bulk-update-assets.command.js';
+import { TransferAssetsCommand } from './commands/transfer-assets.command.js';
+import { BulkUpdateAssetsRequestDto, TransferAssetsRequestDto } from './dto/assets.request.dto.js';
+import { GetAssetsDetailedQuery } from './queries/get-assets-detailed.query.js';
+
+@ApiTags('admin: assets')
+@ApiBearerAuth()
+@Controller('admin/players/:id/assets')
+export class AssetsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Get('detailed')
+  @RequirePermissions(Permission.PlayersView)
+  @ApiOperation({ summary: 'Credits, ships with cargo, planets and the recent trade ledger of a player' })
+  detailed(@Param('id', uuidPipe('id')) id: string) {
+    return this.queryBus.execute(new GetAssetsDetailedQuery(id));
+  }
+
+  @Post('transfer')
+  @HttpCode(200)
+  @RequirePermissions(Permission.AssetsTransfer)
+  @ApiOperation({ summary: 'Move credits, ships, planets and cargo to another player, atomically' })
+  transfer(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: TransferAssetsRequestDto,
+  ) {
+    return this.commandBus.execute(
+      new TransferAssetsCommand(
+        actor,
+        id,
+        {
+          toPlayerId: b.to_player_id,
+          credits: b.credits,
+          shipIds: b.ship_ids ?? [],
+          planetIds: b.planet_ids ?? [],
+          cargo: b.cargo && {
+            shipId: b.cargo.ship_id,
+            toShipId: b.cargo.to_ship_id,
+            commodity: b.cargo.commodity,
+            quantity: b.cargo.quantity,
+          },
+        },
+        b.reason,
+      ),
+    );
+  }
+
+  @Put('bulk-update')
+  @RequirePermissions(Permission.AssetsTransfer)
+  @ApiOperation({
+    summary: "Set or adjust a player's credits, ships, cargo and planets in one atomic request",
+  })
+  bulkUpdate(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: BulkUpdateAssetsRequestDto,
+  ) {
+    const { reason, version, ...changes } = b;
+    return this.commandBus.execute(new BulkUpdateAssetsCommand(actor, id, changes, version, reason));
+  }
+}

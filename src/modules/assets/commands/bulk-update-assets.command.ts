@@ -1,0 +1,27 @@
+import { Command } from '@nestjs/cqrs';
+import type { Actor } from '../../auth/domain/actor.js';
+import type { BulkUpdateAssetsRequestDto } from '../dto/assets.request.dto.js';
+
+export interface BulkUpdateAssetsResult {
+  player_id: string;
+  version: number;
+  credits: string;
+  ships_added: string[];
+  ships_updated: string[];
+  ships_removed: string[];
+  cargo: { ship_id: string; cargo: Record<string, number>; cargo_used: number }[];
+  planets_assigned: string[];
+  planets_released: string[];
+}
+
+export class BulkUpdateAssetsCommand extends Command<BulkUpdateAssetsResult> {
+  constructor(
+    readonly actor: Actor,
+    readonly playerId: string,
+    readonly changes: Omit<BulkUpdateAssetsRequestDto, 'reason' | 'version'>,
+    readonly expectedVersion: number | undefined,
+    readonly reason: string,
+  ) {
+    super();
+  }
+}

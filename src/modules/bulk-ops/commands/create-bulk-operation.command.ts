@@ -1,0 +1,21 @@
+import { Command } from '@nestjs/cqrs';
+import type { Actor } from '../../auth/domain/actor.js';
+import type { CreateBulkOperationRequestDto } from '../dto/bulk-operations.request.dto.js';
+
+export type CreateBulkOperationResult =
+  | { dry_run: false; operation_id: string; status: 'pending'; total_targets: number }
+  | {
+      dry_run: true;
+      operation_type: string;
+      total_targets: number;
+      sample: { id: string; username: string; status: string; credits: string }[];
+    };
+
+export class CreateBulkOperationCommand extends Command<CreateBulkOperationResult> {
+  constructor(
+    readonly actor: Actor,
+    readonly request: CreateBulkOperationRequestDto,
+  ) {
+    super();
+  }
+}

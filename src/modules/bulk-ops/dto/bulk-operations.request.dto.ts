@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { ListPlayersRequestDto } from '../../players/dto/list-players.request.dto.js';
+import { BULK_OPERATION_TYPES, BULK_STATUSES } from '../domain/bulk-parameters.js';
+
+/** The /players/enhanced filters, with the same validation; paging and sorting make no sense here. */
+export class BulkTargetFilterDto extends OmitType(ListPlayersRequestDto, [
+  'sort',
+  'page',
+  'limit',
+  'cursor',
+] as const) {}
+
+export class BulkTargetDto {
+  @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100_000 })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100_000)
+  @IsUUID('all', { each: true })
+  player_ids?: string[];
+
+  @ApiPropertyOptional({
+    type: BulkTargetFilterDto,
+    description: 'Same filters as GET /admin/players/enhanced',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BulkTargetFilterDto)
+  filter?: BulkTargetFilterDto;
+}
+
+export class CreateBulkOperationRequestDto {
+  @ApiProperty({ enum: BULK_OPERATION_TYPES })
+  @IsIn(BULK_OPERATION_TYPES)
+  operation_type: (typeof BULK_OPERATION_TYPES)[number];
+
+  @ApiProperty({
+    description:
+      'adjust_credits {amount}; adjust_turns {amount}; set_status {status, ban_hours?}; teleport {sector_id}; ' +
+      'send_message {message}; grant_ship {ship_type, name?}; reset_risk {}',
+    example: { amount: 500 },
+  })
+  @IsObject()
+  parameters: Record<string, unknown>;
+
+  @ApiProperty({ type: BulkTargetDto })
+  @ValidateNested()
+  @Type(() => BulkTargetDto)
+  target: BulkTargetDto;
+
+  @ApiProperty({ minLength: 3, maxLength: 500 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason: string;
+
+  @ApiPropertyOptional({ description: 'Count the targets and show a sample; change nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dry_run?: boolean;
+}
+
+export class CancelBulkOperationRequestDto {
+  @ApiProperty({ minLength: 3, maxLength: 500 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class BulkStatusRequestDto {
+  @ApiPropertyOptional({ default: 1, description: 'Page of per-player errors' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  errors_page?: number;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  errors_limit?: number;
+}
+
+export class ListBulkOperationsRequestDto {
+  @ApiPropertyOptional({ enum: BULK_STATUSES })
+  @IsOptional()
+  @IsIn(BULK_STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  admin_id?: string;
+
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}

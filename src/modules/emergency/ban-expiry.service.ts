@@ -1,0 +1,66 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventBus, type IEvent } from '@nestjs/cqrs';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { EmergencyActionExecutor } from './emergency-action.executor.js';
+
+const BAN_SWEEP_LOCK_KEY = 2102_0501;
+const SWEEP_BATCH = 500;
+
+/**
+ * Lifts expired bans every BAN_SWEEP_SECONDS. The transaction-scoped try-lock makes one node sweep per
+ * tick; each lift goes through the emergency executor, so it is recorded (admin_emergency_actions, audit)
+ * and announced (PlayerStatusChangedEvent) exactly like an admin's unban.
+ */
+@Injectable()
+export class BanExpiryService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(BanExpiryService.name);
+  private running = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly executor: EmergencyActionExecutor,
+    private readonly eventBus: EventBus,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const timer = setInterval(() => void this.sweep(), this.config.banSweepSeconds * 1000);
+    timer.unref();
+    this.scheduler.addInterval('ban-expiry-sweep', timer);
+  }
+
+  /** Returns how many bans were lifted by this call (0 when another node holds the lock). */
+  async sweep(): Promise<number> {
+    if (this.running || !this.dataSource.isInitialized) return 0;
+    this.running = true;
+    try {
+      const events: IEvent[] = [];
+      const lifted = await this.dataSource.transaction(async (m) => {
+        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+          BAN_SWEEP_LOCK_KEY,
+        ]);
+        if (!locked) return 0;
+        const due: { id: string }[] = await m.query(
+          `SELECT id FROM players WHERE status = 'banned' AND ban_until IS NOT NULL AND ban_until <= now()
+           ORDER BY ban_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [SWEEP_BATCH],
+        );
+        for (const { id } of due) {
+          const out = await this.executor.apply(m, null, id, 'unban', {}, 'ban expired');
+          events.push(...out.events);
+        }
+        return due.length;
+      });
+      this.eventBus.publishAll(events);
+      return lifted;
+    } catch (err) {
+      this.logger.warn({ err }, 'Lifting expired bans failed; will retry next tick');
+      return 0;
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Command } from '@nestjs/cqrs';
+import type { Actor } from '../../auth/domain/actor.js';
+import type { EmergencyAction, EmergencyParams } from '../domain/emergency-actions.js';
+import type { EmergencyResult } from '../emergency-action.executor.js';
+
+export interface BulkEmergencyItem {
+  player_id: string;
+  ok: boolean;
+  result?: EmergencyResult;
+  error?: { code: string; detail: string };
+}
+
+export interface BulkEmergencyResult {
+  action: EmergencyAction;
+  succeeded: number;
+  failed: number;
+  results: BulkEmergencyItem[];
+}
+
+export class BulkEmergencyCommand extends Command<BulkEmergencyResult> {
+  constructor(
+    readonly actor: Actor,
+    readonly playerIds: string[],
+    readonly action: EmergencyAction,
+    readonly params: EmergencyParams,
+    readonly reason: string,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,18 @@
+import { AppError } from '../../../infrastructure/errors/app-error.js';
+
+export const EmergencyErrors = {
+  playerNotFound: () => new AppError('EMERGENCY.PLAYER_NOT_FOUND', 404, 'Player not found'),
+  shipNotFound: () =>
+    new AppError('EMERGENCY.SHIP_NOT_FOUND', 404, 'That ship does not belong to the player'),
+  noShip: () => new AppError('EMERGENCY.NO_SHIP', 409, 'The player has no active ship; name ship_id'),
+  illegalTransition: (action: string, status: string) =>
+    new AppError('EMERGENCY.ILLEGAL_TRANSITION', 409, `Cannot ${action} a player whose status is ${status}`, {
+      current_status: status,
+    }),
+  creditsOverflow: () =>
+    new AppError('EMERGENCY.CREDITS_LIMIT', 409, 'The grant would take the balance past the allowed maximum'),
+  tooManyPlayers: (max: number) =>
+    new AppError('VALIDATION_FAILED', 400, `At most ${max} players per bulk emergency request`, {
+      fields: { player_ids: [`at most ${max}`] },
+    }),
+};

@@ -1,0 +1,108 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { EMERGENCY_ACTIONS, MAX_BAN_HOURS, MAX_EMERGENCY_CREDITS } from '../domain/emergency-actions.js';
+
+export class EmergencyReasonDto {
+  @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class BanRequestDto extends EmergencyReasonDto {
+  @ApiPropertyOptional({
+    description: 'Hours until the ban lifts itself',
+    minimum: 1,
+    maximum: MAX_BAN_HOURS,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_BAN_HOURS)
+  duration_hours?: number;
+
+  @ApiPropertyOptional({ description: 'true for a ban without end (instead of duration_hours)' })
+  @IsOptional()
+  @IsBoolean()
+  permanent?: boolean;
+}
+
+export class ResetTurnsRequestDto extends EmergencyReasonDto {
+  @ApiPropertyOptional({ default: 1000, minimum: 0, maximum: 1_000_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  turns?: number;
+}
+
+export class EmergencyCreditsRequestDto extends EmergencyReasonDto {
+  @ApiProperty({ minimum: 1, maximum: MAX_EMERGENCY_CREDITS })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EMERGENCY_CREDITS)
+  amount: number;
+}
+
+export class ShipActionRequestDto extends EmergencyReasonDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Default: every ship (clear_cargo) or the active ship (repair_ship)',
+  })
+  @IsOptional()
+  @IsUUID()
+  ship_id?: string;
+}
+
+export class BulkEmergencyRequestDto extends EmergencyReasonDto {
+  @ApiProperty({ enum: EMERGENCY_ACTIONS })
+  @IsIn(EMERGENCY_ACTIONS)
+  action: (typeof EMERGENCY_ACTIONS)[number];
+
+  @ApiProperty({ type: [String], format: 'uuid', description: 'Capped by EMERGENCY_BULK_MAX (default 100)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10_000)
+  @IsUUID('all', { each: true })
+  player_ids: string[];
+
+  @ApiPropertyOptional() @IsOptional() @IsInt() duration_hours?: number;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() permanent?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsInt() amount?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() turns?: number;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() ship_id?: string;
+}
+
+export class EmergencyHistoryRequestDto {
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}

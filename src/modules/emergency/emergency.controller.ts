@@ -1,0 +1,181 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
+import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import type { Actor } from '../auth/domain/actor.js';
+import { Permission } from '../auth/domain/roles.js';
+import { BulkEmergencyCommand } from './commands/bulk-emergency.command.js';
+import { TakeEmergencyActionCommand } from './commands/take-emergency-action.command.js';
+import { EmergencyErrors } from './domain/emergency.errors.js';
+import {
+  normaliseEmergencyParams,
+  type EmergencyAction,
+  type RawEmergencyParams,
+} from './domain/emergency-actions.js';
+import {
+  BanRequestDto,
+  BulkEmergencyRequestDto,
+  EmergencyCreditsRequestDto,
+  EmergencyHistoryRequestDto,
+  EmergencyReasonDto,
+  ResetTurnsRequestDto,
+  ShipActionRequestDto,
+} from './dto/emergency.request.dto.js';
+import { GetEmergencyHistoryQuery } from './queries/get-emergency-history.query.js';
+
+/**
+ * Static path of its own so `emergency/bulk` can never be read as a player id (see the e2e route test).
+ * Registered before the per-player controller.
+ */
+@ApiTags('admin: emergency')
+@ApiBearerAuth()
+@Controller('admin/players/emergency')
+export class EmergencyBulkController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('bulk')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'One emergency action over many players (capped; admin or above)' })
+  bulk(@CurrentActor() actor: Actor, @Body() body: BulkEmergencyRequestDto) {
+    const { action, player_ids: ids, reason, ...raw } = body;
+    if (ids.length > this.config.emergencyBulkMax)
+      throw EmergencyErrors.tooManyPlayers(this.config.emergencyBulkMax);
+    const params = normaliseEmergencyParams(action, raw);
+    return this.commandBus.execute(new BulkEmergencyCommand(actor, ids, action, params, reason));
+  }
+}
+
+/** One route per action, so each carries its own permission (DESIGN.md split) and its own body schema. */
+@ApiTags('admin: emergency')
+@ApiBearerAuth()
+@Controller('admin/players/:id/emergency')
+export class EmergencyController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  private run(
+    actor: Actor,
+    id: string,
+    action: EmergencyAction,
+    body: EmergencyReasonDto & RawEmergencyParams,
+  ) {
+    const { reason, ...raw } = body;
+    const params = normaliseEmergencyParams(action, raw);
+    return this.commandBus.execute(new TakeEmergencyActionCommand(actor, id, action, params, reason));
+  }
+
+  @Get('history')
+  @RequirePermissions(Permission.PlayersView)
+  @ApiOperation({ summary: "A player's emergency actions, newest first" })
+  history(@Param('id', uuidPipe('id')) id: string, @Query() q: EmergencyHistoryRequestDto) {
+    return this.queryBus.execute(new GetEmergencyHistoryQuery(id, q.page ?? 1, q.limit ?? 25));
+  }
+
+  @Post('freeze')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyBasic)
+  @ApiOperation({ summary: 'Freeze: no trades, no transfers (moderator+)' })
+  freeze(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
+    return this.run(a, id, 'freeze', b);
+  }
+
+  @Post('unfreeze')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyBasic)
+  @ApiOperation({ summary: 'Unfreeze (moderator+)' })
+  unfreeze(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
+    return this.run(a, id, 'unfreeze', b);
+  }
+
+  @Post('kick')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyBasic)
+  @ApiOperation({ summary: 'Disconnect every socket and revoke refresh tokens (moderator+)' })
+  kick(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
+    return this.run(a, id, 'kick', b);
+  }
+
+  @Post('teleport_home')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyBasic)
+  @ApiOperation({ summary: 'Move the player (and active ship) to its home sector (moderator+)' })
+  teleportHome(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyReasonDto,
+  ) {
+    return this.run(a, id, 'teleport_home', b);
+  }
+
+  @Post('ban')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'Ban for duration_hours or permanently; kicks and revokes tokens (admin+)' })
+  ban(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: BanRequestDto) {
+    return this.run(a, id, 'ban', b);
+  }
+
+  @Post('unban')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'Lift a ban (admin+)' })
+  unban(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
+    return this.run(a, id, 'unban', b);
+  }
+
+  @Post('reset_turns')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'Set turns (default 1,000) (admin+)' })
+  resetTurns(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: ResetTurnsRequestDto,
+  ) {
+    return this.run(a, id, 'reset_turns', b);
+  }
+
+  @Post('emergency_credits')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'Grant credits (admin+)' })
+  credits(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyCreditsRequestDto,
+  ) {
+    return this.run(a, id, 'emergency_credits', b);
+  }
+
+  @Post('clear_cargo')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: "Empty the cargo of one ship or all the player's ships (admin+)" })
+  clearCargo(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: ShipActionRequestDto,
+  ) {
+    return this.run(a, id, 'clear_cargo', b);
+  }
+
+  @Post('repair_ship')
+  @HttpCode(200)
+  @RequirePermissions(Permission.EmergencyAdvanced)
+  @ApiOperation({ summary: 'Restore hull to 100 on one ship (default: the active ship) (admin+)' })
+  repairShip(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: ShipActionRequestDto,
+  ) {
+    return this.run(a, id, 'repair_ship', b);
+  }
+}

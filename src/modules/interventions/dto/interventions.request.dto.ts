@@ -1,0 +1,193 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { INTERVENTION_STATUSES, PRIORITIES } from '../domain/intervention-status.js';
+
+const CATEGORY = /^[a-z][a-z0-9_]{1,39}$/;
+
+class ReasonDto {
+  @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class InterventionQueueRequestDto {
+  @ApiPropertyOptional({ enum: INTERVENTION_STATUSES, description: 'Default: every open status' })
+  @IsOptional()
+  @IsIn(INTERVENTION_STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(CATEGORY)
+  category?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  assigned_to?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  player_id?: string;
+
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class CreateInterventionRequestDto extends ReasonDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  player_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Fills priority, category and description not given' })
+  @IsOptional()
+  @IsUUID()
+  template_id?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: (typeof PRIORITIES)[number];
+
+  @ApiPropertyOptional({ example: 'economy' })
+  @IsOptional()
+  @Matches(CATEGORY, { message: 'category must be lower_snake_case, 2-40 characters' })
+  category?: string;
+
+  @ApiPropertyOptional({ description: 'One open intervention per player and cause' })
+  @IsOptional()
+  @Matches(CATEGORY, { message: 'cause must be lower_snake_case, 2-40 characters' })
+  cause?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  assigned_to?: string;
+}
+
+export class UpdateInterventionRequestDto extends ReasonDto {
+  @ApiProperty({ description: 'The version you read; a stale one is refused with 409' })
+  @IsInt()
+  @Min(1)
+  version: number;
+
+  @ApiPropertyOptional({ enum: INTERVENTION_STATUSES })
+  @IsOptional()
+  @IsIn(INTERVENTION_STATUSES)
+  status?: (typeof INTERVENTION_STATUSES)[number];
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null unassigns' })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID()
+  assigned_to?: string | null;
+
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: (typeof PRIORITIES)[number];
+
+  @ApiPropertyOptional({ maxLength: 4000 })
+  @IsOptional()
+  @IsString()
+  @MinLength(3)
+  @MaxLength(4000)
+  resolution_notes?: string;
+}
+
+export class CreateTemplateRequestDto extends ReasonDto {
+  @ApiProperty({ minLength: 3, maxLength: 80 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(80)
+  name: string;
+
+  @ApiProperty({ example: 'economy' })
+  @Matches(CATEGORY, { message: 'category must be lower_snake_case, 2-40 characters' })
+  category: string;
+
+  @ApiProperty({ enum: PRIORITIES })
+  @IsIn(PRIORITIES)
+  priority: (typeof PRIORITIES)[number];
+
+  @ApiProperty({ maxLength: 2000 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(2000)
+  description: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Suggested steps, e.g. emergency actions to consider' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  suggested_actions?: string[];
+}
+
+export class UpdateTemplateRequestDto extends ReasonDto {
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  version: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(3) @MaxLength(80) name?: string;
+  @ApiPropertyOptional() @IsOptional() @Matches(CATEGORY) category?: string;
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: (typeof PRIORITIES)[number];
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(3) @MaxLength(2000) description?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  suggested_actions?: string[];
+}

@@ -1,0 +1,79 @@
+import { Body, Controller, Get, Param, Post, Put, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
+import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import type { Actor } from '../auth/domain/actor.js';
+import { Permission } from '../auth/domain/roles.js';
+import { CreateInterventionCommand } from './commands/create-intervention.command.js';
+import { SaveTemplateCommand } from './commands/save-template.command.js';
+import { UpdateInterventionCommand } from './commands/update-intervention.command.js';
+import {
+  CreateInterventionRequestDto,
+  CreateTemplateRequestDto,
+  InterventionQueueRequestDto,
+  UpdateInterventionRequestDto,
+  UpdateTemplateRequestDto,
+} from './dto/interventions.request.dto.js';
+import { GetInterventionQueueQuery } from './queries/get-intervention-queue.query.js';
+import { ListTemplatesQuery } from './queries/list-templates.query.js';
+
+@ApiTags('admin: interventions')
+@ApiBearerAuth()
+@Controller('admin/interventions')
+export class InterventionsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Get('queue')
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'The queue: filters, most urgent (priority, then oldest) first, paginated' })
+  queue(@Query() q: InterventionQueueRequestDto) {
+    return this.queryBus.execute(new GetInterventionQueueQuery(q));
+  }
+
+  @Post()
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'Open an intervention (optionally from a template, optionally assigned)' })
+  create(@CurrentActor() actor: Actor, @Body() body: CreateInterventionRequestDto) {
+    return this.commandBus.execute(new CreateInterventionCommand(actor, body));
+  }
+
+  @Get('templates')
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'Intervention templates' })
+  templates() {
+    return this.queryBus.execute(new ListTemplatesQuery());
+  }
+
+  @Post('templates')
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'Create a template' })
+  createTemplate(@CurrentActor() actor: Actor, @Body() body: CreateTemplateRequestDto) {
+    return this.commandBus.execute(new SaveTemplateCommand(actor, null, body));
+  }
+
+  @Put('templates/:id')
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'Edit a template (optimistic version)' })
+  updateTemplate(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() body: UpdateTemplateRequestDto,
+  ) {
+    return this.commandBus.execute(new SaveTemplateCommand(actor, id, body));
+  }
+
+  @Put(':id')
+  @RequirePermissions(Permission.Interventions)
+  @ApiOperation({ summary: 'Assign, change status or priority, add resolution notes (optimistic version)' })
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() body: UpdateInterventionRequestDto,
+  ) {
+    return this.commandBus.execute(new UpdateInterventionCommand(actor, id, body));
+  }
+}
