@@ -229,7 +229,10 @@ describe('admin assets', () => {
         .expect(401);
     });
 
-    it('opposite concurrent transfers neither deadlock nor lose credits', async () => {
+    // Real Postgres only (CI's second pass): under this burst the embedded pglite-socket server was seen to
+    // stall on interleaved statements of concurrent connections (see README, "Known limitations").
+    const onPostgres = process.env.TEST_DATABASE_URL ? it : it.skip;
+    onPostgres('opposite concurrent transfers neither deadlock nor lose credits', async () => {
       const [a, b] = await insertPlayers(t, 2, { credits: 1000 });
       const go = (from: string, to: string) =>
         t
