@@ -226,7 +226,9 @@ export function loadConfig(env: Env): AppConfig {
     realtimeBenchTrigger: bool('REALTIME_BENCH_TRIGGER', false),
     bulkBatchSize: int('BULK_BATCH_SIZE', 500, 1, 10_000),
     bulkLeaseMs: int('BULK_LEASE_MS', 15_000, 500, 600_000),
-    bulkPollMs: int('BULK_POLL_MS', 500, 20, 60_000),
+    // Polling finds jobs other nodes created or abandoned; embedded there is one node, woken by its own events,
+    // and background statements are what the embedded socket server copes with worst.
+    bulkPollMs: int('BULK_POLL_MS', databaseUrl ? 500 : 10_000, 20, 60_000),
     bulkBatchPauseMs: int('BULK_BATCH_PAUSE_MS', 0, 0, 60_000),
     bulkWorkerEnabled: bool('BULK_WORKER_ENABLED', true),
     // Embedded PGlite is one executor: parallel batches would only queue there.
