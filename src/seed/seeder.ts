@@ -103,7 +103,7 @@ export class Seeder {
 
       // An earlier load that died between dropping and rebuilding indexes left their definitions behind.
       t = performance.now();
-      const restored = await this.restoreIndexes(options.indexBuildConcurrency ?? 2, log);
+      const restored = await this.restoreIndexes(client, options.indexBuildConcurrency ?? 2, log);
       timings.indexes += lap(t);
 
       t = performance.now();
@@ -179,7 +179,9 @@ export class Seeder {
       if (skipTriggers) await client.query(`RESET session_replication_role`);
 
       t = performance.now();
-      const rebuilt = dropIndexes ? await this.restoreIndexes(options.indexBuildConcurrency ?? 2, log) : [];
+      const rebuilt = dropIndexes
+        ? await this.restoreIndexes(client, options.indexBuildConcurrency ?? 2, log)
+        : [];
       timings.indexes += lap(t);
 
       t = performance.now();
@@ -242,14 +244,39 @@ export class Seeder {
    * Recreates every index recorded in seed_index_backup that does not exist, then forgets it. Each build runs
    * on its own connection with a large maintenance_work_mem, `concurrency` at a time.
    */
-  private async restoreIndexes(concurrency: number, log: (m: string) => void): Promise<string[]> {
-    const pending = (await this.dataSource.query(
-      `SELECT b.index_name, b.indexdef, to_regclass(quote_ident(b.index_name)) IS NOT NULL AS present
+  private async restoreIndexes(
+    client: PoolClient,
+    concurrency: number,
+    log: (m: string) => void,
+  ): Promise<string[]> {
+    // On the held connection: the embedded pool has only that one.
+    const pending = (
+      await client.query(
+        `SELECT b.index_name, b.indexdef, to_regclass(quote_ident(b.index_name)) IS NOT NULL AS present
        FROM seed_index_backup b ORDER BY (b.indexdef ILIKE '%gin%') DESC, b.index_name`,
-    )) as { index_name: string; indexdef: string; present: boolean }[];
+      )
+    ).rows as { index_name: string; indexdef: string; present: boolean }[];
     if (pending.length === 0) return [];
     const queue = [...pending];
     const built: string[] = [];
+    // A single-connection pool (embedded) rebuilds on the connection the seeder holds, one index at a time.
+    const singleConnection =
+      ((this.dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10) <= 1;
+    const rebuildOn = async (run: (sql: string, params?: unknown[]) => Promise<unknown>) => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const t = performance.now();
+        if (!job.present) await run(job.indexdef);
+        await run(`DELETE FROM seed_index_backup WHERE index_name = $1`, [job.index_name]);
+        built.push(job.index_name);
+        log(
+          `index ${job.index_name} ${job.present ? 'already present' : `built in ${Math.round(performance.now() - t)} ms`}`,
+        );
+      }
+    };
+    if (singleConnection) {
+      await rebuildOn((sql, params) => client.query(sql, params));
+      return built;
+    }
     const worker = async () => {
       const runner: QueryRunner = this.dataSource.createQueryRunner();
       try {

@@ -55,10 +55,13 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           imports: [EmbeddedDatabaseModule],
           inject: [EMBEDDED_POSTGRES],
+          // PGlite is one Postgres session: its socket server mixes up the unnamed prepared statements of
+          // concurrent connections ("unnamed prepared statement does not exist"). One pooled connection makes
+          // every statement strictly sequential, which is how PGlite executes them anyway.
           useFactory: (embedded: EmbeddedPostgres | null) =>
             dataSourceOptions(
               embedded?.url ?? config.databaseUrl!,
-              config.dbPoolSize,
+              embedded ? 1 : config.dbPoolSize,
               'sectorwars',
               config.dbConnectTimeoutMs,
             ),

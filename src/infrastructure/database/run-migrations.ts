@@ -8,6 +8,11 @@ const MIGRATION_LOCK_KEY = 2102_0001;
  * apply them once: the second waits, then finds nothing pending.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  // A single-connection pool (the embedded database: one process) has nobody to exclude, and holding the
+  // lock on its only connection would leave none for the migrations.
+  if (((dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10) <= 1) {
+    return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  }
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
