@@ -1,3 +1,4 @@
+import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -104,7 +105,7 @@ export class BulkStatusRequestDto {
   errors_limit?: number;
 }
 
-export class ListBulkOperationsRequestDto {
+export class ListBulkOperationsRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: BULK_STATUSES })
   @IsOptional()
   @IsIn(BULK_STATUSES)
@@ -114,20 +115,4 @@ export class ListBulkOperationsRequestDto {
   @IsOptional()
   @IsUUID()
   admin_id?: string;
-
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
 }

@@ -1,5 +1,5 @@
+import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
   ArrayMaxSize,
@@ -89,20 +89,4 @@ export class BulkEmergencyRequestDto extends EmergencyReasonDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() ship_id?: string;
 }
 
-export class EmergencyHistoryRequestDto {
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
+export class EmergencyHistoryRequestDto extends PageQueryDto {}

@@ -1,5 +1,5 @@
+import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -9,7 +9,6 @@ import {
   IsString,
   IsUUID,
   Matches,
-  Max,
   MaxLength,
   Min,
   MinLength,
@@ -27,7 +26,7 @@ class ReasonDto {
   reason: string;
 }
 
-export class InterventionQueueRequestDto {
+export class InterventionQueueRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: INTERVENTION_STATUSES, description: 'Default: every open status' })
   @IsOptional()
   @IsIn(INTERVENTION_STATUSES)
@@ -52,22 +51,6 @@ export class InterventionQueueRequestDto {
   @IsOptional()
   @IsUUID()
   player_id?: string;
-
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
 }
 
 export class CreateInterventionRequestDto extends ReasonDto {

@@ -1,3 +1,4 @@
+import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -73,23 +74,7 @@ export class PriceHistoryRequestDto {
   interval?: keyof typeof HISTORY_INTERVALS;
 }
 
-export class ListTradesRequestDto {
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
-  page?: number;
-
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
+export class ListTradesRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })
   @IsOptional()
   @IsIn(COMMODITY_NAMES)
