@@ -49,12 +49,13 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
                  ${where.toSql()} ${orderBy}
                  LIMIT ${where.param(limit + 1)} OFFSET ${where.param(offset)}`;
 
-    // One after the other: the embedded socket server can interleave statements sent at once on two
-    // connections; the count is usually a cache hit anyway.
-    const rows = await RequestContext.measure(
-      () => this.dataSource.query(sql, where.params) as Promise<(PlayerRow & { sort_key: string })[]>,
-    );
-    const total = await this.count(countWhere.sql, countWhere.params);
+    // In parallel on Postgres; the embedded database's single pooled connection serializes them anyway.
+    const [rows, total] = await Promise.all([
+      RequestContext.measure(
+        () => this.dataSource.query(sql, where.params) as Promise<(PlayerRow & { sort_key: string })[]>,
+      ),
+      this.count(countWhere.sql, countWhere.params),
+    ]);
     const hasMore = rows.length > limit;
     const pageRows = hasMore ? rows.slice(0, limit) : rows;
     const online = await this.presence.onlineAmong(pageRows.map((r) => r.id));
