@@ -3,6 +3,7 @@ import { SeedBookkeeping1763785000000 } from './1763785000000-seed-bookkeeping.j
 import { PlayersSectorTeamSortIndexes1763785100000 } from './1763785100000-players-sector-team-sort-indexes.js';
 import { TradingMarket1763790000000 } from './1763790000000-trading-market.js';
 import { AdminOperations1763800000000 } from './1763800000000-admin-operations.js';
+import { ApplyTradeFunction1763810000000 } from './1763810000000-apply-trade-function.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   PlayersSectorTeamSortIndexes1763785100000,
   TradingMarket1763790000000,
   AdminOperations1763800000000,
+  ApplyTradeFunction1763810000000,
 ];

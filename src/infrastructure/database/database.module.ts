@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { runMigrations } from './run-migrations.js';
 
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
@@ -75,7 +76,9 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [DatabaseLifecycle],
+      providers: [DatabaseLifecycle, PreparedStatements],
+      exports: [PreparedStatements],
+      global: true,
     };
   }
 }

@@ -15,11 +15,16 @@ export async function inTransaction<T>(
     try {
       return await dataSource.transaction(work);
     } catch (err) {
-      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code;
-      if (attempt >= attempts || code === undefined || !RETRYABLE.has(code)) throw err;
+      if (attempt >= attempts || !isRetryableAbort(err)) throw err;
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10));
     }
   }
+}
+
+/** Postgres aborted the statement for a deadlock or a serialization failure: it wrote nothing, run it again. */
+export function isRetryableAbort(err: unknown): boolean {
+  const code = (err as { driverError?: { code?: string } }).driverError?.code;
+  return code !== undefined && RETRYABLE.has(code);
 }
 
 /** Postgres' unique_violation, for turning a lost race on a unique key into a 409. */

@@ -1,79 +1,54 @@
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
-import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
+import { inTransaction, isRetryableAbort } from '../../../infrastructure/database/transaction.js';
+import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
-import { planTrade, type TradePlan } from '../domain/trade-rules.js';
+import { planTrade, type TradePlan, type TradeRequest } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import type { TradeResultDto } from '../dto/trade.response.dto.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
 import { TradeRejectedEvent } from '../events/trade-rejected.event.js';
 import { ExecuteTradeCommand, type ExecuteTradeResult } from './execute-trade.command.js';
-import { loadTradeContext, type LoadedTradeContext } from './trade-context.js';
+import { readTradeContext, type LoadedTradeContext, type SqlRunner } from './trade-context.js';
 
-const CONCURRENT_DUPLICATE = 'TRADING.CONCURRENT_DUPLICATE';
 /** Refusals by the game's rules (not malformed requests, not the idempotency protocol). */
 const REJECTION_STATUSES = new Set([403, 409, 423]);
+/** Unlocked attempts before a trade falls back to holding its rows (a hot market kept moving under it). */
+const OPTIMISTIC_ATTEMPTS = 3;
+/** Every attempt in all; a locked attempt can only lose to a treasury change or a halt. */
+const MAX_ATTEMPTS = 6;
 
-/** All writes of a trade in one statement; each step runs only if the one before it changed its row. */
-const APPLY_TRADE = `
-WITH k AS (
-  INSERT INTO trade_idempotency_keys AS t (player_id, key, request_hash, trade_id, response, created_at, expires_at)
-  VALUES ($1, $2, $3, $4, $5::jsonb, $19, $19::timestamptz + make_interval(hours => $6::int))
-  ON CONFLICT (player_id, key) DO UPDATE
-    SET request_hash = EXCLUDED.request_hash, trade_id = EXCLUDED.trade_id, response = EXCLUDED.response,
-        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-    WHERE t.expires_at <= now()
-  RETURNING 1
-), st AS (
-  UPDATE stations SET treasury = treasury + $8::bigint
-  WHERE id = $7 AND treasury + $8::bigint >= 0 AND EXISTS (SELECT 1 FROM k)
-  RETURNING treasury
-), p AS (
-  UPDATE players SET credits = credits + $9::bigint, updated_at = now()
-  WHERE id = $1 AND credits + $9::bigint >= 0 AND EXISTS (SELECT 1 FROM st)
-  RETURNING credits
-), sh AS (
-  UPDATE ships SET
-    cargo = CASE WHEN coalesce((cargo ->> $11::text)::int, 0) + $12::int = 0 THEN cargo - $11::text
-                 ELSE jsonb_set(cargo, ARRAY[$11::text], to_jsonb(coalesce((cargo ->> $11::text)::int, 0) + $12::int))
-            END,
-    cargo_used = cargo_used + $12::int, updated_at = now()
-  WHERE id = $10 AND cargo_used + $12::int BETWEEN 0 AND capacity
-    AND coalesce((cargo ->> $11::text)::int, 0) + $12::int >= 0 AND EXISTS (SELECT 1 FROM p)
-  RETURNING cargo_used
-), m AS (
-  UPDATE station_markets SET stock = stock - $12::int, buy_price = $13, sell_price = $14, updated_at = now(),
-    regen_at = CASE WHEN (production_rate > 0 AND stock >= capacity) OR (production_rate < 0 AND stock <= 0)
-                    THEN now() ELSE regen_at END
-  WHERE station_id = $7 AND commodity = $11::text AND stock - $12::int BETWEEN 0 AND capacity
-    AND EXISTS (SELECT 1 FROM sh)
-  RETURNING stock
-), ins AS (
-  INSERT INTO market_transactions (id, player_id, station_id, ship_id, commodity, action, quantity, unit_price,
-                                   total, credits_after, idempotency_key, created_at)
-  SELECT $4, $1, $7, $10, $11::text, $15, $16, $17, $18::bigint, p.credits, $2, $19 FROM p, m
-  RETURNING credits_after
-)
-SELECT (SELECT count(*) FROM k)::int AS claimed, (SELECT count(*) FROM st)::int AS paid,
-       (SELECT credits_after::text FROM ins) AS credits_after`;
+const APPLY_TRADE = `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                                     $17, $18, $19, $20, $21, $22, $23, $24) AS outcome`;
+type ApplyOutcome = 'ok' | 'stale' | 'duplicate';
+
+type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: TradeResultDto } | 'stale';
 
 /**
- * One trade, exactly once per (player, Idempotency-Key): a locking read of player, ship and market (fixed
- * order), the pure rules, then one guarded write statement. A replay of a committed key returns the stored
+ * One trade, exactly once per (player, Idempotency-Key). Each attempt reads the trade's context, runs the
+ * pure rules, and hands the plan to apply_trade(), which writes everything in one statement if, under its
+ * locks, the rows still hold what was read ('stale' otherwise: plan again). The first attempts read without
+ * locks, so no lock is held while the server works; a trade that keeps losing on a hot market then plans
+ * under the rows' locks in a transaction, which cannot lose. A replay of a committed key returns the stored
  * result; the same key with another body is a 422. Events go out only after the commit.
  */
 @CommandHandler(ExecuteTradeCommand)
 export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand> {
+  private readonly logger = new Logger(ExecuteTradeHandler.name);
+  private readonly prepared: SqlRunner = (name, text, values) => this.sql.query(name, text, values);
+
   constructor(
     private readonly dataSource: DataSource,
+    private readonly sql: PreparedStatements,
     private readonly eventBus: EventBus,
     private readonly limits: RateLimitService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -93,82 +68,33 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
 
     const hash = requestHash(request);
     const tradeId = randomUUID();
-    const at = new Date();
-    let outcome: { trade: TradeResultDto; creditsBefore: string } | { replay: TradeResultDto };
+    const rejectedAt = new Date();
     try {
-      outcome = await inTransaction(this.dataSource, async (m) => {
-        let ctx: LoadedTradeContext;
-        let plan: TradePlan;
-        try {
-          ctx = await loadTradeContext(m, playerId, request.stationId, request.commodity, request.action, {
-            lock: true,
-            idempotencyKey,
-          });
-          if (ctx.existing) return { replay: this.replayOf(ctx.existing, hash) };
-          plan = planTrade(request, ctx);
-        } catch (err) {
-          // A duplicate that waited for the player lock reads the key in its statement's older snapshot and
-          // may then see the first trade's effects as a rejection. A fresh read (we hold the lock) settles it.
-          if (!(err instanceof AppError)) throw err;
-          const stored = await this.findStored(m, playerId, idempotencyKey);
-          if (stored) return { replay: this.replayOf(stored, hash) };
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const outcome = await RequestContext.measure(() =>
+          attempt <= OPTIMISTIC_ATTEMPTS
+            ? this.attempt(this.prepared, playerId, request, idempotencyKey, hash, tradeId)
+            : inTransaction(this.dataSource, (m) =>
+                this.attempt(
+                  (_name, text, values) => m.query(text, values),
+                  playerId,
+                  request,
+                  idempotencyKey,
+                  hash,
+                  tradeId,
+                  true,
+                ),
+              ),
+        ).catch((err: unknown) => {
+          if (isRetryableAbort(err)) return 'stale' as const;
           throw err;
-        }
-        const trade: TradeResultDto = {
-          trade_id: tradeId,
-          station_id: request.stationId,
-          commodity: request.commodity,
-          action: request.action,
-          quantity: request.quantity,
-          unit_price: plan.unitPrice,
-          total: plan.total.toString(),
-          credits_after: plan.creditsAfter.toString(),
-          ship: {
-            id: ctx.shipId,
-            capacity: ctx.ship.capacity,
-            cargo_used: plan.cargoUsedAfter,
-            held: plan.heldAfter,
-          },
-          market: {
-            stock: plan.stockAfter,
-            buy_price: plan.pricesAfter.buyPrice,
-            sell_price: plan.pricesAfter.sellPrice,
-          },
-          executed_at: at.toISOString(),
-        };
-        const [row] = await m.query(APPLY_TRADE, [
-          playerId,
-          idempotencyKey,
-          hash,
-          tradeId,
-          JSON.stringify(trade),
-          this.config.idempotencyTtlHours,
-          request.stationId,
-          plan.treasuryDelta.toString(),
-          plan.creditsDelta.toString(),
-          ctx.shipId,
-          request.commodity,
-          plan.cargoDelta,
-          plan.pricesAfter.buyPrice,
-          plan.pricesAfter.sellPrice,
-          request.action,
-          request.quantity,
-          plan.unitPrice,
-          plan.total.toString(),
-          at,
-        ]);
-        if (row.claimed === 0) throw new AppError(CONCURRENT_DUPLICATE, 409, 'duplicate in flight');
-        if (row.paid === 0) throw TradingErrors.insufficientTreasury(plan.total.toString());
-        if (row.credits_after !== trade.credits_after) {
-          // Unreachable while the rows are locked; rolling back beats writing a ledger that disagrees.
-          throw new Error(`trade ${tradeId}: state moved under a lock (${row.credits_after})`);
-        }
-        return { trade, creditsBefore: ctx.player.credits.toString() };
-      });
-    } catch (err) {
-      if (err instanceof AppError && err.code === CONCURRENT_DUPLICATE) {
-        return { trade: await this.storedResult(playerId, idempotencyKey, hash), replayed: true };
+        });
+        if (outcome === 'stale') continue;
+        if ('replay' in outcome) return { trade: outcome.replay, replayed: true };
+        this.published(playerId, actor.userId, outcome.trade, outcome.creditsBefore);
+        return { trade: outcome.trade, replayed: false };
       }
+    } catch (err) {
       // A business rule said no (nothing was written): the risk rules count repeated refusals.
       if (err instanceof AppError && REJECTION_STATUSES.has(err.status) && err.code.startsWith('TRADING.')) {
         this.eventBus.publish(
@@ -178,15 +104,79 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
             request.commodity,
             request.action,
             err.code,
-            at,
+            rejectedAt,
           ),
         );
       }
       throw err;
     }
-    if ('replay' in outcome) return { trade: outcome.replay, replayed: true };
+    this.logger.warn(
+      { playerId, stationId: request.stationId, commodity: request.commodity },
+      'Trade contended',
+    );
+    throw TradingErrors.contended();
+  }
 
-    const t = outcome.trade;
+  /** One read, plan and apply. `lock`: inside a transaction, reading with FOR UPDATE. */
+  private async attempt(
+    run: SqlRunner,
+    playerId: string,
+    request: TradeRequest,
+    key: string,
+    hash: string,
+    tradeId: string,
+    lock = false,
+  ): Promise<Attempt> {
+    const ctx = await readTradeContext(run, playerId, request.stationId, request.commodity, request.action, {
+      idempotencyKey: key,
+      lock,
+    });
+    if (ctx.existing) return { replay: replayOf(ctx.existing, hash) };
+    const plan = planTrade(request, ctx);
+    const at = new Date();
+    const trade = tradeResult(tradeId, request, ctx, plan, at);
+    const [row] = await run<{ outcome: ApplyOutcome }>('apply-trade', APPLY_TRADE, [
+      playerId,
+      ctx.shipId,
+      request.stationId,
+      ctx.station.sector,
+      request.commodity,
+      request.action,
+      request.quantity,
+      plan.unitPrice,
+      plan.total.toString(),
+      ctx.player.credits.toString(),
+      plan.creditsDelta.toString(),
+      ctx.ship.cargoUsed,
+      ctx.ship.held,
+      plan.cargoDelta,
+      ctx.market.stock,
+      plan.pricesAfter.buyPrice,
+      plan.pricesAfter.sellPrice,
+      plan.treasuryDelta.toString(),
+      tradeId,
+      key,
+      hash,
+      JSON.stringify(trade),
+      this.config.idempotencyTtlHours,
+      at,
+    ]);
+    if (row?.outcome === 'ok') return { trade, creditsBefore: ctx.player.credits };
+    if (row?.outcome === 'duplicate') {
+      // A twin with this key committed between our read and our claim: answer with its result.
+      const [stored] = await run<{ hash: string; response: unknown }>(
+        'trade-stored-result',
+        `SELECT request_hash AS hash, response FROM trade_idempotency_keys
+         WHERE player_id = $1 AND key = $2 AND expires_at > now()`,
+        [playerId, key],
+      );
+      if (stored) return { replay: replayOf(stored, hash) };
+    }
+    return 'stale';
+  }
+
+  private published(playerId: string, userId: string, t: TradeResultDto, creditsBefore: bigint): void {
+    const at = new Date(t.executed_at);
     this.eventBus.publish(
       new TradeExecutedEvent(
         t.trade_id,
@@ -202,7 +192,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       ),
     );
     this.eventBus.publish(
-      new CreditsChangedEvent(playerId, outcome.creditsBefore, t.credits_after, 'trade', actor.userId),
+      new CreditsChangedEvent(playerId, creditsBefore.toString(), t.credits_after, 'trade', userId),
     );
     this.eventBus.publish(
       new MarketChangedEvent(
@@ -213,31 +203,41 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         t.market.stock,
       ),
     );
-    return { trade: t, replayed: false };
   }
+}
 
-  private replayOf(existing: { hash: string; response: unknown }, hash: string): TradeResultDto {
-    if (existing.hash !== hash) throw TradingErrors.idempotencyKeyReused();
-    return existing.response as TradeResultDto;
-  }
+function replayOf(existing: { hash: string; response: unknown }, hash: string): TradeResultDto {
+  if (existing.hash !== hash) throw TradingErrors.idempotencyKeyReused();
+  return existing.response as TradeResultDto;
+}
 
-  /** A concurrent request with the same key committed first (ON CONFLICT waited for it): answer with its result. */
-  private async storedResult(playerId: string, key: string, hash: string): Promise<TradeResultDto> {
-    const row = await this.findStored(this.dataSource.manager, playerId, key);
-    if (!row) throw new Error('idempotency key vanished after a conflict');
-    return this.replayOf(row, hash);
-  }
-
-  private async findStored(
-    m: EntityManager,
-    playerId: string,
-    key: string,
-  ): Promise<{ hash: string; response: unknown } | undefined> {
-    const [row] = await m.query(
-      `SELECT request_hash AS hash, response FROM trade_idempotency_keys
-       WHERE player_id = $1 AND key = $2 AND expires_at > now()`,
-      [playerId, key],
-    );
-    return row;
-  }
+function tradeResult(
+  tradeId: string,
+  request: TradeRequest,
+  ctx: LoadedTradeContext,
+  plan: TradePlan,
+  at: Date,
+): TradeResultDto {
+  return {
+    trade_id: tradeId,
+    station_id: request.stationId,
+    commodity: request.commodity,
+    action: request.action,
+    quantity: request.quantity,
+    unit_price: plan.unitPrice,
+    total: plan.total.toString(),
+    credits_after: plan.creditsAfter.toString(),
+    ship: {
+      id: ctx.shipId,
+      capacity: ctx.ship.capacity,
+      cargo_used: plan.cargoUsedAfter,
+      held: plan.heldAfter,
+    },
+    market: {
+      stock: plan.stockAfter,
+      buy_price: plan.pricesAfter.buyPrice,
+      sell_price: plan.pricesAfter.sellPrice,
+    },
+    executed_at: at.toISOString(),
+  };
 }

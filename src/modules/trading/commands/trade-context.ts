@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { Commodity } from '../domain/commodities.js';
 import type { TradeAction, TradeContext } from '../domain/trade-rules.js';
 import { TradingErrors } from '../domain/trading.errors.js';
@@ -12,43 +11,45 @@ export interface LoadedTradeContext extends TradeContext {
 const HALT = `(SELECT jsonb_build_object('scope', scope, 'reason', reason) FROM market_halts
                WHERE scope IN ('*', $3) ORDER BY scope = '*' DESC LIMIT 1)`;
 
+/** $4 is the idempotency key; null (a quote) finds nothing. */
+const READ_CONTEXT = `
+SELECT p.status, p.credits::text AS credits, p.current_sector,
+       sh.id AS ship_id, sh.capacity AS ship_capacity, sh.cargo_used,
+       coalesce((sh.cargo ->> $3)::int, 0) AS held,
+       s.sector_id, s.class, s.treasury::text AS treasury,
+       sm.stock, sm.capacity, sm.buys, sm.sells, sm.buy_price, sm.sell_price,
+       ${HALT} AS halt,
+       (SELECT jsonb_build_object('hash', request_hash, 'response', response)
+          FROM trade_idempotency_keys WHERE player_id = $1 AND key = $4::text AND expires_at > now()) AS existing
+FROM players p
+JOIN ships sh ON sh.id = p.active_ship_id
+JOIN station_markets sm ON sm.station_id = $2 AND sm.commodity = $3
+JOIN stations s ON s.id = sm.station_id
+WHERE p.id = $1`;
+const READ_CONTEXT_LOCKED = `${READ_CONTEXT}\nFOR UPDATE OF p, sh, sm`;
+
+/** Runs a query, by a statement name where the runner prepares statements (PreparedStatements.query). */
+export type SqlRunner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+
 /**
- * Reads everything a trade's rules need in one round trip. With `lock`, the player, its active ship and the
- * market row are locked in that fixed order (FOR UPDATE OF follows the FROM order), so concurrent trades
- * never deadlock on them; the station's treasury is changed later by a guarded UPDATE instead of a lock.
+ * Reads everything a trade's rules need in one round trip. Unlocked (`lock` false), a trade plans on this
+ * snapshot and apply_trade() then checks, under its locks, that what was read still holds. Locked (inside a
+ * transaction), player, ship and market rows are held in that order until the commit, which is the fallback
+ * when a hot market keeps moving under optimistic attempts.
  */
-export async function loadTradeContext(
-  m: EntityManager,
+export async function readTradeContext(
+  run: SqlRunner,
   playerId: string,
   stationId: string,
   commodity: Commodity,
   action: TradeAction,
-  options: { lock: boolean; idempotencyKey?: string },
+  options: { idempotencyKey: string | null; lock: boolean },
 ): Promise<LoadedTradeContext> {
-  const params: unknown[] = [playerId, stationId, commodity];
-  let existing = 'NULL::jsonb';
-  if (options.idempotencyKey !== undefined) {
-    params.push(options.idempotencyKey);
-    existing = `(SELECT jsonb_build_object('hash', request_hash, 'response', response)
-                 FROM trade_idempotency_keys WHERE player_id = $1 AND key = $4 AND expires_at > now())`;
-  }
-  const rows = await m.query(
-    `SELECT p.status, p.credits::text AS credits, p.current_sector,
-            sh.id AS ship_id, sh.capacity AS ship_capacity, sh.cargo_used,
-            coalesce((sh.cargo ->> $3)::int, 0) AS held,
-            s.sector_id, s.class, s.treasury::text AS treasury,
-            sm.stock, sm.capacity, sm.buys, sm.sells, sm.buy_price, sm.sell_price,
-            ${HALT} AS halt, ${existing} AS existing
-     FROM players p
-     JOIN ships sh ON sh.id = p.active_ship_id
-     JOIN station_markets sm ON sm.station_id = $2 AND sm.commodity = $3
-     JOIN stations s ON s.id = sm.station_id
-     WHERE p.id = $1
-     ${options.lock ? 'FOR UPDATE OF p, sh, sm' : ''}`,
-    params,
-  );
-  const r = rows[0];
-  if (!r) throw await diagnose(m, playerId, stationId, commodity, action);
+  const params = [playerId, stationId, commodity, options.idempotencyKey];
+  const [r] = options.lock
+    ? await run<ContextRow>('trade-context-locked', READ_CONTEXT_LOCKED, params)
+    : await run<ContextRow>('trade-context', READ_CONTEXT, params);
+  if (!r) throw await diagnose(run, playerId, stationId, commodity, action);
   return {
     shipId: r.ship_id,
     player: { status: r.status, credits: BigInt(r.credits), sector: r.current_sector },
@@ -67,15 +68,43 @@ export async function loadTradeContext(
   };
 }
 
+interface ContextRow {
+  status: string;
+  credits: string;
+  current_sector: number;
+  ship_id: string;
+  ship_capacity: number;
+  cargo_used: number;
+  held: number;
+  sector_id: number;
+  class: number;
+  treasury: string;
+  stock: number;
+  capacity: number;
+  buys: boolean;
+  sells: boolean;
+  buy_price: number;
+  sell_price: number;
+  halt: { scope: string; reason: string } | null;
+  existing: { hash: string; response: unknown } | null;
+}
+
+interface DiagnoseRow {
+  station_sector: number | null;
+  player: { status: string; current_sector: number; has_ship: boolean } | null;
+  halt: { scope: string; reason: string } | null;
+}
+
 /** The join found nothing: name the first missing piece, in the same order as the rules. */
 async function diagnose(
-  m: EntityManager,
+  run: SqlRunner,
   playerId: string,
   stationId: string,
   commodity: Commodity,
   action: TradeAction,
 ): Promise<Error> {
-  const [r] = await m.query(
+  const [r] = await run<DiagnoseRow>(
+    'trade-context-diagnose',
     `SELECT (SELECT sector_id FROM stations WHERE id = $2) AS station_sector,
             (SELECT row_to_json(x) FROM (SELECT status, current_sector,
                     EXISTS (SELECT 1 FROM ships WHERE id = players.active_ship_id) AS has_ship

@@ -82,8 +82,13 @@ export const TradingErrors = {
       422,
       'This Idempotency-Key was already used for a different request',
     ),
-  /** Another request with the same key committed while this one ran: the caller gets that result. */
-  concurrentDuplicate: () => new AppError('TRADING.CONCURRENT_DUPLICATE', 409, 'Duplicate request in flight'),
+  /** The market kept moving under every attempt (nothing was written): safe to send again with the same key. */
+  contended: () =>
+    new AppError(
+      'TRADING.CONTENDED',
+      503,
+      'The market is too busy to settle this trade now; retry with the same key',
+    ),
 };
 
 export const MarketErrors = {

@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { RequestContext } from '../../../infrastructure/http/request-context.js';
-import { loadTradeContext } from '../commands/trade-context.js';
+import { readTradeContext } from '../commands/trade-context.js';
 import { planTrade } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import type { TradeQuoteDto } from '../dto/trade.response.dto.js';
@@ -13,7 +13,7 @@ import { GetTradeQuoteQuery } from './get-trade-quote.query.js';
 @QueryHandler(GetTradeQuoteQuery)
 export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly sql: PreparedStatements,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -21,15 +21,13 @@ export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
     if (!playerId) throw TradingErrors.playersOnly();
     assertQuantity(request.quantity, this.config.tradeMaxQuantity);
     const ctx = await RequestContext.measure(() =>
-      loadTradeContext(
-        this.dataSource.manager,
+      readTradeContext(
+        (name, text, values) => this.sql.query(name, text, values),
         playerId,
         request.stationId,
         request.commodity,
         request.action,
-        {
-          lock: false,
-        },
+        { idempotencyKey: null, lock: false },
       ),
     );
     const plan = planTrade(request, ctx);
