@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { inTransaction } from '../../infrastructure/database/transaction.js';
@@ -26,15 +26,43 @@ export interface RiskSignal {
 
 const POPULATION_TTL_MS = 60_000;
 const RISK_LOCK_CLASS = 2102_0502;
+/** Signals wait at most this long to be written with others: one transaction per batch, not per event. */
+const FLUSH_DELAY_MS = 50;
+const MAX_BATCH = 1000;
+/** Rows older than every rule's window are only dedupe memory for redelivered events; a day is plenty. */
+const RETENTION_HOURS = 24;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+interface Pending {
+  signal: RiskSignal;
+  resolve: (verdict: RiskVerdict | null) => void;
+}
+
+/** What a rule measures for one player (and, for trade bursts, one station) after a batch is written. */
+interface Measure {
+  player_id: string;
+  kind: RiskSignal['kind'];
+  station_id: string | null;
+  value: number;
+}
 
 /**
- * Records one risk signal and runs the matching rule. When a rule fires, in the same transaction: the
- * player's risk_score rises to the verdict's score, and an intervention is raised unless one for the same
- * player and cause is still open (partial unique index, ON CONFLICT DO NOTHING).
+ * Records risk signals and runs the matching rules. Signals are written in batches (every FLUSH_DELAY_MS or
+ * MAX_BATCH signals, one flush at a time): a trade's signal costs a share of one transaction instead of a
+ * transaction of its own. Within a batch's transaction, per player: the signal rows (deduplicated by source
+ * id), then each rule over its window; when a rule fires, the player's risk_score rises to the verdict's
+ * score and an intervention is raised unless one for the same player and cause is still open (partial unique
+ * index, ON CONFLICT DO NOTHING). Batches are held in memory for milliseconds: like any event handler, a
+ * crash in between loses detection, never game data.
  */
 @Injectable()
-export class RiskSignalsService {
+export class RiskSignalsService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(RiskSignalsService.name);
   private population: { at: number; value: GainPopulation } | undefined;
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private lastPurge = Date.now();
   readonly thresholds = DEFAULT_RISK_THRESHOLDS;
 
   constructor(
@@ -43,58 +71,142 @@ export class RiskSignalsService {
     private readonly eventBus: EventBus,
   ) {}
 
-  async record(signal: RiskSignal): Promise<RiskVerdict | null> {
-    const population = signal.kind === 'credit_gain' ? await this.gainPopulation() : undefined;
-    const events: IEvent[] = [];
-    const verdict = await inTransaction(this.dataSource, async (m) => {
-      events.length = 0;
-      // One player's signals are judged one at a time: concurrent transactions would each count only the
-      // committed rows and a burst could slip under the threshold. An advisory lock leaves trades' row locks alone.
-      await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RISK_LOCK_CLASS, signal.playerId]);
-      const [inserted] = await m.query(
-        `INSERT INTO player_risk_events (player_id, kind, station_id, amount, source_id, occurred_at)
-         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM players WHERE id = $1)
-         ON CONFLICT (kind, source_id) WHERE source_id IS NOT NULL DO NOTHING RETURNING id`,
-        [signal.playerId, signal.kind, signal.stationId, signal.amount, signal.sourceId, signal.at],
-      );
-      if (!inserted) return null; // seen before, or no such player
-      const v = await this.evaluate(m, signal, population);
-      if (v) await this.raise(m, signal.playerId, v, events);
-      return v;
-    });
-    this.eventBus.publishAll(events);
-    return verdict;
+  /** Writes what is waiting before the database goes away. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
   }
 
-  private async evaluate(
-    m: EntityManager,
-    s: RiskSignal,
-    population?: GainPopulation,
-  ): Promise<RiskVerdict | null> {
-    const t = this.thresholds;
-    if (s.kind === 'credit_gain') {
-      const [{ gain }] = await m.query(
-        `SELECT coalesce(sum(amount), 0)::float8 AS gain FROM player_risk_events
-         WHERE player_id = $1 AND kind = 'credit_gain' AND occurred_at > now() - interval '1 hour'`,
-        [s.playerId],
+  /** Queues one signal; resolves with the rule's verdict once its batch has committed (null if it failed). */
+  record(signal: RiskSignal): Promise<RiskVerdict | null> {
+    return new Promise((resolve) => {
+      this.pending.push({ signal, resolve });
+      if (this.pending.length >= MAX_BATCH) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+    });
+  }
+
+  /** Writes every queued signal; while one flush runs, signals arriving meanwhile form the next batch. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        try {
+          const verdicts = await this.recordBatch(batch.map((p) => p.signal));
+          batch.forEach((p, i) => p.resolve(verdicts[i] ?? null));
+        } catch (err) {
+          // Detection is lost for this batch (the trades themselves are committed); one line, not one per signal.
+          this.logger.warn({ err, signals: batch.length }, 'Recording a batch of risk signals failed');
+          for (const p of batch) p.resolve(null);
+        }
+      }
+      await this.purgeWhenDue();
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Writes a batch and judges it; returns each signal's verdict (null: no rule fired, or seen before). */
+  private async recordBatch(signals: RiskSignal[]): Promise<(RiskVerdict | null)[]> {
+    const population = signals.some((s) => s.kind === 'credit_gain')
+      ? await this.gainPopulation()
+      : undefined;
+    const events: IEvent[] = [];
+    const verdicts = await inTransaction(this.dataSource, async (m) => {
+      events.length = 0;
+      // One player's signals are judged one batch at a time: concurrent transactions (other nodes) would each
+      // count only the committed rows and a burst could slip under the threshold. Advisory locks, taken in a
+      // fixed order so two nodes' batches cannot deadlock, leave trades' row locks alone.
+      const players = [...new Set(signals.map((s) => s.playerId))];
+      await m.query(
+        `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(p) AS h FROM unnest($2::text[]) p ORDER BY 1) l`,
+        [RISK_LOCK_CLASS, players],
       );
-      return creditGainRule(gain, population!, t);
-    }
-    if (s.kind === 'trade') {
-      const [{ n }] = await m.query(
-        `SELECT count(*)::int AS n FROM player_risk_events
-         WHERE player_id = $1 AND kind = 'trade' AND station_id = $2
-           AND occurred_at > now() - $3 * interval '1 minute'`,
-        [s.playerId, s.stationId, t.tradeBurstWindowMinutes],
+      const inserted: { source_id: string; kind: string }[] = await m.query(
+        `INSERT INTO player_risk_events (player_id, kind, station_id, amount, source_id, occurred_at)
+         SELECT s.player_id, s.kind, s.station_id, s.amount, s.source_id, s.occurred_at
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[], $5::text[], $6::timestamptz[])
+              AS s(player_id, kind, station_id, amount, source_id, occurred_at)
+         WHERE EXISTS (SELECT 1 FROM players WHERE id = s.player_id)
+         ON CONFLICT (kind, source_id) WHERE source_id IS NOT NULL DO NOTHING
+         RETURNING source_id, kind`,
+        [
+          signals.map((s) => s.playerId),
+          signals.map((s) => s.kind),
+          signals.map((s) => s.stationId),
+          signals.map((s) => s.amount),
+          signals.map((s) => s.sourceId),
+          signals.map((s) => s.at),
+        ],
       );
-      return tradeBurstRule(n, s.stationId ?? '', t);
-    }
-    const [{ n }] = await m.query(
-      `SELECT count(*)::int AS n FROM player_risk_events
-       WHERE player_id = $1 AND kind = 'trade_rejected' AND occurred_at > now() - $2 * interval '1 minute'`,
-      [s.playerId, t.rejectedWindowMinutes],
+      const fresh = new Set(inserted.map((r) => `${r.kind}\n${r.source_id}`));
+      const isFresh = (s: RiskSignal) => fresh.has(`${s.kind}\n${s.sourceId}`);
+      const judged = new Map<string, RiskVerdict | null>();
+      for (const measure of await this.measure(m, signals.filter(isFresh))) {
+        const v = this.judge(measure, population);
+        judged.set(measureKey(measure.player_id, measure.kind, measure.station_id), v);
+        if (v) await this.raise(m, measure.player_id, v, events);
+      }
+      return signals.map((s) =>
+        isFresh(s) ? (judged.get(measureKey(s.playerId, s.kind, ruleStation(s))) ?? null) : null,
+      );
+    });
+    this.eventBus.publishAll(events);
+    return verdicts;
+  }
+
+  /** Each rule's figure over its window, once per player (and station, for bursts) the batch touched. */
+  private async measure(m: EntityManager, signals: RiskSignal[]): Promise<Measure[]> {
+    if (signals.length === 0) return [];
+    const keys = new Map<string, RiskSignal>();
+    for (const s of signals) keys.set(measureKey(s.playerId, s.kind, ruleStation(s)), s);
+    const list = [...keys.values()].sort((a, b) =>
+      a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0,
     );
-    return rejectedTradesRule(n, t);
+    const t = this.thresholds;
+    return m.query(
+      `SELECT k.player_id, k.kind, k.station_id,
+              (SELECT CASE WHEN k.kind = 'credit_gain' THEN coalesce(sum(e.amount), 0) ELSE count(*) END
+                 FROM player_risk_events e
+                WHERE e.player_id = k.player_id AND e.kind = k.kind
+                  AND (k.station_id IS NULL OR e.station_id = k.station_id)
+                  AND e.occurred_at > now() - CASE k.kind WHEN 'credit_gain' THEN interval '1 hour'
+                                                          WHEN 'trade' THEN $4 * interval '1 minute'
+                                                          ELSE $5 * interval '1 minute' END
+              )::float8 AS value
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS k(player_id, kind, station_id)`,
+      [
+        list.map((s) => s.playerId),
+        list.map((s) => s.kind),
+        list.map((s) => ruleStation(s)),
+        t.tradeBurstWindowMinutes,
+        t.rejectedWindowMinutes,
+      ],
+    );
+  }
+
+  private judge(x: Measure, population?: GainPopulation): RiskVerdict | null {
+    const t = this.thresholds;
+    if (x.kind === 'credit_gain') return creditGainRule(x.value, population!, t);
+    if (x.kind === 'trade') return tradeBurstRule(x.value, x.station_id ?? '', t);
+    return rejectedTradesRule(x.value, t);
+  }
+
+  /** Forgets signal rows past every window, at most every PURGE_EVERY_MS (any node; the DELETE is idempotent). */
+  private async purgeWhenDue(): Promise<void> {
+    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = Date.now();
+    try {
+      await this.dataSource.query(
+        `DELETE FROM player_risk_events WHERE occurred_at < now() - make_interval(hours => $1::int)`,
+        [RETENTION_HOURS],
+      );
+    } catch (err) {
+      this.logger.warn({ err }, 'Purging old risk signals failed; will retry');
+    }
   }
 
   private async raise(m: EntityManager, playerId: string, v: RiskVerdict, events: IEvent[]): Promise<void> {
@@ -172,4 +284,13 @@ export class RiskSignalsService {
   resetPopulationCache(): void {
     this.population = undefined;
   }
+}
+
+/** Trade bursts are counted per station; the other rules per player. */
+function ruleStation(s: RiskSignal): string | null {
+  return s.kind === 'trade' ? s.stationId : null;
+}
+
+function measureKey(playerId: string, kind: string, stationId: string | null): string {
+  return `${playerId}\n${kind}\n${stationId ?? ''}`;
 }

@@ -19,13 +19,11 @@ export class RiskSignalsHandler implements IEventHandler<Watched> {
   constructor(private readonly risk: RiskSignalsService) {}
 
   async handle(event: Watched): Promise<void> {
-    const signals = toSignals(event);
-    for (const s of signals) {
-      try {
-        await this.risk.record(s);
-      } catch (err) {
-        this.logger.warn({ err, playerId: s.playerId, kind: s.kind }, 'Recording a risk signal failed');
-      }
+    try {
+      // Queued together, so an event's signals land in the same batch.
+      await Promise.all(toSignals(event).map((s) => this.risk.record(s)));
+    } catch (err) {
+      this.logger.warn({ err, event: event.constructor.name }, 'Recording risk signals failed');
     }
   }
 }
