@@ -4,7 +4,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * apply_trade(): the write half of a trade as one autocommit statement. The server reads the trade's
  * context without locks, runs the pure rules, then calls this with the plan and the values it priced. The
  * function locks player, ship, market and station in that fixed order and checks that each still holds what
- * the plan read; only then does it claim the idempotency key and write. So a trade never holds a lock while
+ * the plan read; only then does it claim the idempotency key and write. The locks are FOR NO KEY UPDATE, as
+ * the UPDATEs themselves would take: inserts elsewhere whose foreign keys point at these rows (ledger rows,
+ * risk signals) take KEY SHARE locks, which that mode does not wait for. So a trade never holds a lock while
  * the server runs, and a trade that lost a race writes nothing and is simply planned again.
  *
  * Returns 'ok', 'stale' (something the plan read has changed, or a halt began: read and plan again) or
@@ -30,25 +32,25 @@ export class ApplyTradeFunction1763810000000 implements MigrationInterface {
         PERFORM 1 FROM players
           WHERE id = p_player AND status = 'active' AND current_sector = p_sector
             AND active_ship_id = p_ship AND credits = p_credits_before
-          FOR UPDATE;
+          FOR NO KEY UPDATE;
         IF NOT FOUND THEN RETURN 'stale'; END IF;
 
         PERFORM 1 FROM ships
           WHERE id = p_ship AND cargo_used = p_cargo_used_before
             AND coalesce((cargo ->> p_commodity)::int, 0) = p_held_before
-          FOR UPDATE;
+          FOR NO KEY UPDATE;
         IF NOT FOUND THEN RETURN 'stale'; END IF;
 
         PERFORM 1 FROM station_markets
           WHERE station_id = p_station AND commodity = p_commodity AND stock = p_stock_before
             AND CASE WHEN p_action = 'buy' THEN sells AND sell_price = p_unit_price
                      ELSE buys AND buy_price = p_unit_price END
-          FOR UPDATE;
+          FOR NO KEY UPDATE;
         IF NOT FOUND THEN RETURN 'stale'; END IF;
 
         PERFORM 1 FROM stations
           WHERE id = p_station AND sector_id = p_sector AND treasury + p_treasury_delta >= 0
-          FOR UPDATE;
+          FOR NO KEY UPDATE;
         IF NOT FOUND THEN RETURN 'stale'; END IF;
 
         IF EXISTS (SELECT 1 FROM market_halts WHERE scope IN ('*', p_commodity)) THEN RETURN 'stale'; END IF;

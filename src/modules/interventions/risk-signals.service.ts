@@ -109,14 +109,19 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
     return this.flushing;
   }
 
-  /** Writes a batch and judges it; returns each signal's verdict (null: no rule fired, or seen before). */
+  /**
+   * Writes a batch and judges it; returns each signal's verdict (null: no rule fired, or seen before). A
+   * verdict is acted on in a short transaction of its own after the batch commits, so the batch never holds a
+   * player's row against the player's trades; acting is idempotent, and a failed one is retried by the rule
+   * firing again on the player's next signal.
+   */
   private async recordBatch(signals: RiskSignal[]): Promise<(RiskVerdict | null)[]> {
     const population = signals.some((s) => s.kind === 'credit_gain')
       ? await this.gainPopulation()
       : undefined;
-    const events: IEvent[] = [];
-    const verdicts = await inTransaction(this.dataSource, async (m) => {
-      events.length = 0;
+    const judged = new Map<string, { playerId: string; verdict: RiskVerdict | null }>();
+    const fresh = await inTransaction(this.dataSource, async (m) => {
+      judged.clear();
       // One player's signals are judged one batch at a time: concurrent transactions (other nodes) would each
       // count only the committed rows and a burst could slip under the threshold. Advisory locks, taken in a
       // fixed order so two nodes' batches cannot deadlock, leave trades' row locks alone.
@@ -142,20 +147,32 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
           signals.map((s) => s.at),
         ],
       );
-      const fresh = new Set(inserted.map((r) => `${r.kind}\n${r.source_id}`));
-      const isFresh = (s: RiskSignal) => fresh.has(`${s.kind}\n${s.sourceId}`);
-      const judged = new Map<string, RiskVerdict | null>();
-      for (const measure of await this.measure(m, signals.filter(isFresh))) {
-        const v = this.judge(measure, population);
-        judged.set(measureKey(measure.player_id, measure.kind, measure.station_id), v);
-        if (v) await this.raise(m, measure.player_id, v, events);
+      const keys = new Set(inserted.map((r) => `${r.kind}\n${r.source_id}`));
+      const recorded = signals.filter((s) => keys.has(`${s.kind}\n${s.sourceId}`));
+      for (const x of await this.measure(m, recorded)) {
+        judged.set(measureKey(x.player_id, x.kind, x.station_id), {
+          playerId: x.player_id,
+          verdict: this.judge(x, population),
+        });
       }
-      return signals.map((s) =>
-        isFresh(s) ? (judged.get(measureKey(s.playerId, s.kind, ruleStation(s))) ?? null) : null,
-      );
+      return new Set(recorded);
     });
-    this.eventBus.publishAll(events);
-    return verdicts;
+    for (const { playerId, verdict } of judged.values()) {
+      if (!verdict) continue;
+      const events: IEvent[] = [];
+      try {
+        await inTransaction(this.dataSource, async (m) => {
+          events.length = 0;
+          await this.raise(m, playerId, verdict, events);
+        });
+        this.eventBus.publishAll(events);
+      } catch (err) {
+        this.logger.warn({ err, playerId, cause: verdict.cause }, 'Raising a risk verdict failed');
+      }
+    }
+    return signals.map((s) =>
+      fresh.has(s) ? (judged.get(measureKey(s.playerId, s.kind, ruleStation(s)))?.verdict ?? null) : null,
+    );
   }
 
   /** Each rule's figure over its window, once per player (and station, for bursts) the batch touched. */
@@ -210,15 +227,15 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
   }
 
   private async raise(m: EntityManager, playerId: string, v: RiskVerdict, events: IEvent[]): Promise<void> {
-    const [before] = await m.query('SELECT risk_score FROM players WHERE id = $1 FOR UPDATE', [playerId]);
-    let bumpedVersion: number | undefined;
-    if (before && before.risk_score < v.score) {
-      const [[row]] = await m.query(
-        'UPDATE players SET risk_score = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version',
-        [playerId, v.score],
-      );
-      bumpedVersion = row.version;
-    }
+    // Only a rising score touches (and locks) the player row: a rule that keeps firing for a player who
+    // already has the score must not hold the row against the player's own trades.
+    const [[bumped]] = await m.query(
+      `UPDATE players p SET risk_score = $2, version = p.version + 1, updated_at = now()
+       FROM (SELECT id, risk_score FROM players WHERE id = $1) before
+       WHERE p.id = before.id AND p.risk_score < $2
+       RETURNING before.risk_score AS before, p.version`,
+      [playerId, v.score],
+    );
     const [created] = await m.query(
       `INSERT INTO admin_interventions (player_id, priority, category, cause, description, details, automatic)
        VALUES ($1, $2, $3, $4, $5, $6, true)
@@ -255,13 +272,13 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
         ),
       );
     }
-    if (bumpedVersion !== undefined) {
+    if (bumped) {
       events.push(
         new PlayerUpdatedEvent(
           playerId,
-          { risk_score: { before: before.risk_score, after: v.score } },
+          { risk_score: { before: bumped.before, after: v.score } },
           null,
-          bumpedVersion,
+          bumped.version,
         ),
       );
     }

@@ -26,7 +26,7 @@ JOIN ships sh ON sh.id = p.active_ship_id
 JOIN station_markets sm ON sm.station_id = $2 AND sm.commodity = $3
 JOIN stations s ON s.id = sm.station_id
 WHERE p.id = $1`;
-const READ_CONTEXT_LOCKED = `${READ_CONTEXT}\nFOR UPDATE OF p, sh, sm`;
+const READ_CONTEXT_LOCKED = `${READ_CONTEXT}\nFOR NO KEY UPDATE OF p, sh, sm`;
 
 /** Runs a query, by a statement name where the runner prepares statements (PreparedStatements.query). */
 export type SqlRunner = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
