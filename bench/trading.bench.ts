@@ -5,13 +5,18 @@
  * 1. Creates sw_bench_trading (the app's) and sw_bench_trading_pgbench (pgbench's) afresh.
  * 2. Starts the built server (node dist/src/main.js) as a child process; it runs the migrations.
  * 3. Seeds players (cargo haulers, deep pockets), Premium Tech stations in sector 1, and signs their tokens.
- * 4. Drives trades from BENCH_CONCURRENCY keep-alive connections for BENCH_DURATION s after a warm-up: each
- *    connection is one player session alternating buy and sell of the same lot, each with its own key.
- * 5. Checks conservation (credits and units unchanged), stops the server, runs pgbench -i and pgbench -T.
+ * 4. For each concurrency C of BENCH_CONCURRENCY (a comma-separated list): pgbench tpcb-like at C clients,
+ *    then trades from C keep-alive connections for BENCH_DURATION s after a warm-up (each connection is one
+ *    player session alternating buy and sell of the same lot, each request with its own key), then pgbench
+ *    again. The anchor is the mean of the two pgbench runs, which brackets the trade run in time, so a
+ *    machine shared with other work shows up as a gap between them instead of skewing the ratio unseen.
+ * 5. Checks conservation after each point (credits and units unchanged, nothing negative), stops the server.
  *
- * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_CONCURRENCY (8), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_PLAYERS (200), BENCH_STATIONS (10),
- * BENCH_PORT (a free one), PGBENCH (/usr/lib/postgresql/15/bin/pgbench).
+ * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres; a socket
+ * directory works too: postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres, then pgbench uses it as well),
+ * BENCH_CONCURRENCY (8; e.g. 1,4,8,16 for a sweep), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_PLAYERS
+ * (200), BENCH_STATIONS (10), BENCH_PORT (a free one), PGBENCH (/usr/lib/postgresql/15/bin/pgbench),
+ * BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -25,7 +30,10 @@ import { priceFor } from '../src/modules/trading/domain/pricing.js';
 
 const env = process.env;
 const ADMIN_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 8);
+const CONCURRENCIES = (env.BENCH_CONCURRENCY ?? '8').split(',').map(Number);
+if (CONCURRENCIES.some((c) => !Number.isInteger(c) || c < 1))
+  throw new Error('BENCH_CONCURRENCY: positive integers');
+const SERVER_NODE_ARGS = env.BENCH_SERVER_NODE_ARGS ? env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
 const DURATION_S = Number(env.BENCH_DURATION ?? 20);
 const WARMUP_S = Number(env.BENCH_WARMUP ?? 3);
 const PLAYERS = Number(env.BENCH_PLAYERS ?? 200);
@@ -88,7 +96,7 @@ async function freePort(): Promise<number> {
 
 async function startServer(): Promise<ChildProcess> {
   if (PORT === 0) PORT = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'dist/src/main.js'], {
     env: {
       PATH: env.PATH,
       NODE_ENV: 'production',
@@ -96,7 +104,7 @@ async function startServer(): Promise<ChildProcess> {
       PORT: String(PORT),
       DATABASE_URL: dbUrl(APP_DB),
       JWT_SECRET,
-      DB_POOL_SIZE: String(Math.max(10, CONCURRENCY * 2)),
+      DB_POOL_SIZE: String(Math.max(10, Math.max(...CONCURRENCIES) * 2)),
       THROTTLE_LIMIT: '1000000',
       TRADE_RATE_LIMIT: '1000000',
       LOG_LEVEL: 'warn',
@@ -218,8 +226,8 @@ function post(agent: http.Agent, path: string, token: string, key: string, body:
   });
 }
 
-async function drive(seeded: Seeded): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let trades = 0;
@@ -230,7 +238,7 @@ async function drive(seeded: Seeded): Promise<LoadResult> {
     // Connection w plays the players w, w + C, w + 2C, ... in turn; each lot is bought then sold back.
     let n = 0;
     while (Date.now() < stopAt) {
-      const player = (w + CONCURRENCY * Math.floor(n / 2)) % seeded.tokens.length;
+      const player = (w + concurrency * Math.floor(n / 2)) % seeded.tokens.length;
       const lot = Math.floor(n / 2);
       const station = seeded.stations[(w + lot) % seeded.stations.length];
       const commodity = COMMODITIES[lot % COMMODITIES.length];
@@ -255,7 +263,7 @@ async function drive(seeded: Seeded): Promise<LoadResult> {
       n++;
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   agent.destroy();
   return { trades, errors, latencies, seconds: DURATION_S };
 }
@@ -265,67 +273,52 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function runPgbench(): { tps: number; latencyMs: number; output: string } {
-  const scale = Math.max(10, CONCURRENCY);
-  const url = dbUrl(PGBENCH_DB);
-  const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(scale), url], { encoding: 'utf8' });
+function pgbenchInit(scale: number): void {
+  const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(scale), dbUrl(PGBENCH_DB)], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+}
+
+function runPgbench(clients: number): { tps: number; latencyMs: number } {
   const run = spawnSync(
     PGBENCH,
     [
       '-c',
-      String(CONCURRENCY),
+      String(clients),
       '-j',
-      String(Math.min(CONCURRENCY, os.cpus().length)),
+      String(Math.min(clients, os.cpus().length)),
       '-T',
       String(DURATION_S),
-      url,
+      dbUrl(PGBENCH_DB),
     ],
     { encoding: 'utf8' },
   );
   if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
   const tps = Number(/tps = ([\d.]+)/.exec(run.stdout)?.[1]);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(run.stdout)?.[1]);
-  return { tps, latencyMs, output: run.stdout };
+  return { tps, latencyMs };
 }
 
-async function main(): Promise<void> {
-  console.log(
-    `bench:trading — concurrency ${CONCURRENCY}, ${DURATION_S} s (+${WARMUP_S} s warm-up), ${PLAYERS} players, ${STATIONS} stations, ${os.cpus().length} CPUs`,
-  );
-  await recreate(APP_DB);
-  await recreate(PGBENCH_DB);
-  const server = await startServer();
-  const db = new pg.Client({ connectionString: dbUrl(APP_DB) });
-  await db.connect();
-  let load: LoadResult;
-  let before: string;
-  let after: string;
+/** One point: pgbench, the trade load, pgbench again, with CPU shares and the conservation check. */
+async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concurrency: number) {
+  const pgBefore = runPgbench(concurrency);
+  const before = await economy(db);
   const ticksPerSecond = 100; // USER_HZ on Linux
-  let cpu: { server: number; generator: number; postgres: number };
-  try {
-    const seeded = await seed(db);
-    before = await economy(db);
-    const serverTicks0 = cpuTicks(server.pid!);
-    const pgTicks0 = postgresTicks();
-    const gen0 = process.cpuUsage();
-    const wall0 = performance.now();
-    load = await drive(seeded);
-    const wallS = (performance.now() - wall0) / 1000;
-    const gen = process.cpuUsage(gen0);
-    cpu = {
-      server: (cpuTicks(server.pid!) - serverTicks0) / ticksPerSecond / wallS,
-      generator: (gen.user + gen.system) / 1e6 / wallS,
-      postgres: (postgresTicks() - pgTicks0) / ticksPerSecond / wallS,
-    };
-    after = await economy(db);
-  } finally {
-    await db.end();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  const serverTicks0 = cpuTicks(server.pid!);
+  const pgTicks0 = postgresTicks();
+  const gen0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const load = await drive(seeded, concurrency);
+  const wallS = (performance.now() - wall0) / 1000;
+  const gen = process.cpuUsage(gen0);
+  const cpu = {
+    server: (cpuTicks(server.pid!) - serverTicks0) / ticksPerSecond / wallS,
+    generator: (gen.user + gen.system) / 1e6 / wallS,
+    postgres: (postgresTicks() - pgTicks0) / ticksPerSecond / wallS,
+  };
+  const after = await economy(db);
+  const pgAfter = runPgbench(concurrency);
+  const anchor = (pgBefore.tps + pgAfter.tps) / 2;
 
-  const pgb = runPgbench();
   const sorted = [...load.latencies].sort((a, b) => a - b);
   const tradesPerSecond = load.trades / load.seconds;
   const b = JSON.parse(before);
@@ -334,8 +327,8 @@ async function main(): Promise<void> {
     a.credits === b.credits &&
     a.negative === 0 &&
     BigInt(a.stock) + BigInt(a.cargo) === BigInt(b.stock) + BigInt(b.cargo);
-  const result = {
-    concurrency: CONCURRENCY,
+  return {
+    concurrency,
     duration_s: DURATION_S,
     trades: load.trades,
     trades_per_s: Math.round(tradesPerSecond * 10) / 10,
@@ -351,20 +344,66 @@ async function main(): Promise<void> {
       load_generator: round(cpu.generator),
       postgres: round(cpu.postgres),
     },
-    pgbench_tpcb_like: { tps: pgb.tps, latency_avg_ms: pgb.latencyMs, scale: Math.max(10, CONCURRENCY) },
-    ratio_trades_to_pgbench: round(tradesPerSecond / pgb.tps),
+    cpu_ms_per_trade: {
+      server: round((cpu.server * 1000) / tradesPerSecond),
+      postgres: round((cpu.postgres * 1000) / tradesPerSecond),
+    },
+    pgbench_tpcb_like: {
+      tps_before: round(pgBefore.tps),
+      tps_after: round(pgAfter.tps),
+      latency_avg_ms: round((pgBefore.latencyMs + pgAfter.latencyMs) / 2),
+    },
+    ratio_trades_to_pgbench: round(tradesPerSecond / anchor),
     targets: {
-      ratio_at_least_0_5: tradesPerSecond / pgb.tps >= 0.5,
+      ratio_at_least_0_5: tradesPerSecond / anchor >= 0.5,
       p95_at_most_25_ms: percentile(sorted, 95) <= 25,
     },
     economy_conserved: conserved,
     ledger_rows: a.ledger - b.ledger,
+    load_average: os.loadavg().map(round),
   };
-  console.log(JSON.stringify(result, null, 2));
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:trading — concurrency ${CONCURRENCIES.join(', ')}, ${DURATION_S} s (+${WARMUP_S} s warm-up) each, ${PLAYERS} players, ${STATIONS} stations, ${os.cpus().length} CPUs`,
+  );
+  await recreate(APP_DB);
+  await recreate(PGBENCH_DB);
+  pgbenchInit(Math.max(10, ...CONCURRENCIES));
+  const server = await startServer();
+  const db = new pg.Client({ connectionString: dbUrl(APP_DB) });
+  await db.connect();
+  const points = [];
+  try {
+    const seeded = await seed(db);
+    for (const c of CONCURRENCIES) {
+      const result = await point(server, db, seeded, c);
+      console.log(JSON.stringify(result, null, 2));
+      points.push(result);
+    }
+  } finally {
+    await db.end();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  console.log(
+    '\n| concurrency | trades/s | p50 / p95 / p99 ms | pgbench TPS before / after | ratio | CPU server / generator / postgres (cores) | server / postgres ms per trade |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of points) {
+    const c = r.cpu_share_of_one_core;
+    console.log(
+      `| ${r.concurrency} | ${r.trades_per_s} | ${r.latency_ms.p50} / ${r.latency_ms.p95} / ${r.latency_ms.p99} | ${r.pgbench_tpcb_like.tps_before} / ${r.pgbench_tpcb_like.tps_after} | ${r.ratio_trades_to_pgbench} | ${c.server} / ${c.load_generator} / ${c.postgres} | ${r.cpu_ms_per_trade.server} / ${r.cpu_ms_per_trade.postgres} |`,
+    );
+  }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/trading-c${CONCURRENCY}.json`, JSON.stringify(result, null, 2));
-  if (!conserved) {
-    console.error('ECONOMY NOT CONSERVED', before, after);
+  writeFileSync(
+    `bench/results/trading-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+    JSON.stringify(points, null, 2),
+  );
+  if (points.some((r) => !r.economy_conserved)) {
+    console.error('ECONOMY NOT CONSERVED');
     process.exitCode = 1;
   }
 }
