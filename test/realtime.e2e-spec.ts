@@ -6,7 +6,7 @@ import { PresenceService } from '../src/infrastructure/presence/presence.service
 import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
-import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
+import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { connectSocket, craftToken, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -38,7 +38,7 @@ describe('realtime (Socket.IO /admin and /player)', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ REALTIME_METRICS_INTERVAL_MS: '300', REALTIME_BENCH_TRIGGER: 'true' });
+    t = await startTestApp({ REALTIME_METRICS_INTERVAL_MS: '300' });
     admin = await loginAs(t, 'admin');
     moderator = await loginAs(t, 'moderator');
   });
@@ -356,52 +356,6 @@ describe('realtime (Socket.IO /admin and /player)', () => {
       expect(hub.stats().sockets).toBe(before.sockets);
       expect(adminNsp.adapter.rooms.has(`watch:player:${p.playerId}`)).toBe(false);
       expect(playerNsp.adapter.rooms.has(`player:${p.playerId}`)).toBe(false);
-    });
-  });
-
-  describe('POST /admin/realtime/bench/credit-change (bench trigger, enabled in this suite)', () => {
-    const route = '/api/v1/admin/realtime/bench/credit-change';
-
-    it('commits the credit change and feeds it to /admin', async () => {
-      const p = await registerPlayer(t);
-      const s = await connect('/admin', admin.token);
-      await s.request('subscribe', { players: [p.playerId] });
-      const res = await t
-        .http()
-        .post(route)
-        .set(admin.auth)
-        .send({ player_id: p.playerId, credits: 77 })
-        .expect(200);
-      expect(res.body.data).toEqual({ player_id: p.playerId, credits: '77' });
-      const u = await s.next('player_update');
-      expect(update(u)).toMatchObject({
-        update_type: 'credits',
-        data: { before: '10000', after: '77', source: 'bench' },
-      });
-    });
-
-    it('refuses bad input (nothing written), no token, a moderator, and an unknown player', async () => {
-      const p = await registerPlayer(t);
-      const bad = await t
-        .http()
-        .post(route)
-        .set(admin.auth)
-        .send({ player_id: p.playerId, credits: -1 })
-        .expect(400);
-      expectErrorBody(bad.body, 'VALIDATION_FAILED');
-      const [row] = await t.db.query('SELECT credits::text AS credits FROM players WHERE id = $1', [
-        p.playerId,
-      ]);
-      expect(row.credits).toBe('10000');
-      await t.http().post(route).send({ player_id: p.playerId, credits: 1 }).expect(401);
-      const denied = await t
-        .http()
-        .post(route)
-        .set(moderator.auth)
-        .send({ player_id: p.playerId, credits: 1 })
-        .expect(403);
-      expectErrorBody(denied.body, 'AUTH.FORBIDDEN');
-      await t.http().post(route).set(admin.auth).send({ player_id: randomUUID(), credits: 1 }).expect(404);
     });
   });
 
