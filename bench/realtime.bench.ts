@@ -41,7 +41,8 @@
  * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres; the bench creates
  * and drops sw_bench_realtime on it), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_PLAYERS (1600),
  * BENCH_ADMINS (400), BENCH_RATE (trades/s, 10), BENCH_SECONDS (20), BENCH_WARMUP (3), BENCH_STATIONS (8 sources
- * + 8 sinks), BENCH_MARKET_COMMODITIES (2), BENCH_VERIFY_EVERY (50), BENCH_PORT (a free one).
+ * + 8 sinks), BENCH_MARKET_COMMODITIES (2), BENCH_VERIFY_EVERY (50), BENCH_PORT (a free one),
+ * BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof).
  * Result: JSON on stdout and in bench/results/realtime-<time>.json (ignored by git).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -218,7 +219,9 @@ async function freePort(): Promise<number> {
 
 async function startServer(databaseUrl: string): Promise<ChildProcess> {
   if (PORT === 0) PORT = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof") goes to the server's node only, for profiling a run.
+  const nodeArgs = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     env: {
       PATH: env.PATH,
       NODE_ENV: 'production',
