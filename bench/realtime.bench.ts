@@ -603,22 +603,14 @@ async function main(): Promise<void> {
     const failures: Record<string, number> = {};
     for (const t of trades)
       if (t.tradeId === undefined) failures[t.code ?? '?'] = (failures[t.code ?? '?'] ?? 0) + 1;
-    const paths = {
-      admin: {
-        sent: [] as number[],
-        published: [] as number[],
-        answered: [] as number[],
-        receipts: 0,
-        seen: 0,
-      },
-      market: {
-        sent: [] as number[],
-        published: [] as number[],
-        answered: [] as number[],
-        receipts: 0,
-        seen: 0,
-      },
-    };
+    const path = () => ({
+      sent: [] as number[],
+      published: [] as number[],
+      answered: [] as number[],
+      receipts: 0,
+      seen: 0,
+    });
+    const paths = { admin: path(), market: path() };
     for (const t of committed) {
       for (const [path, entry] of [
         ['admin', stats.adminReceipts.get(t.tradeId!)],
