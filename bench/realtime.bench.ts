@@ -39,10 +39,10 @@
  * BENCH_VERIFY_EVERY-th message of each socket) with the reference implementation.
  *
  * Env: BENCH_DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres; the bench creates
- * and drops sw_bench_realtime on it), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_PLAYERS (1600),
- * BENCH_ADMINS (400), BENCH_RATE (trades/s, 10), BENCH_SECONDS (20), BENCH_WARMUP (3), BENCH_STATIONS (8 sources
- * + 8 sinks), BENCH_MARKET_COMMODITIES (2), BENCH_VERIFY_EVERY (50), BENCH_PORT (a free one),
- * BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof).
+ * and drops sw_bench_realtime on it), BENCH_REDIS_URL (redis://127.0.0.1:6379; the run's keys are dropped at
+ * the end), BENCH_PLAYERS (1600), BENCH_ADMINS (400), BENCH_RATE (trades/s, 10), BENCH_SECONDS (20),
+ * BENCH_WARMUP (3), BENCH_STATIONS (8 sources + 8 sinks), BENCH_MARKET_COMMODITIES (2), BENCH_VERIFY_EVERY (50),
+ * BENCH_PORT (a free one), BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof).
  * Result: JSON on stdout and in bench/results/realtime-<time>.json (ignored by git).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -52,6 +52,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { Manager, type Socket } from 'socket.io-client';
@@ -73,6 +74,7 @@ const SUBSCRIBED = COMMODITIES.slice(0, Number(env.BENCH_MARKET_COMMODITIES ?? 2
 const QUANTITY = 5;
 let PORT = Number(env.BENCH_PORT ?? 0);
 const DB_NAME = 'sw_bench_realtime';
+const REDIS_PREFIX = `sw-bench-rt-${process.pid}:`;
 const SECRET = 'bench-realtime-secret-that-is-long-enough-0123456789';
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -229,7 +231,7 @@ async function startServer(databaseUrl: string): Promise<ChildProcess> {
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `sw-bench-rt-${process.pid}:`,
+      REDIS_KEY_PREFIX: REDIS_PREFIX,
       JWT_SECRET: SECRET,
       SEED_DEMO: 'false',
       SWAGGER_ENABLED: 'false',
@@ -701,6 +703,25 @@ async function main(): Promise<void> {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    await dropRedisKeys();
+  }
+}
+
+/** The server's Redis keys (the Socket.IO stream, sessions, presence, leases) live under this run's prefix. */
+async function dropRedisKeys(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch (err) {
+    console.warn(`could not drop the bench's Redis keys: ${(err as Error).message}`);
+  } finally {
+    redis.disconnect();
   }
 }
 
