@@ -24,6 +24,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { PlayersModule } from './modules/players/players.module.js';
 import { TradingModule } from './modules/trading/trading.module.js';
 import { RealtimeModule } from './modules/realtime/realtime.module.js';
+import { AriaModule } from './modules/aria/aria.module.js';
 import { AssetsModule } from './modules/assets/assets.module.js';
 import { BulkOpsModule } from './modules/bulk-ops/bulk-ops.module.js';
 import { EmergencyModule } from './modules/emergency/emergency.module.js';
@@ -54,6 +55,7 @@ export class AppModule {
         TradingModule,
         WebsocketModule,
         RealtimeModule,
+        AriaModule,
         AssetsModule,
         BulkOpsModule,
         EmergencyModule,

@@ -53,8 +53,6 @@ export interface AppConfig {
   realtimeMetricsIntervalMs: number;
   /** How long a connected player socket keeps the player online without a heartbeat (PRESENCE_SOCKET_TTL_SECONDS). */
   presenceSocketTtlSeconds: number;
-  /** Enables the unaudited bench:realtime trigger route (REALTIME_BENCH_TRIGGER); never in production. */
-  realtimeBenchTrigger: boolean;
   /** Players per bulk-operation batch (one transaction each). */
   bulkBatchSize: number;
   /** A bulk job's lease: a worker silent this long is presumed dead and its job is taken over. */
@@ -223,7 +221,6 @@ export function loadConfig(env: Env): AppConfig {
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
-    realtimeBenchTrigger: bool('REALTIME_BENCH_TRIGGER', false),
     bulkBatchSize: int('BULK_BATCH_SIZE', 500, 1, 10_000),
     bulkLeaseMs: int('BULK_LEASE_MS', 15_000, 500, 600_000),
     // Polling finds jobs other nodes created or abandoned; embedded there is one node, woken by its own events,
@@ -238,9 +235,6 @@ export function loadConfig(env: Env): AppConfig {
     emergencyBulkMax: int('EMERGENCY_BULK_MAX', 100, 1, 10_000),
     banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),
   };
-  if (config.realtimeBenchTrigger && nodeEnv === 'production') {
-    problems.push('REALTIME_BENCH_TRIGGER must not be enabled with NODE_ENV=production');
-  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -4,19 +4,15 @@ import { ConfigError, loadConfig } from './app-config.js';
 const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) };
 
 describe('realtime configuration', () => {
-  it('defaults: 100 messages/s per socket, a 5 s metrics tick, 90 s socket presence, no bench trigger', () => {
+  it('defaults: 100 messages/s per socket, a 5 s metrics tick, 90 s socket presence', () => {
     expect(loadConfig(base)).toMatchObject({
       wsRateLimitPerSecond: 100,
       realtimeMetricsIntervalMs: 5000,
       presenceSocketTtlSeconds: 90,
-      realtimeBenchTrigger: false,
     });
   });
 
-  it('refuses the bench trigger in production and out-of-range values', () => {
-    expect(() => loadConfig({ ...base, NODE_ENV: 'production', REALTIME_BENCH_TRIGGER: 'true' })).toThrow(
-      /REALTIME_BENCH_TRIGGER/,
-    );
+  it('refuses out-of-range values', () => {
     expect(() => loadConfig({ ...base, WS_RATE_LIMIT: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, REALTIME_METRICS_INTERVAL_MS: '10' })).toThrow(
       /REALTIME_METRICS_INTERVAL_MS/,

@@ -1,8 +1,7 @@
 import type { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { RealtimeGateway } from '../../infrastructure/websocket/realtime-gateway.js';
+import { playersOnly, RealtimeGateway } from '../../infrastructure/websocket/realtime-gateway.js';
 import { RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
-import { WsErrors } from '../../infrastructure/websocket/ws.errors.js';
 import { sessionOf } from '../../infrastructure/websocket/ws-session.js';
 import { PLAYER_NAMESPACE } from './player-channel.service.js';
 import { PlayerPresenceTracker } from './player-presence.service.js';
@@ -20,8 +19,7 @@ export class PlayerGateway implements OnGatewayInit, OnGatewayConnection, OnGate
 
   afterInit(nsp: Namespace): void {
     this.hub.attach(nsp, {
-      admit: (user) =>
-        user.role === 'player' && user.playerId ? undefined : WsErrors.forbiddenNamespace(PLAYER_NAMESPACE),
+      admit: playersOnly(PLAYER_NAMESPACE),
       events: [],
       onHeartbeat: (socket) => void this.presence.heartbeat(sessionOf(socket).user.playerId!),
     });

@@ -2,8 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { AdminFeed } from './admin-feed.service.js';
 import { AdminOperationsRealtimeHandler } from './events/admin-operations.realtime-handler.js';
 import { AdminGateway } from './admin.gateway.js';
-import { BenchCreditChangeHandler } from './commands/bench-credit-change.handler.js';
-import { RealtimeBenchController } from './realtime-bench.controller.js';
 import { CreditsChangedRealtimeHandler } from './events/credits-changed.realtime-handler.js';
 import { LoginRealtimeHandler } from './events/login.realtime-handler.js';
 import { PlayerStatusChangedRealtimeHandler } from './events/player-status-changed.realtime-handler.js';
@@ -20,9 +18,7 @@ import { PlayerPresenceTracker } from './player-presence.service.js';
  */
 @Global()
 @Module({
-  controllers: [RealtimeBenchController],
   providers: [
-    BenchCreditChangeHandler,
     AdminGateway,
     PlayerGateway,
     AdminFeed,

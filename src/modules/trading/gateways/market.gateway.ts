@@ -1,8 +1,7 @@
 import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import type { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit } from '@nestjs/websockets';
-import type { Namespace, Socket } from 'socket.io';
-import { RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
-import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
+import type { Socket } from 'socket.io';
+import { HubGateway, RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
+import type { NamespacePolicy } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import {
   MarketSubscribeRequestDto,
   MarketUnsubscribeRequestDto,
@@ -15,20 +14,9 @@ import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
  * every pilot, so no per-player check beyond authentication.
  */
 @RealtimeGateway(MARKET_NAMESPACE)
-export class MarketGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
-  constructor(private readonly hub: RealtimeHub) {}
-
-  afterInit(nsp: Namespace): void {
-    this.hub.attach(nsp, { admit: () => undefined, events: ['market_subscribe', 'market_unsubscribe'] });
-  }
-
-  handleConnection(socket: Socket): void {
-    if (!socket.data.session) return;
-    this.hub.connected(socket);
-  }
-
-  handleDisconnect(socket: Socket): void {
-    this.hub.disconnected(socket);
+export class MarketGateway extends HubGateway {
+  protected policy(): NamespacePolicy {
+    return { admit: () => undefined, events: ['market_subscribe', 'market_unsubscribe'] };
   }
 
   @SubscribeMessage('market_subscribe')

@@ -1,11 +1,13 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import type { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit } from '@nestjs/websockets';
-import type { Namespace, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { CommonErrors } from '../../../infrastructure/errors/common.errors.js';
-import { RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
-import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
-import { WsErrors } from '../../../infrastructure/websocket/ws.errors.js';
+import {
+  HubGateway,
+  playersOnly,
+  RealtimeGateway,
+} from '../../../infrastructure/websocket/realtime-gateway.js';
+import { RealtimeHub, type NamespacePolicy } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import { sessionOf } from '../../../infrastructure/websocket/ws-session.js';
 import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
 import { crossFieldProblems, toTradeRequest } from '../dto/trade.request.dto.js';
@@ -19,27 +21,17 @@ import { TRADING_NAMESPACE } from './market-rooms.js';
  * {type: trade_executed | automation_update | ai_alert, ...} is pushed to the player's own sockets.
  */
 @RealtimeGateway(TRADING_NAMESPACE)
-export class TradingGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class TradingGateway extends HubGateway {
   constructor(
-    private readonly hub: RealtimeHub,
+    hub: RealtimeHub,
     private readonly commandBus: CommandBus,
-  ) {}
-
-  afterInit(nsp: Namespace): void {
-    this.hub.attach(nsp, {
-      admit: (user) =>
-        user.role === 'player' && user.playerId ? undefined : WsErrors.forbiddenNamespace(TRADING_NAMESPACE),
-      events: ['trading_command'],
-    });
+  ) {
+    super(hub);
   }
 
-  handleConnection(socket: Socket): void {
-    if (!socket.data.session) return;
-    this.hub.connected(socket); // joins the player's own room, where trading_signal goes
-  }
-
-  handleDisconnect(socket: Socket): void {
-    this.hub.disconnected(socket);
+  // Sockets join the player's own room on connect: that is where trading_signal goes.
+  protected policy(): NamespacePolicy {
+    return { admit: playersOnly(TRADING_NAMESPACE), events: ['trading_command'] };
   }
 
   @SubscribeMessage('trading_command')
