@@ -9,7 +9,8 @@ import {
   setCredits,
   type StationFixture,
 } from './support/market-factories.js';
-import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
+import { Manager } from 'socket.io-client';
+import { connectSocket, refusedHandshake, TestSocket } from './support/socket-client.js';
 
 /** The trade body both transports share: buy luxury goods at a Premium Tech station in sector 1. */
 const buy = (stationId: string, quantity = 5) => ({
@@ -223,6 +224,45 @@ describe('Socket.IO /trading and /market', () => {
       // Six changes inside the 3 s window: the first goes out at once, the rest fold into one trailing update.
       expect(updates.length).toBeLessThanOrEqual(3);
       expect(updates.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('delivers every market_update to a healthy client, also in a burst on a shared connection', async () => {
+      // A real client multiplexes its namespaces over one connection. The player's own trade reaches it twice in
+      // the same turn of the event loop (assets_changed on /player, market_update on /market), and trades at two
+      // stations add a second market_update right behind: none may be dropped for a client that keeps up.
+      const p = await registerPlayer(t);
+      const a = await createStation(t);
+      const b = await createStation(t);
+      const manager = new Manager(t.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+      const player = new TestSocket(manager.socket('/player', { auth: { token: p.token } }));
+      const market = new TestSocket(manager.socket('/market', { auth: { token: p.token } }));
+      sockets.push(player, market);
+      await player.next('connection_established');
+      await market.next('connection_established');
+      await market.request('market_subscribe', { commodities: ['luxury_goods'] });
+
+      await Promise.all(
+        [a, b].map((s) =>
+          t
+            .http()
+            .post('/api/v1/trading/trades')
+            .set(p.auth)
+            .set('Idempotency-Key', randomUUID())
+            .send(buy(s.id, 2))
+            .expect(201),
+        ),
+      );
+      for (const s of [a, b]) {
+        const row = await marketRow(t, s.id, 'luxury_goods');
+        await market.next(
+          'market_update',
+          (e) =>
+            (e.data as { station_id: string; stock: number }).station_id === s.id &&
+            (e.data as { stock: number }).stock === row.stock,
+        );
+      }
+      await player.next('assets_changed');
+      expect(market.badSignatures + player.badSignatures).toBe(0);
     });
 
     it('answers a bad subscription with an error and keeps the socket', async () => {

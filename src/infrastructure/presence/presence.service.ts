@@ -22,10 +22,28 @@ export class PresenceService {
     this.key = `${config.redisKeyPrefix}presence:players`;
   }
 
-  async touch(playerId: string, ttlMs = PRESENCE_TTL_MS): Promise<void> {
-    const until = Date.now() + ttlMs;
-    if (this.redis) await this.redis.zadd(this.key, until, playerId);
-    else this.memory.set(playerId, until);
+  /**
+   * Marks the player online for ttlMs. Resolves true when this made it come online (it was absent or expired),
+   * decided atomically, so two sockets connecting at once on any nodes see exactly one arrival.
+   */
+  async touch(playerId: string, ttlMs = PRESENCE_TTL_MS): Promise<boolean> {
+    const now = Date.now();
+    const until = now + ttlMs;
+    let previous: number | undefined;
+    if (this.redis) {
+      // MULTI runs both commands as one: the score read is the one this ZADD replaced.
+      const replies = await this.redis
+        .multi()
+        .zscore(this.key, playerId)
+        .zadd(this.key, until, playerId)
+        .exec();
+      const score = replies?.[0]?.[1];
+      previous = score === null || score === undefined ? undefined : Number(score);
+    } else {
+      previous = this.memory.get(playerId);
+      this.memory.set(playerId, until);
+    }
+    return previous === undefined || previous <= now;
   }
 
   async remove(playerId: string): Promise<void> {

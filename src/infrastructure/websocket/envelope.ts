@@ -47,14 +47,18 @@ export function sign(sessionKey: Buffer, type: string, timestamp: string, canoni
  * sockets costs one HMAC each, not one serialisation each.
  */
 export class PreparedMessage<T = unknown> {
-  readonly canonical: string;
+  private canonicalData: string | undefined;
 
   constructor(
     readonly type: string,
     readonly data: T,
     readonly timestamp: string = new Date().toISOString(),
-  ) {
-    this.canonical = canonicalJson(data);
+  ) {}
+
+  /** Computed at the first signature: a message for a room nobody is in costs nothing. */
+  get canonical(): string {
+    this.canonicalData ??= canonicalJson(this.data);
+    return this.canonicalData;
   }
 
   /** Plain data as the client will parse it (dates as strings, undefined members gone). */

@@ -14,6 +14,11 @@ import { sessionOf, type SocketData, type SocketSession } from './ws-session.js'
 
 /** The namespace-level event one node uses (through the adapter's serverSideEmit) to reach the others. */
 const FANOUT_EVENT = 'rt:fanout';
+/**
+ * A volatile message is skipped for a connection with this many packets handed over since its transport last
+ * drained: that client is not keeping up, and the next tick supersedes the message.
+ */
+const VOLATILE_BACKLOG_LIMIT = 16;
 /** Clients should heartbeat at least this often; presence and idle detection rely on it. */
 export const HEARTBEAT_INTERVAL_MS = 25_000;
 
@@ -43,7 +48,7 @@ export interface FanoutMessage {
   topic?: string;
   /** Disconnect every receiver right after the message, with this reason. */
   disconnect?: string;
-  /** Drop rather than buffer for a socket that is not ready to receive (market ticks: the next one supersedes it). */
+  /** Skip a socket whose connection is backed up rather than queue more for it (market ticks: the next one supersedes it). */
   volatile?: boolean;
 }
 
@@ -67,6 +72,10 @@ export class RealtimeHub implements OnApplicationShutdown {
   private readonly cleanups = new Map<Socket, Array<() => void>>();
   private readonly clustered: boolean;
   private activeTimers = 0;
+  /** Packets handed to each connection since it last drained (see VOLATILE_BACKLOG_LIMIT). */
+  private readonly backlog = new WeakMap<Socket['conn'], number>();
+  /** Fan-outs waiting for the next turn of the event loop (see publish). */
+  private outbox: [Namespace, FanoutMessage][] = [];
 
   constructor(
     private readonly auth: WsAuthenticator,
@@ -265,14 +274,23 @@ export class RealtimeHub implements OnApplicationShutdown {
     return message.envelopeFor(sessionOf(socket).sessionId, key);
   }
 
-  /** Emits one signed message to one local socket. */
+  /**
+   * Emits one signed message to one local socket. `volatile`: skipped while the socket's connection is backed
+   * up. (Not Socket.IO's volatile flag, which drops a message whenever the previous write to the connection is
+   * still in flight: a healthy client then loses every message after the first in a burst, such as its own
+   * trade's market_update right behind its assets_changed on a shared connection.)
+   */
   send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>, volatile = false): void {
+    const conn = socket.conn;
+    const queued = this.backlog.get(conn);
+    if (queued === undefined) conn.on('drain', () => this.backlog.set(conn, 0));
+    if (volatile && (queued ?? 0) >= VOLATILE_BACKLOG_LIMIT) return;
+    this.backlog.set(conn, (queued ?? 0) + 1);
     // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
     // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
     // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
     // locally and synchronously. The in-memory adapter still buffers it for recovery.
-    const target = volatile ? socket.nsp.local.volatile : socket.nsp.local;
-    target.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
+    socket.nsp.local.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
   }
 
   /** The `error` event {code, detail, ...details}. */
@@ -294,13 +312,24 @@ export class RealtimeHub implements OnApplicationShutdown {
     return { success: true, ...this.envelope(socket, type, data) };
   }
 
-  /** Delivers to the sockets of `rooms` (null: the whole namespace) on every node, each signed for its session. */
+  /**
+   * Delivers to the sockets of `rooms` (null: the whole namespace) on every node, each signed for its session.
+   * Local delivery waits for the next turn of the event loop: a command publishes its events before it
+   * answers, and a fan-out to thousands of sockets should not stand between a trade and its HTTP response.
+   * Messages keep their order.
+   */
   publish(namespace: string, message: Omit<FanoutMessage, 'timestamp'> & { timestamp?: string }): void {
     const nsp = this.namespaces.get(namespace);
     if (!nsp) return; // the gateway is not up (boot or shutdown): nothing to deliver to
     const full: FanoutMessage = { ...message, timestamp: message.timestamp ?? new Date().toISOString() };
-    this.deliverLocal(nsp, full);
+    if (this.outbox.push([nsp, full]) === 1) setImmediate(() => this.flushOutbox());
     if (this.clustered) nsp.serverSideEmit(FANOUT_EVENT, full);
+  }
+
+  private flushOutbox(): void {
+    const due = this.outbox;
+    this.outbox = [];
+    for (const [nsp, message] of due) this.deliverLocal(nsp, message);
   }
 
   /** How many sockets of the namespace this node holds. */

@@ -3,7 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { AuthController } from './auth.controller.js';
-import { JwtStrategy } from './guards/jwt.strategy.js';
+import { JwtStrategy, jwtSecretKey } from './guards/jwt.strategy.js';
 import { TokenService } from './token.service.js';
 import { RegisterHandler } from './commands/register.handler.js';
 import { LoginHandler } from './commands/login.handler.js';
@@ -17,7 +17,7 @@ import { SeedAdminService } from './seed-admin.service.js';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: config.jwtSecret,
+        secret: jwtSecretKey(config.jwtSecret),
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

@@ -45,9 +45,7 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicat
   async connected(playerId: string): Promise<void> {
     this.local.set(playerId, (this.local.get(playerId) ?? 0) + 1);
     try {
-      const wasOnline = await this.presence.isOnline(playerId);
-      await this.presence.touch(playerId, this.ttlMs);
-      if (!wasOnline)
+      if (await this.presence.touch(playerId, this.ttlMs))
         this.feed.playerUpdate(playerId, 'login', { source: 'socket', at: new Date().toISOString() });
     } catch (err) {
       this.logger.warn({ err, playerId }, 'Could not record presence on connect');
