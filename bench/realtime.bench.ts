@@ -45,11 +45,10 @@
  * BENCH_PORT (a free one), BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof).
  * Result: JSON on stdout and in bench/results/realtime-<time>.json (ignored by git).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -57,7 +56,15 @@ import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { Manager, type Socket } from 'socket.io-client';
 import { verifyEnvelope, type Envelope } from '../src/infrastructure/websocket/envelope.js';
-import { priceFor } from '../src/modules/trading/domain/pricing.js';
+import {
+  BENCH_COMMODITIES,
+  createBenchStations,
+  freePort,
+  percentile,
+  processTicks,
+  ticksByName,
+  TICKS_PER_SECOND,
+} from './support.js';
 
 const env = process.env;
 const ADMIN_URL = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -69,23 +76,17 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 20);
 const WARMUP = Number(env.BENCH_WARMUP ?? 3);
 const STATIONS = Number(env.BENCH_STATIONS ?? 8);
 const VERIFY_EVERY = Number(env.BENCH_VERIFY_EVERY ?? 50);
-const COMMODITIES = ['exotic_technology', 'luxury_goods'] as const;
+const COMMODITIES = BENCH_COMMODITIES;
 const SUBSCRIBED = COMMODITIES.slice(0, Number(env.BENCH_MARKET_COMMODITIES ?? 2));
 const QUANTITY = 5;
 let PORT = Number(env.BENCH_PORT ?? 0);
 const DB_NAME = 'sw_bench_realtime';
 const REDIS_PREFIX = `sw-bench-rt-${process.pid}:`;
 const SECRET = 'bench-realtime-secret-that-is-long-enough-0123456789';
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with the server's Date on this machine). */
 const now = () => performance.timeOrigin + performance.now();
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 function summary(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
@@ -109,26 +110,6 @@ function token(sub: string, role: string, pid: string | null): string {
 }
 
 // --- CPU accounting (Linux /proc) ---
-
-function ticksOf(stat: string): number {
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-}
-
-function processTicks(pid: number): number {
-  return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-}
-
-/** CPU ticks of every process with this exact name (postgres backends, redis-server). */
-function ticksByName(name: string): number {
-  const out = spawnSync('sh', [
-    '-c',
-    `for p in $(pgrep -x ${name}); do cat /proc/$p/stat 2>/dev/null; echo; done`,
-  ]);
-  let ticks = 0;
-  for (const line of out.stdout.toString().split('\n')) if (line.includes(')')) ticks += ticksOf(line);
-  return ticks;
-}
 
 /** Busy and total ticks of the whole machine (all cores). */
 function machineTicks(): { busy: number; total: number } {
@@ -208,17 +189,6 @@ async function resetDatabase(): Promise<string> {
   return url.toString();
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function startServer(databaseUrl: string): Promise<ChildProcess> {
   if (PORT === 0) PORT = await freePort();
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof") goes to the server's node only, for profiling a run.
@@ -272,26 +242,7 @@ async function fixtures(databaseUrl: string): Promise<Fixtures> {
   const db = new pg.Client({ connectionString: databaseUrl });
   db.on('error', (err) => console.warn(`fixtures connection: ${err.message}`));
   await db.connect();
-  await db.query(`INSERT INTO sectors (id, name) VALUES (1, 'Sol') ON CONFLICT DO NOTHING`);
-  const stations: string[] = [];
-  for (let i = 0; i < 2 * STATIONS; i++) {
-    const [row] = (
-      await db.query(
-        `INSERT INTO stations (sector_id, name, class, treasury) VALUES (1, $1, 11, 1000000000000000) RETURNING id`,
-        [`Bench Port ${i}`],
-      )
-    ).rows;
-    for (const c of COMMODITIES) {
-      const p = priceFor(c, 11, 500_000, 1_000_000);
-      await db.query(
-        `INSERT INTO station_markets (station_id, commodity, stock, capacity, buys, sells, buy_price, sell_price,
-                                      production_rate)
-         VALUES ($1, $2, 500000, 1000000, true, true, $3, $4, 0)`,
-        [row.id, c, p.buyPrice, p.sellPrice],
-      );
-    }
-    stations.push(row.id as string);
-  }
+  const stations = await createBenchStations(db, 2 * STATIONS);
   const [adminUser] = (
     await db.query(
       `INSERT INTO users (username, password_hash, role) VALUES ('bench_admin', 'x', 'admin') RETURNING id`,

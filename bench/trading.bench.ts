@@ -20,13 +20,20 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
-import { priceFor } from '../src/modules/trading/domain/pricing.js';
+import {
+  BENCH_COMMODITIES,
+  createBenchStations,
+  freePort,
+  percentile,
+  processTicks,
+  ticksByName,
+  TICKS_PER_SECOND,
+} from './support.js';
 
 const env = process.env;
 const ADMIN_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -44,7 +51,6 @@ const PGBENCH = env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
 const APP_DB = 'sw_bench_trading';
 const PGBENCH_DB = 'sw_bench_trading_pgbench';
 const JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
-const COMMODITIES = ['luxury_goods', 'exotic_technology'] as const;
 
 function dbUrl(name: string): string {
   const u = new URL(ADMIN_URL);
@@ -59,39 +65,6 @@ async function recreate(name: string): Promise<void> {
   await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await c.query(`CREATE DATABASE ${name}`);
   await c.end();
-}
-
-/** utime + stime of a process in clock ticks, from /proc (Linux). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** Total CPU ticks of every postgres backend (they are children of the postmaster, named postgres). */
-function postgresTicks(): number {
-  const out = spawnSync('sh', [
-    '-c',
-    'for p in $(pgrep -x postgres); do cat /proc/$p/stat 2>/dev/null; echo; done',
-  ]);
-  let ticks = 0;
-  for (const line of out.stdout.toString().split('\n')) {
-    if (!line.includes(')')) continue;
-    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function startServer(): Promise<ChildProcess> {
@@ -134,24 +107,7 @@ interface Seeded {
 }
 
 async function seed(db: pg.Client): Promise<Seeded> {
-  const stations: string[] = [];
-  for (let i = 0; i < STATIONS; i++) {
-    const [row] = (
-      await db.query(
-        `INSERT INTO stations (sector_id, name, class, treasury) VALUES (1, $1, 11, 1000000000000000) RETURNING id`,
-        [`Bench Port ${i}`],
-      )
-    ).rows;
-    for (const c of COMMODITIES) {
-      const p = priceFor(c, 11, 500_000, 1_000_000);
-      await db.query(
-        `INSERT INTO station_markets (station_id, commodity, stock, capacity, buys, sells, buy_price, sell_price)
-         VALUES ($1, $2, 500000, 1000000, true, true, $3, $4)`,
-        [row.id, c, p.buyPrice, p.sellPrice],
-      );
-    }
-    stations.push(row.id);
-  }
+  const stations = await createBenchStations(db, STATIONS);
   const tokens: string[] = [];
   for (let i = 0; i < PLAYERS; i++) {
     const name = `bench_${i}`;
@@ -241,7 +197,7 @@ async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
       const player = (w + concurrency * Math.floor(n / 2)) % seeded.tokens.length;
       const lot = Math.floor(n / 2);
       const station = seeded.stations[(w + lot) % seeded.stations.length];
-      const commodity = COMMODITIES[lot % COMMODITIES.length];
+      const commodity = BENCH_COMMODITIES[lot % BENCH_COMMODITIES.length];
       const action = n % 2 === 0 ? 'buy' : 'sell';
       const body = JSON.stringify({
         station_id: station,
@@ -266,11 +222,6 @@ async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   agent.destroy();
   return { trades, errors, latencies, seconds: DURATION_S };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function pgbenchInit(scale: number): void {
@@ -302,18 +253,17 @@ function runPgbench(clients: number): { tps: number; latencyMs: number } {
 async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concurrency: number) {
   const pgBefore = runPgbench(concurrency);
   const before = await economy(db);
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const serverTicks0 = cpuTicks(server.pid!);
-  const pgTicks0 = postgresTicks();
+  const serverTicks0 = processTicks(server.pid!);
+  const pgTicks0 = ticksByName('postgres');
   const gen0 = process.cpuUsage();
   const wall0 = performance.now();
   const load = await drive(seeded, concurrency);
   const wallS = (performance.now() - wall0) / 1000;
   const gen = process.cpuUsage(gen0);
   const cpu = {
-    server: (cpuTicks(server.pid!) - serverTicks0) / ticksPerSecond / wallS,
+    server: (processTicks(server.pid!) - serverTicks0) / TICKS_PER_SECOND / wallS,
     generator: (gen.user + gen.system) / 1e6 / wallS,
-    postgres: (postgresTicks() - pgTicks0) / ticksPerSecond / wallS,
+    postgres: (ticksByName('postgres') - pgTicks0) / TICKS_PER_SECOND / wallS,
   };
   const after = await economy(db);
   const pgAfter = runPgbench(concurrency);

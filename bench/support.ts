@@ -1,0 +1,78 @@
+/** Pieces every benchmark shares: ports, percentiles, CPU accounting from /proc, and bench fixtures. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import type pg from 'pg';
+import { priceFor } from '../src/modules/trading/domain/pricing.js';
+
+/** A port nothing listens on right now (other benchmarks may run on this machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The nearest-rank percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** USER_HZ on Linux: /proc reports CPU time in these ticks. */
+export const TICKS_PER_SECOND = 100;
+
+function ticksOf(stat: string): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime
+}
+
+/** CPU ticks one process has used so far. */
+export function processTicks(pid: number): number {
+  return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** CPU ticks of every process with this exact name (postgres backends, redis-server). */
+export function ticksByName(name: string): number {
+  const out = spawnSync('sh', [
+    '-c',
+    `for p in $(pgrep -x ${name}); do cat /proc/$p/stat 2>/dev/null; echo; done`,
+  ]);
+  let ticks = 0;
+  for (const line of out.stdout.toString().split('\n')) if (line.includes(')')) ticks += ticksOf(line);
+  return ticks;
+}
+
+export const BENCH_COMMODITIES = ['exotic_technology', 'luxury_goods'] as const;
+
+/**
+ * `count` Premium Tech stations in sector 1, trading both bench commodities both ways: half full (500,000 of
+ * 1,000,000), a treasury no trade can drain, no production, so only trades move their stock. Returns their ids.
+ */
+export async function createBenchStations(db: pg.Client, count: number): Promise<string[]> {
+  await db.query(`INSERT INTO sectors (id, name) VALUES (1, 'Sol') ON CONFLICT DO NOTHING`);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const [row] = (
+      await db.query(
+        `INSERT INTO stations (sector_id, name, class, treasury) VALUES (1, $1, 11, 1000000000000000) RETURNING id`,
+        [`Bench Port ${i}`],
+      )
+    ).rows;
+    for (const c of BENCH_COMMODITIES) {
+      const p = priceFor(c, 11, 500_000, 1_000_000);
+      await db.query(
+        `INSERT INTO station_markets (station_id, commodity, stock, capacity, buys, sells, buy_price, sell_price,
+                                      production_rate)
+         VALUES ($1, $2, 500000, 1000000, true, true, $3, $4, 0)`,
+        [row.id, c, p.buyPrice, p.sellPrice],
+      );
+    }
+    ids.push(row.id as string);
+  }
+  return ids;
+}
