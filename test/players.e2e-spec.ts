@@ -98,6 +98,20 @@ describe('players (admin)', () => {
       expect(wildcard.body.data.total_count).toBe(0);
     });
 
+    it('matches the search exactly: in the email only, never across the two fields or a look-alike separator', async () => {
+      const names = async (search: string) =>
+        (await t.http().get(ENHANCED).query({ search }).set(admin.auth).expect(200)).body.data.players.map(
+          (p: { username: string }) => p.username,
+        );
+      // Only the email has the domain; a substring of it still finds the player, in any case.
+      expect(await names('ET_4@EXAMPLE.TE')).toEqual(['fleet_4']);
+      // The index probes "fleet" + any character + "4": the exact check rejects another separator...
+      expect(await names('fleet-4')).toEqual([]);
+      // ...and text that exists only where the username meets the email in the indexed expression.
+      expect(await names('fleet_4 fleet_4')).toEqual([]);
+      expect(await names('_5@example.test')).toEqual(['fleet_5']);
+    });
+
     it('filters by status, team, credits, risk, activity, sector and dates', async () => {
       const names = async (q: Record<string, string | number | boolean>) =>
         (

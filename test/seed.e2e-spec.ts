@@ -122,7 +122,7 @@ describe('seeder', () => {
         chunkSize: 120,
       });
       expect(report.method).toBe(method);
-      if (method === 'copy') expect(report.indexesRebuilt).toContain('players_username_trgm_idx');
+      if (method === 'copy') expect(report.indexesRebuilt).toContain('players_search_trgm_idx');
       const after = await t.db.query(
         `SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('players', 'ships') ORDER BY 1`,
       );

@@ -4,6 +4,7 @@ import { PlayersSectorTeamSortIndexes1763785100000 } from './1763785100000-playe
 import { TradingMarket1763790000000 } from './1763790000000-trading-market.js';
 import { AdminOperations1763800000000 } from './1763800000000-admin-operations.js';
 import { ApplyTradeFunction1763810000000 } from './1763810000000-apply-trade-function.js';
+import { PlayersSearchTrigramIndex1763820000000 } from './1763820000000-players-search-trigram-index.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TradingMarket1763790000000,
   AdminOperations1763800000000,
   ApplyTradeFunction1763810000000,
+  PlayersSearchTrigramIndex1763820000000,
 ];

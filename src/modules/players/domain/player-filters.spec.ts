@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import {
   applySort,
   buildPlayerWhere,
-  containsPattern,
   decodeCursor,
   encodeCursor,
   parseSort,
+  trigramPattern,
 } from './player-filters.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 
@@ -18,8 +18,9 @@ describe('player filters', () => {
     expect(parseSort('credits:sideways')).toBeNull();
   });
 
-  it('escapes LIKE wildcards in a search', () => {
-    expect(containsPattern('A_b%c\\')).toBe('%a\\_b\\%c\\\\%');
+  it('probes the trigram index with letters and digits only, anything else as a one-character wildcard', () => {
+    expect(trigramPattern('frost-Trader82')).toBe('%frost_Trader82%');
+    expect(trigramPattern('A_b%c\\ é1')).toBe('%A_b_c__é1%');
   });
 
   it('searches by exact id when given a uuid, else by substring of username or email', () => {
@@ -28,8 +29,11 @@ describe('player filters', () => {
     expect(byId.clauses).toEqual(['p.id = $1::uuid']);
     expect(byId.params).toEqual([id]);
     const bySubstring = buildPlayerWhere({ search: 'Nova' });
-    expect(bySubstring.clauses[0]).toContain('lower(p.username) LIKE $1 OR lower(p.email) LIKE $1');
-    expect(bySubstring.params).toEqual(['%nova%']);
+    expect(bySubstring.clauses[0]).toBe(
+      "(lower(p.username || ' ' || p.email) LIKE lower($1)" +
+        ' AND (strpos(lower(p.username), lower($2)) > 0 OR strpos(lower(p.email), lower($2)) > 0))',
+    );
+    expect(bySubstring.params).toEqual(['%Nova%', 'Nova']);
   });
 
   it('numbers parameters in order across every filter', () => {
