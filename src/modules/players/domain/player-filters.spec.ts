@@ -4,6 +4,7 @@ import {
   buildPlayerWhere,
   decodeCursor,
   encodeCursor,
+  hasValueIndependentPlan,
   parseSort,
   trigramPattern,
 } from './player-filters.js';
@@ -63,5 +64,24 @@ describe('player filters', () => {
     );
     expect(() => decodeCursor(cursor, { field: 'credits', direction: 'asc' })).toThrow(AppError);
     expect(() => decodeCursor('not-a-cursor', { field: 'credits', direction: 'asc' })).toThrow(AppError);
+  });
+
+  it('caches plans only where the sort index answers every filter, whatever the values', () => {
+    const byCreated = { field: 'created_at' as const, direction: 'desc' as const };
+    const byCredits = { field: 'credits' as const, direction: 'desc' as const };
+    const team = '0b6f1a7e-3c1d-4a53-9d43-3f5a1f1f0c11';
+    expect(hasValueIndependentPlan({}, byCreated)).toBe(true);
+    expect(hasValueIndependentPlan({ sector: 517, created_after: '2026-01-01' }, byCreated)).toBe(true);
+    expect(hasValueIndependentPlan({ team_id: team }, byCreated)).toBe(true);
+    expect(hasValueIndependentPlan({ min_credits: 5, max_credits: 9 }, byCredits)).toBe(true);
+    expect(hasValueIndependentPlan({ search: team, status: 'banned' }, byCredits)).toBe(true);
+    // Value-sensitive: a status, a substring search, a filter off the sort column, two prefixes, online.
+    expect(hasValueIndependentPlan({ status: 'banned' }, byCreated)).toBe(false);
+    expect(hasValueIndependentPlan({ search: 'rider' }, byCreated)).toBe(false);
+    expect(hasValueIndependentPlan({ team_id: team }, { field: 'username', direction: 'asc' })).toBe(false);
+    expect(hasValueIndependentPlan({ min_credits: 5 }, byCreated)).toBe(false);
+    expect(hasValueIndependentPlan({ sector: 1, team_id: team }, byCreated)).toBe(false);
+    expect(hasValueIndependentPlan({ last_login_before: '2026-01-01' }, byCreated)).toBe(false);
+    expect(hasValueIndependentPlan({ online: true }, byCreated)).toBe(false);
   });
 });

@@ -144,6 +144,36 @@ export function buildPlayerWhere(f: PlayerFilters, onlineIds?: readonly string[]
   return w;
 }
 
+/**
+ * The filters each sort's index answers in order whatever their values: range filters on the sort column
+ * itself, and under the default sort one sector or team (indexes on (current_sector, created_at, id) and
+ * (team_id, created_at, id)). With only these (and a keyset cursor, which is on the sort index too) the best
+ * plan walks that index and stops after a page, for every value.
+ */
+const SORT_INDEX_FILTERS: Record<SortField, readonly (keyof PlayerFilters)[]> = {
+  username: [],
+  credits: ['min_credits', 'max_credits'],
+  last_login: ['last_login_after'],
+  created_at: ['created_after', 'created_before', 'sector', 'team_id'],
+  risk_score: ['min_risk', 'max_risk'],
+  activity_score: ['min_activity', 'max_activity'],
+};
+
+/**
+ * Whether one plan serves a first page (no offset) of these filters under this sort for every value, so it
+ * may run as a prepared statement with a cached generic plan. An exact-id search is a primary key lookup
+ * whatever else is asked. Any other filter (status, a substring search, online, last_login_before, which
+ * also bounds created_at, or a column other than the sort's) is value-sensitive: a generic plan picked for
+ * "walk the sort index and filter" would read the whole index for a rare value (a new team, a status
+ * nobody has), where a plan made for that value collects the few matches and sorts them.
+ */
+export function hasValueIndependentPlan(f: PlayerFilters, sort: SortSpec): boolean {
+  if (f.search !== undefined && isUuid(f.search)) return true;
+  const allowed: readonly string[] = SORT_INDEX_FILTERS[sort.field];
+  const used = Object.keys(appliedFilters(f));
+  return used.every((k) => allowed.includes(k)) && !(f.sector !== undefined && f.team_id !== undefined);
+}
+
 /** Adds the keyset predicate (rows strictly after the cursor in sort order) and returns ORDER BY. */
 export function applySort(
   w: SqlWhere,

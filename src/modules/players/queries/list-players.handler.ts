@@ -4,6 +4,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import {
@@ -12,12 +13,15 @@ import {
   buildPlayerWhere,
   decodeCursor,
   encodeCursor,
+  hasValueIndependentPlan,
   parseSort,
   type PlayerFilters,
 } from '../domain/player-filters.js';
 import type { PlayerListDto } from '../dto/player.response.dto.js';
 import { ListPlayersQuery } from './list-players.query.js';
 import { PLAYER_COLUMNS, type PlayerRow } from './player-row.js';
+
+type ListedRow = PlayerRow & { sort_key: string };
 
 interface CountResult {
   count: number;
@@ -28,6 +32,7 @@ interface CountResult {
 export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly statements: PreparedStatements,
     private readonly presence: PresenceService,
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,15 +49,20 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     const countWhere = { sql: where.toSql(), params: [...where.params] };
     const { orderBy, sortExpr } = applySort(where, sort, after);
     const offset = after ? 0 : (page - 1) * limit;
+    // The page size is a literal (a validated integer): with LIMIT and OFFSET as parameters Postgres costs a
+    // generic plan as if a tenth of the table were fetched and never caches one.
     const sql = `SELECT ${PLAYER_COLUMNS}, (${sortExpr})::text AS sort_key
                  FROM players p LEFT JOIN teams t ON t.id = p.team_id
                  ${where.toSql()} ${orderBy}
-                 LIMIT ${where.param(limit + 1)} OFFSET ${where.param(offset)}`;
+                 LIMIT ${limit + 1}${offset ? ` OFFSET ${where.param(offset)}` : ''}`;
+    const cachedPlan = offset === 0 && hasValueIndependentPlan(filters, sort);
 
     // In parallel on Postgres; the embedded database's single pooled connection serializes them anyway.
     const [rows, total] = await Promise.all([
-      RequestContext.measure(
-        () => this.dataSource.query(sql, where.params) as Promise<(PlayerRow & { sort_key: string })[]>,
+      RequestContext.measure(() =>
+        cachedPlan
+          ? this.statements.queryShape<ListedRow>('players-list', sql, where.params)
+          : (this.dataSource.query(sql, where.params) as Promise<ListedRow[]>),
       ),
       this.count(countWhere.sql, countWhere.params),
     ]);
