@@ -9,6 +9,7 @@ import {
   registerPlayer,
   type Session,
 } from './support/factories.js';
+import { insertPlayers } from './support/adminops-fixtures.js';
 import { AnalyticsRefresherService } from '../src/modules/players/analytics-refresher.service.js';
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
 import { PlayerStatusChangedEvent } from '../src/modules/players/events/player-status-changed.event.js';
@@ -160,6 +161,33 @@ describe('players (admin)', () => {
       }
       expect(seen).toHaveLength(7);
       expect(new Set(seen).size).toBe(7);
+    });
+
+    it('pages deep by offset (ids first) in the same order as the first pages', async () => {
+      await createSector(t, 8);
+      const ids = await insertPlayers(t, 160);
+      await t.db.query(`UPDATE players SET current_sector = 8, risk_score = 7 WHERE id = ANY($1::uuid[])`, [
+        ids,
+      ]);
+      try {
+        const expected = (
+          await t.db.query(`SELECT id FROM players WHERE current_sector = 8 ORDER BY username, id`)
+        ).map((r: { id: string }) => r.id);
+        const page = async (query: Record<string, unknown>) =>
+          (await t.http().get(ENHANCED).query(query).set(admin.auth).expect(200)).body.data.players.map(
+            (p: { id: string }) => p.id,
+          );
+        const byUsername = { sector: 8, sort: 'username:asc', limit: 100 };
+        expect([
+          ...(await page({ ...byUsername, page: 1 })),
+          ...(await page({ ...byUsername, page: 2 })),
+        ]).toEqual(expected);
+        // A filter the sort's index does not cover, from offset 120 (limit 40, page 4).
+        const filtered = await page({ sector: 8, max_risk: 7, sort: 'username:desc', limit: 40, page: 4 });
+        expect(filtered).toEqual([...expected].reverse().slice(120, 160));
+      } finally {
+        await t.db.query(`DELETE FROM players WHERE id = ANY($1::uuid[])`, [ids]);
+      }
     });
 
     it('filters by online presence', async () => {

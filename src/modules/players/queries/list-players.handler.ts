@@ -16,12 +16,34 @@ import {
   hasValueIndependentPlan,
   parseSort,
   type PlayerFilters,
+  type SqlWhere,
 } from '../domain/player-filters.js';
 import type { PlayerListDto } from '../dto/player.response.dto.js';
 import { ListPlayersQuery } from './list-players.query.js';
 import { PLAYER_COLUMNS, type PlayerRow } from './player-row.js';
 
 type ListedRow = PlayerRow & { sort_key: string };
+
+/**
+ * From this offset on, a page first reads the ids in order (an index-only scan over the skipped rows when the
+ * sort's index covers the filters) and then only its own rows: page 40 by username at 1M players, 1.45 ->
+ * 0.13 ms. Below it the extra join costs more than the few skipped rows.
+ */
+const IDS_FIRST_FROM_OFFSET = 100;
+
+/**
+ * One page of players. The row count is a literal (a validated integer): with LIMIT and OFFSET as parameters
+ * Postgres costs a generic plan as if a tenth of the table were read and never caches one.
+ */
+function pageSql(where: SqlWhere, orderBy: string, sortExpr: string, rows: number, offset: number): string {
+  const window = `LIMIT ${rows}${offset ? ` OFFSET ${where.param(offset)}` : ''}`;
+  const select = `SELECT ${PLAYER_COLUMNS}, (${sortExpr})::text AS sort_key`;
+  const team = 'LEFT JOIN teams t ON t.id = p.team_id';
+  if (offset < IDS_FIRST_FROM_OFFSET)
+    return `${select} FROM players p ${team} ${where.toSql()} ${orderBy} ${window}`;
+  return `${select} FROM (SELECT p.id FROM players p ${where.toSql()} ${orderBy} ${window}) page
+          JOIN players p ON p.id = page.id ${team} ${orderBy}`;
+}
 
 interface CountResult {
   count: number;
@@ -49,12 +71,7 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     const countWhere = { sql: where.toSql(), params: [...where.params] };
     const { orderBy, sortExpr } = applySort(where, sort, after);
     const offset = after ? 0 : (page - 1) * limit;
-    // The page size is a literal (a validated integer): with LIMIT and OFFSET as parameters Postgres costs a
-    // generic plan as if a tenth of the table were fetched and never caches one.
-    const sql = `SELECT ${PLAYER_COLUMNS}, (${sortExpr})::text AS sort_key
-                 FROM players p LEFT JOIN teams t ON t.id = p.team_id
-                 ${where.toSql()} ${orderBy}
-                 LIMIT ${limit + 1}${offset ? ` OFFSET ${where.param(offset)}` : ''}`;
+    const sql = pageSql(where, orderBy, sortExpr, limit + 1, offset);
     const cachedPlan = offset === 0 && hasValueIndependentPlan(filters, sort);
 
     // In parallel on Postgres; the embedded database's single pooled connection serializes them anyway.
