@@ -20,7 +20,7 @@ import {
 } from '../domain/player-filters.js';
 import type { PlayerListDto } from '../dto/player.response.dto.js';
 import { ListPlayersQuery } from './list-players.query.js';
-import { PLAYER_COLUMNS, type PlayerRow } from './player-row.js';
+import { PLAYER_COLUMNS, toPlayerSummary, type PlayerRow } from './player-row.js';
 
 type ListedRow = PlayerRow & { sort_key: string };
 
@@ -88,7 +88,7 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     const online = await this.presence.onlineAmong(pageRows.map((r) => r.id));
     const last = pageRows[pageRows.length - 1];
     return {
-      players: pageRows.map(({ sort_key: _sortKey, ...row }) => ({ ...row, online: online.has(row.id) })),
+      players: pageRows.map((row) => toPlayerSummary(row, online.has(row.id))),
       total_count: total.count,
       total_count_estimated: total.estimated,
       page,

@@ -10,3 +10,32 @@ export const PLAYER_COLUMNS = `
   to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at, p.version`;
 
 export type PlayerRow = Omit<PlayerSummaryDto, 'online'>;
+
+/**
+ * A selected row as the response DTO, picked field by field: one object shape for every row, which a console
+ * page of rest/spread copies (`{ sort_key, ...row }`, then `{ ...row, online }`) made ~2.5x slower to build
+ * and serialize.
+ */
+export function toPlayerSummary(r: PlayerRow, online: boolean): PlayerSummaryDto {
+  return {
+    id: r.id,
+    username: r.username,
+    email: r.email,
+    credits: r.credits,
+    turns: r.turns,
+    status: r.status,
+    ban_until: r.ban_until,
+    team_id: r.team_id,
+    team_name: r.team_name,
+    current_sector: r.current_sector,
+    home_sector: r.home_sector,
+    activity_score: r.activity_score,
+    risk_score: r.risk_score,
+    aria_trust_level: r.aria_trust_level,
+    last_login: r.last_login,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    version: r.version,
+    online,
+  };
+}
