@@ -80,6 +80,16 @@ describe('players (admin)', () => {
         seeded.map((s) => s.username).sort(),
       );
       expect(bySub.body.data.filters_applied).toEqual({ search: 'LEET_' });
+      expect(bySub.body.data).toMatchObject({ total_count: 6, total_count_estimated: false });
+      // A full first page is counted by the count query, not by the page.
+      const firstTwo = await t
+        .http()
+        .get(ENHANCED)
+        .query({ search: 'leet_', limit: 2 })
+        .set(admin.auth)
+        .expect(200);
+      expect(firstTwo.body.data.players).toHaveLength(2);
+      expect(firstTwo.body.data.total_count).toBe(6);
       const byEmail = await t
         .http()
         .get(ENHANCED)

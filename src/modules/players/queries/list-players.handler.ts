@@ -74,14 +74,18 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     const sql = pageSql(where, orderBy, sortExpr, limit + 1, offset);
     const cachedPlan = offset === 0 && hasValueIndependentPlan(filters, sort);
 
+    const pageQuery = RequestContext.measure(() =>
+      cachedPlan
+        ? this.statements.queryShape<ListedRow>('players-list', sql, where.params)
+        : (this.dataSource.query(sql, where.params) as Promise<ListedRow[]>),
+    );
+    // A search mostly finds a handful of players, and counting them would repeat the whole trigram scan: a
+    // first page that is not full is its own exact count.
+    const countFrom = filters.search !== undefined && offset === 0 ? { page: pageQuery, limit } : undefined;
     // In parallel on Postgres; the embedded database's single pooled connection serializes them anyway.
     const [rows, total] = await Promise.all([
-      RequestContext.measure(() =>
-        cachedPlan
-          ? this.statements.queryShape<ListedRow>('players-list', sql, where.params)
-          : (this.dataSource.query(sql, where.params) as Promise<ListedRow[]>),
-      ),
-      this.count(countWhere.sql, countWhere.params),
+      pageQuery,
+      this.total(countWhere.sql, countWhere.params, countFrom),
     ]);
     const hasMore = rows.length > limit;
     const pageRows = hasMore ? rows.slice(0, limit) : rows;
@@ -99,20 +103,31 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     };
   }
 
-  /**
-   * Exact up to PLAYERS_EXACT_COUNT_LIMIT (a bounded scan), the planner's estimate beyond it. Counts are
-   * cached briefly per filter set: the expensive part of a console page, and fine to be seconds old.
-   */
-  private async count(whereSql: string, params: unknown[]): Promise<CountResult> {
+  private async total(
+    whereSql: string,
+    params: unknown[],
+    countFrom?: { page: Promise<ListedRow[]>; limit: number },
+  ): Promise<CountResult> {
     const key = `players:count:${createHash('sha1').update(whereSql).update(JSON.stringify(params)).digest('hex')}`;
-    const ttl = this.config.playersCountCacheSeconds * 1000;
-    if (ttl > 0) {
+    if (this.config.playersCountCacheSeconds > 0) {
       const cached = await this.cache.get<CountResult>(key);
       if (cached) {
         RequestContext.cacheHit();
         return cached;
       }
     }
+    if (countFrom) {
+      const rows = await countFrom.page;
+      if (rows.length <= countFrom.limit) return { count: rows.length, estimated: false };
+    }
+    return this.count(key, whereSql, params);
+  }
+
+  /**
+   * Exact up to PLAYERS_EXACT_COUNT_LIMIT (a bounded scan), the planner's estimate beyond it. Counts are
+   * cached briefly per filter set: the expensive part of a console page, and fine to be seconds old.
+   */
+  private async count(key: string, whereSql: string, params: unknown[]): Promise<CountResult> {
     const threshold = this.config.playersExactCountLimit;
     const [{ n }] = await RequestContext.measure(() =>
       this.dataSource.query(
@@ -128,6 +143,7 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
       const estimate = Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
       result = { count: Math.max(estimate, threshold + 1), estimated: true };
     }
+    const ttl = this.config.playersCountCacheSeconds * 1000;
     if (ttl > 0) await this.cache.set(key, result, ttl);
     return result;
   }
