@@ -32,6 +32,13 @@ const MAX_BATCH = 1000;
 /** Rows older than every rule's window are only dedupe memory for redelivered events; a day is plenty. */
 const RETENTION_HOURS = 24;
 const PURGE_EVERY_MS = 10 * 60_000;
+/**
+ * A verdict acted on is not acted on again for this long unless its score rises: a player whose rule keeps
+ * firing (a bot trading all day) would otherwise cost a transaction per batch that changes nothing. A new
+ * intervention for a cause a moderator just closed can so wait up to this long.
+ */
+const ACTED_MEMO_MS = 60_000;
+const ACTED_MEMO_MAX = 10_000;
 
 interface Pending {
   signal: RiskSignal;
@@ -63,6 +70,8 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private lastPurge = Date.now();
+  /** player + cause → the score last acted on, and when (see ACTED_MEMO_MS). */
+  private readonly acted = new Map<string, { score: number; at: number }>();
   readonly thresholds = DEFAULT_RISK_THRESHOLDS;
 
   constructor(
@@ -158,7 +167,7 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
       return new Set(recorded);
     });
     for (const { playerId, verdict } of judged.values()) {
-      if (!verdict) continue;
+      if (!verdict || this.actedOn(playerId, verdict)) continue;
       const events: IEvent[] = [];
       try {
         await inTransaction(this.dataSource, async (m) => {
@@ -166,6 +175,7 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
           await this.raise(m, playerId, verdict, events);
         });
         this.eventBus.publishAll(events);
+        this.remember(playerId, verdict);
       } catch (err) {
         this.logger.warn({ err, playerId, cause: verdict.cause }, 'Raising a risk verdict failed');
       }
@@ -173,6 +183,20 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
     return signals.map((s) =>
       fresh.has(s) ? (judged.get(measureKey(s.playerId, s.kind, ruleStation(s)))?.verdict ?? null) : null,
     );
+  }
+
+  private actedOn(playerId: string, v: RiskVerdict): boolean {
+    const last = this.acted.get(`${playerId}\n${v.cause}`);
+    return last !== undefined && Date.now() - last.at < ACTED_MEMO_MS && last.score >= v.score;
+  }
+
+  private remember(playerId: string, v: RiskVerdict): void {
+    const now = Date.now();
+    if (this.acted.size >= ACTED_MEMO_MAX) {
+      for (const [key, { at }] of this.acted) if (now - at >= ACTED_MEMO_MS) this.acted.delete(key);
+    }
+    if (this.acted.size < ACTED_MEMO_MAX)
+      this.acted.set(`${playerId}\n${v.cause}`, { score: v.score, at: now });
   }
 
   /** Each rule's figure over its window, once per player (and station, for bursts) the batch touched. */
