@@ -16,6 +16,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/app-config.js';
 import { createApp } from '../src/bootstrap.js';
 import { hashPassword } from '../src/modules/auth/domain/password.js';
+import { percentile } from './support.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = 'sw_bench_bulk';
@@ -40,8 +41,10 @@ interface OpStatus {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,6 @@ import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/infrastructure/database/data-source-options.js';
 import { encodeCursor } from '../src/modules/players/domain/player-filters.js';
 import { Seeder } from '../src/seed/seeder.js';
+import { freePort, machineTicks, percentile, processTicks } from './support.js';
 
 const TARGET_PLAYERS = 1_000_000;
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sw_bench_players';
@@ -59,22 +59,11 @@ interface ScenarioResult {
 
 function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN;
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)) };
+  return { p50: r(percentile(sorted, 50)), p95: r(percentile(sorted, 95)), p99: r(percentile(sorted, 99)) };
 }
 
 // --- CPU accounting from /proc -------------------------------------------------------------------------
-function procTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return 0;
-  }
-}
 /** CPU ticks of each Postgres backend serving our database (its process title names the database). */
 function postgresBackends(database: string): Map<number, number> {
   const ticks = new Map<number, number>();
@@ -83,7 +72,7 @@ function postgresBackends(database: string): Map<number, number> {
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
       if (title.startsWith('postgres:') && title.includes(` ${database} `))
-        ticks.set(Number(entry), procTicks(Number(entry)));
+        ticks.set(Number(entry), processTicks(Number(entry)));
     } catch {
       // the process ended while we looked
     }
@@ -109,16 +98,10 @@ function postgresSampler(database: string): () => number {
     return total;
   };
 }
-function machineTicks(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = cpu[3]! + cpu[4]!;
-  const total = cpu.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
 function cpuProbe(serverPid: number) {
   const start = {
     gen: process.cpuUsage(),
-    server: procTicks(serverPid),
+    server: processTicks(serverPid),
     pg: postgresSampler(DB_NAME),
     machine: machineTicks(),
     wall: performance.now(),
@@ -129,7 +112,7 @@ function cpuProbe(serverPid: number) {
     const machine = machineTicks();
     const pct = (seconds: number) => Math.round((seconds / wallS) * 1000) / 10;
     const generator = pct((gen.user + gen.system) / 1e6);
-    const server = pct((procTicks(serverPid) - start.server) / CLK_TCK);
+    const server = pct((processTicks(serverPid) - start.server) / CLK_TCK);
     const postgres = pct(start.pg() / CLK_TCK);
     const busyShare = (machine.busy - start.machine.busy) / (machine.total - start.machine.total);
     const round = (x: number) => Math.round(x * 10) / 10;
@@ -157,17 +140,6 @@ async function ensureDatabase(): Promise<void> {
     console.log(`created database ${name}`);
   }
   await admin.end();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 async function waitReady(base: string, child: ChildProcess): Promise<void> {

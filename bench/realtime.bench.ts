@@ -47,7 +47,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -60,6 +60,7 @@ import {
   BENCH_COMMODITIES,
   createBenchStations,
   freePort,
+  machineTicks,
   percentile,
   processTicks,
   ticksByName,
@@ -110,14 +111,6 @@ function token(sub: string, role: string, pid: string | null): string {
 }
 
 // --- CPU accounting (Linux /proc) ---
-
-/** Busy and total ticks of the whole machine (all cores). */
-function machineTicks(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = cpu[3]! + cpu[4]!; // idle + iowait
-  return { busy: total - idle, total };
-}
 
 interface CpuSample {
   at: number;

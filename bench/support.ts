@@ -31,9 +31,21 @@ function ticksOf(stat: string): number {
   return Number(f[11]) + Number(f[12]); // utime + stime
 }
 
-/** CPU ticks one process has used so far. */
+/** CPU ticks one process has used so far (0 once it has gone). */
 export function processTicks(pid: number): number {
-  return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  try {
+    return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total ticks of the whole machine (all cores). */
+export function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = cpu[3]! + cpu[4]!; // idle + iowait
+  return { busy: total - idle, total };
 }
 
 /** CPU ticks of every process with this exact name (postgres backends, redis-server). */
