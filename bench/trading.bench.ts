@@ -249,6 +249,15 @@ function runPgbench(clients: number): { tps: number; latencyMs: number } {
   return { tps, latencyMs };
 }
 
+/** The server's trade_attempts_total counters, as `mode/outcome: n`. */
+async function tradeAttempts(): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^trade_attempts_total\{mode="(\w+)",outcome="(\w+)"\} (\d+)$/gm))
+    out[`${m[1]}/${m[2]}`] = Number(m[3]);
+  return out;
+}
+
 /** One point: pgbench, the trade load, pgbench again, with CPU shares and the conservation check. */
 async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concurrency: number) {
   const pgBefore = runPgbench(concurrency);
@@ -266,6 +275,7 @@ async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concur
     postgres: (ticksByName('postgres') - pgTicks0) / TICKS_PER_SECOND / wallS,
   };
   const after = await economy(db);
+  const attempts = await tradeAttempts();
   const pgAfter = runPgbench(concurrency);
   const anchor = (pgBefore.tps + pgAfter.tps) / 2;
 
@@ -310,6 +320,8 @@ async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concur
     },
     economy_conserved: conserved,
     ledger_rows: a.ledger - b.ledger,
+    /** The server's trade_attempts_total so far (all points), by mode and outcome: how often plans went stale. */
+    trade_attempts: attempts,
     load_average: os.loadavg().map(round),
   };
 }

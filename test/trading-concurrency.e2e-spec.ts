@@ -182,6 +182,10 @@ describe('trading under concurrency', () => {
     );
     expect(new Set(ledger.map((l) => l.id))).toEqual(executed);
     for (const l of ledger) expect(BigInt(l.total)).toBe(BigInt(l.unit_price) * BigInt(l.quantity));
+    // The operators' view of contention counts each committed trade once, whichever attempt committed it.
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    const committed = [...metrics.matchAll(/^trade_attempts_total\{[^}]*outcome="ok"[^}]*\} (\d+)$/gm)];
+    expect(committed.reduce((n, m) => n + Number(m[1]), 0)).toBe(ledger.length);
 
     const credits = new Map<string, bigint>(
       initial.players.map((p: { id: string; credits: string }) => [p.id, BigInt(p.credits)]),

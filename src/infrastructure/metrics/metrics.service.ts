@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 /** Seconds; dense where the targets are (sub-50 ms). */
@@ -21,6 +21,8 @@ export interface RouteLatency {
 export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, duplicate): contention at a glance. */
+  readonly tradeAttempts: Counter<'mode' | 'outcome'>;
   private readonly poolGauges: Gauge<'state'>;
 
   constructor(dataSource: DataSource) {
@@ -30,6 +32,12 @@ export class MetricsService implements OnModuleDestroy {
       help: 'HTTP request latency by route pattern',
       labelNames: ['method', 'route', 'status'],
       buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.tradeAttempts = new Counter({
+      name: 'trade_attempts_total',
+      help: 'Trade attempts by mode (optimistic, locked) and outcome (ok, stale, duplicate)',
+      labelNames: ['mode', 'outcome'],
       registers: [this.registry],
     });
     this.poolGauges = new Gauge({

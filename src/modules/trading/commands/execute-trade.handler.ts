@@ -7,6 +7,7 @@ import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { inTransaction, isRetryableAbort } from '../../../infrastructure/database/transaction.js';
 import { RequestContext } from '../../../infrastructure/http/request-context.js';
+import { MetricsService } from '../../../infrastructure/metrics/metrics.service.js';
 import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
@@ -51,6 +52,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     private readonly sql: PreparedStatements,
     private readonly eventBus: EventBus,
     private readonly limits: RateLimitService,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -71,8 +73,9 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     const rejectedAt = new Date();
     try {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const mode = attempt <= OPTIMISTIC_ATTEMPTS ? 'optimistic' : 'locked';
         const outcome = await RequestContext.measure(() =>
-          attempt <= OPTIMISTIC_ATTEMPTS
+          mode === 'optimistic'
             ? this.attempt(this.prepared, playerId, request, idempotencyKey, hash, tradeId)
             : inTransaction(this.dataSource, (m) =>
                 this.attempt(
@@ -88,6 +91,10 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         ).catch((err: unknown) => {
           if (isRetryableAbort(err)) return 'stale' as const;
           throw err;
+        });
+        this.metrics.tradeAttempts.inc({
+          mode,
+          outcome: outcome === 'stale' ? 'stale' : 'replay' in outcome ? 'duplicate' : 'ok',
         });
         if (outcome === 'stale') continue;
         if ('replay' in outcome) return { trade: outcome.replay, replayed: true };
