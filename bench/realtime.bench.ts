@@ -26,10 +26,11 @@
  * commit, before it writes the HTTP answer. Server and generator share this machine's clock. Each receipt
  * (t_recv) gives two bounds on its true commit → receipt latency:
  *  - upper bound `sent_to_receipt` = t_recv − t_sent: adds the request's way in, its queue and the whole
- *    transaction (the trade's own latency) — the figure held against the target;
+ *    transaction (the trade's own latency), so a conservative figure;
  *  - lower bound `published_to_receipt` = t_recv − envelope.timestamp: the server stamps the envelope when the
  *    event handler publishes it, after Node has seen the COMMIT succeed, so this is delivery only (the stamp
- *    has millisecond resolution: the bound can be up to 1 ms high).
+ *    has millisecond resolution: the bound can be up to 1 ms high). It misses only the instant between the
+ *    commit and Node seeing it, so it is the closest measure of "from the commit" the generator has.
  * t_recv − t_answer is reported too (often negative: the events leave before the answer). The generator's own
  * event-loop delay is reported, as it inflates every receipt time.
  *
@@ -625,12 +626,19 @@ async function main(): Promise<void> {
         missing_receipts_for_seen: paths.market.seen * PLAYERS - paths.market.receipts,
         latency_ms: latency(paths.market),
       },
-      // Against the issue's targets, with the upper bounds (the lower bounds would flatter).
+      // Against the issue's targets, which count from the commit: measured from the post-commit stamp (the
+      // closest to the commit the generator can see) and, conservatively, from the request's send.
       targets: {
         clients_at_least_2000: all.length >= 2000,
         msgs_per_second_at_least_20000: stats.received / wall >= 20_000,
-        trade_to_admin_p99_at_most_50_ms: (summary(paths.admin.sent).p99 ?? Infinity) <= 50,
-        market_to_player_p99_at_most_50_ms: (summary(paths.market.sent).p99 ?? Infinity) <= 50,
+        trade_to_admin_p99_at_most_50_ms: {
+          from_commit_stamp: (summary(paths.admin.published).p99 ?? Infinity) <= 50,
+          from_request_send: (summary(paths.admin.sent).p99 ?? Infinity) <= 50,
+        },
+        market_to_player_p99_at_most_50_ms: {
+          from_commit_stamp: (summary(paths.market.published).p99 ?? Infinity) <= 50,
+          from_request_send: (summary(paths.market.sent).p99 ?? Infinity) <= 50,
+        },
       },
       generator_event_loop_lag_ms: summary(loop.lags),
       cpu_share_of_all_cores: shares,
