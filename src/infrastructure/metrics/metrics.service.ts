@@ -21,7 +21,7 @@ export interface RouteLatency {
 export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, duplicate): contention at a glance. */
+  /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay): contention at a glance. */
   readonly tradeAttempts: Counter<'mode' | 'outcome'>;
   private readonly poolGauges: Gauge<'state'>;
 
@@ -36,7 +36,7 @@ export class MetricsService implements OnModuleDestroy {
     });
     this.tradeAttempts = new Counter({
       name: 'trade_attempts_total',
-      help: 'Trade attempts by mode (optimistic, locked) and outcome (ok, stale, duplicate)',
+      help: 'Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay)',
       labelNames: ['mode', 'outcome'],
       registers: [this.registry],
     });

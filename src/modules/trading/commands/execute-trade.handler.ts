@@ -94,7 +94,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         });
         this.metrics.tradeAttempts.inc({
           mode,
-          outcome: outcome === 'stale' ? 'stale' : 'replay' in outcome ? 'duplicate' : 'ok',
+          outcome: outcome === 'stale' ? 'stale' : 'replay' in outcome ? 'replay' : 'ok',
         });
         if (outcome === 'stale') continue;
         if ('replay' in outcome) return { trade: outcome.replay, replayed: true };
@@ -124,7 +124,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     throw TradingErrors.contended();
   }
 
-  /** One read, plan and apply. `lock`: inside a transaction, reading with FOR UPDATE. */
+  /** One read, plan and apply. `lock`: inside a transaction, reading with FOR NO KEY UPDATE. */
   private async attempt(
     run: SqlRunner,
     playerId: string,
