@@ -182,6 +182,10 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     return 'stale';
   }
 
+  /**
+   * The trade's events, after the commit, in the order their socket fan-outs run: the trade itself, the new
+   * prices every other trader acts on, then the credits change (which the trade's update already carries).
+   */
   private published(playerId: string, userId: string, t: TradeResultDto, creditsBefore: bigint): void {
     const at = new Date(t.executed_at);
     this.eventBus.publish(
@@ -199,9 +203,6 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       ),
     );
     this.eventBus.publish(
-      new CreditsChangedEvent(playerId, creditsBefore.toString(), t.credits_after, 'trade', userId),
-    );
-    this.eventBus.publish(
       new MarketChangedEvent(
         t.station_id,
         t.commodity,
@@ -209,6 +210,9 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         t.market.sell_price,
         t.market.stock,
       ),
+    );
+    this.eventBus.publish(
+      new CreditsChangedEvent(playerId, creditsBefore.toString(), t.credits_after, 'trade', userId),
     );
   }
 }
