@@ -50,6 +50,23 @@ describe('players (admin)', () => {
   });
 
   describe('GET /admin/players/enhanced', () => {
+    it('reports as query_time_ms the time its statements ran, not the wait for a pooled connection', async () => {
+      // Hold every pooled connection for 600 ms: the request waits for one, then runs its statements.
+      const pooled = t.config.databaseUrl ? t.config.dbPoolSize : 1;
+      const holders = Array.from({ length: pooled }, () => t.db.createQueryRunner());
+      await Promise.all(holders.map((r) => r.connect()));
+      const started = Date.now();
+      const pending = t.http().get(ENHANCED).query({ limit: 3 }).set(admin.auth);
+      const answered = pending.then((res) => res);
+      await new Promise((r) => setTimeout(r, 600));
+      await Promise.all(holders.map((r) => r.release()));
+      const res = await answered;
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+      expect(res.body.metrics.query_time_ms).toBeGreaterThan(0);
+      expect(res.body.metrics.query_time_ms).toBeLessThan(500);
+    });
+
     it('lists players in the envelope with totals, paging and the filters applied', async () => {
       const res = await t.http().get(ENHANCED).query({ limit: 3 }).set(admin.auth).expect(200);
       expect(res.body).toMatchObject({ success: true, metrics: { cache_hit: false } });

@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities.js';
+import { TimedPgClient } from './timed-pg-client.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 
 /** One definition of the TypeORM data source, shared by the app, the CLI (ormconfig.ts), the seeder and tests. */
@@ -21,6 +22,8 @@ export function dataSourceOptions(
     uuidExtension: 'pgcrypto',
     applicationName,
     extra: {
+      // Times each statement of an HTTP request for metrics.query_time_ms (see TimedPgClient).
+      Client: TimedPgClient,
       max: poolSize,
       idleTimeoutMillis: 30_000,
       // How long a request may wait for a pooled connection before it is refused (503 DATABASE_BUSY).

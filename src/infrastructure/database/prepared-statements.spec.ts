@@ -3,17 +3,24 @@ import { QueryFailedError, type DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config.js';
 import { MAX_SHAPE_STATEMENTS, PreparedStatements } from './prepared-statements.js';
 
-/** A data source whose pool records named statements and whose plain queries are counted. */
+/**
+ * A data source whose pool records named statements, and how each borrowed connection went back (released
+ * with the error when its statement failed, which closes it), and whose plain queries are counted.
+ */
 function fakeDatabase(fail?: (name: string) => Error | undefined) {
   const named: string[] = [];
+  const released: (Error | undefined)[] = [];
   let plain = 0;
   const pool = {
-    query: async ({ name }: { name: string }) => {
-      const err = fail?.(name);
-      if (err) throw err;
-      named.push(name);
-      return { rows: [{ via: name }] };
-    },
+    connect: async () => ({
+      query: async ({ name }: { name: string }) => {
+        const err = fail?.(name);
+        if (err) throw err;
+        named.push(name);
+        return { rows: [{ via: name }] };
+      },
+      release: (err?: Error) => released.push(err),
+    }),
   };
   const dataSource = {
     driver: { master: pool },
@@ -22,7 +29,7 @@ function fakeDatabase(fail?: (name: string) => Error | undefined) {
       return [{ via: 'plain' }];
     },
   } as unknown as DataSource;
-  return { dataSource, named, plainCount: () => plain };
+  return { dataSource, named, released, plainCount: () => plain };
 }
 
 const postgres = { databaseUrl: 'postgres://db/app' } as AppConfig;
@@ -32,6 +39,7 @@ describe('PreparedStatements', () => {
     const db = fakeDatabase();
     await new PreparedStatements(db.dataSource, postgres).query('detail', 'SELECT 1', []);
     expect(db.named).toEqual(['detail']);
+    expect(db.released).toEqual([undefined]); // back to the pool for reuse
   });
 
   it('gives each built text one name and reuses it', async () => {
@@ -64,6 +72,7 @@ describe('PreparedStatements', () => {
     const statements = new PreparedStatements(db.dataSource, postgres);
     expect(await statements.queryShape('list', 'SELECT 1', [])).toEqual([{ via: 'plain' }]);
     expect(await statements.queryShape('list', 'SELECT 1', [])).toEqual([{ via: 'list-2' }]);
+    expect(db.released).toEqual([broken, undefined]); // the connection holding the broken name is closed
   });
 
   it('passes other errors on as QueryFailedError', async () => {

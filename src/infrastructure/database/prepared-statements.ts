@@ -38,12 +38,22 @@ export class PreparedStatements {
   async query<R = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<R[]> {
     const pool = this.postgresPool();
     if (!pool) return this.dataSource.query(text, values);
+    // connect() then query(), not pool.query(): a request waiting for a connection gets it in its own async
+    // context (pool.query would run the statement in the context of whichever request released it, and
+    // TimedPgClient would add its time to that request).
+    const client = await pool.connect();
+    let failure: Error | undefined;
     try {
-      return (await pool.query({ name, text, values })).rows as R[];
+      return (await client.query({ name, text, values })).rows as R[];
     } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
       // The same error shape as DataSource.query, so retries, filters and constraint checks see one kind.
       if (err instanceof Error && 'code' in err) throw new QueryFailedError(text, values, err);
       throw err;
+    } finally {
+      // As pool.query does: a connection whose statement failed is closed, not reused (a broken statement
+      // name stays broken on it).
+      client.release(failure);
     }
   }
 

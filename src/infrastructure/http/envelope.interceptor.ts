@@ -12,8 +12,9 @@ export interface Envelope<T> {
 }
 
 /**
- * Wraps every REST success in the DESIGN.md envelope. query_time_ms is the database time the handler
- * measured, or the handler's whole time when it measured nothing.
+ * Wraps every REST success in the DESIGN.md envelope. query_time_ms is the time the handler's statements were
+ * running on the database (timed by TimedPgClient, without the wait for a pooled connection), or the
+ * handler's whole time when it ran none (a cache answered).
  */
 @Injectable()
 export class EnvelopeInterceptor implements NestInterceptor {

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { AssetsErrors } from '../domain/assets.errors.js';
 import { GetAssetsDetailedQuery, type AssetsDetailedView } from './get-assets-detailed.query.js';
 
@@ -28,7 +27,7 @@ export class GetAssetsDetailedHandler implements IQueryHandler<GetAssetsDetailed
   constructor(private readonly dataSource: DataSource) {}
 
   async execute({ playerId, ledgerLimit }: GetAssetsDetailedQuery): Promise<AssetsDetailedView> {
-    const [row] = await RequestContext.measure(() => this.dataSource.query(SQL, [playerId, ledgerLimit]));
+    const [row] = await this.dataSource.query(SQL, [playerId, ledgerLimit]);
     if (!row) throw AssetsErrors.playerNotFound();
     const totals: Record<string, number> = {};
     for (const ship of row.ships as AssetsDetailedView['ships']) {

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { ListAuditLogsQuery, type AuditLogPage, type AuditLogView } from './list-audit-logs.query.js';
 
 @QueryHandler(ListAuditLogsQuery)
@@ -23,15 +22,13 @@ export class ListAuditLogsHandler implements IQueryHandler<ListAuditLogsQuery> {
     if (f.cursor) add('id < ?', f.cursor);
     const limit = f.limit ?? 50;
     params.push(limit + 1);
-    const rows: AuditLogView[] = await RequestContext.measure(() =>
-      this.dataSource.query(
-        `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+    const rows: AuditLogView[] = await this.dataSource.query(
+      `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
                 actor_id, actor_role, action, outcome, target_type, target_id, reason, before, after,
                 request_id, client_ip, prev_hash, hash
          FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY id DESC LIMIT $${params.length}`,
-        params,
-      ),
+      params,
     );
     const hasMore = rows.length > limit;
     const items = hasMore ? rows.slice(0, limit) : rows;

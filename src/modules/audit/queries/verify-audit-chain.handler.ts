@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { VerifyAuditChainQuery, type AuditChainReport } from './verify-audit-chain.query.js';
 
 const GENESIS = '0'.repeat(64);
@@ -14,9 +13,8 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
   constructor(private readonly dataSource: DataSource) {}
 
   async execute(): Promise<AuditChainReport> {
-    const [summary] = await RequestContext.measure(() =>
-      this.dataSource.query(
-        `WITH chain AS (
+    const [summary] = await this.dataSource.query(
+      `WITH chain AS (
            SELECT a.id, a.hash, a.prev_hash, audit_row_hash(a) AS computed,
                   lag(a.hash, 1, '${GENESIS}') OVER (ORDER BY a.id) AS expected_prev
            FROM audit_log a
@@ -27,7 +25,6 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
                           'problem', CASE WHEN hash <> computed THEN 'hash_mismatch' ELSE 'broken_link' END)
                  FROM chain WHERE hash <> computed OR prev_hash <> expected_prev
                  ORDER BY id LIMIT 1) AS first_broken`,
-      ),
     );
     return {
       valid: summary.first_broken === null,

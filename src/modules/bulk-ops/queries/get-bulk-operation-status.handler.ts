@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { BulkOpsErrors } from '../domain/bulk-ops.errors.js';
 import { BULK_OP_COLUMNS, toView } from './bulk-operation-view.js';
 import { GetBulkOperationStatusQuery, type BulkOperationStatus } from './get-bulk-operation-status.query.js';
@@ -15,22 +14,19 @@ export class GetBulkOperationStatusHandler implements IQueryHandler<GetBulkOpera
     errorsPage,
     errorsLimit,
   }: GetBulkOperationStatusQuery): Promise<BulkOperationStatus> {
-    const [[row], items, [{ n }]] = await RequestContext.measure(() =>
-      (async () => [
-        await this.dataSource.query(`SELECT ${BULK_OP_COLUMNS} FROM admin_bulk_operations WHERE id = $1`, [
-          operationId,
-        ]),
-        await this.dataSource.query(
-          `SELECT player_id, outcome, code, message,
+    const [row] = await this.dataSource.query(
+      `SELECT ${BULK_OP_COLUMNS} FROM admin_bulk_operations WHERE id = $1`,
+      [operationId],
+    );
+    const items = await this.dataSource.query(
+      `SELECT player_id, outcome, code, message,
                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
            FROM admin_bulk_operation_errors WHERE operation_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
-          [operationId, errorsLimit, (errorsPage - 1) * errorsLimit],
-        ),
-        await this.dataSource.query(
-          'SELECT count(*)::int AS n FROM admin_bulk_operation_errors WHERE operation_id = $1',
-          [operationId],
-        ),
-      ])(),
+      [operationId, errorsLimit, (errorsPage - 1) * errorsLimit],
+    );
+    const [{ n }] = await this.dataSource.query(
+      'SELECT count(*)::int AS n FROM admin_bulk_operation_errors WHERE operation_id = $1',
+      [operationId],
     );
     if (!row) throw BulkOpsErrors.notFound();
     return { ...toView(row), errors: { items, total: n, page: errorsPage, page_size: errorsLimit } };

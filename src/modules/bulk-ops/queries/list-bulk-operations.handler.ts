@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { SqlWhere } from '../../players/domain/player-filters.js';
 import { BULK_OP_COLUMNS, toView } from './bulk-operation-view.js';
 import { ListBulkOperationsQuery, type BulkOperationList } from './list-bulk-operations.query.js';
@@ -15,18 +14,14 @@ export class ListBulkOperationsHandler implements IQueryHandler<ListBulkOperatio
     if (status) w.add(`status = ${w.param(status)}`);
     if (adminId) w.add(`admin_id = ${w.param(adminId)}::uuid`);
     const countParams = [...w.params];
-    const [rows, [{ n }]] = await RequestContext.measure(() =>
-      (async () => [
-        await this.dataSource.query(
-          `SELECT ${BULK_OP_COLUMNS} FROM admin_bulk_operations ${w.toSql()}
+    const rows = await this.dataSource.query(
+      `SELECT ${BULK_OP_COLUMNS} FROM admin_bulk_operations ${w.toSql()}
            ORDER BY created_at DESC, id DESC LIMIT ${w.param(limit)} OFFSET ${w.param((page - 1) * limit)}`,
-          w.params,
-        ),
-        await this.dataSource.query(
-          `SELECT count(*)::int AS n FROM admin_bulk_operations ${w.toSql()}`,
-          countParams,
-        ),
-      ])(),
+      w.params,
+    );
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM admin_bulk_operations ${w.toSql()}`,
+      countParams,
     );
     return { items: rows.map(toView), total: n, page, page_size: limit };
   }

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { SqlWhere } from '../../players/domain/player-filters.js';
 import { OPEN_STATUSES } from '../domain/intervention-status.js';
 import { GetInterventionQueueQuery, type InterventionQueue } from './get-intervention-queue.query.js';
@@ -23,18 +22,14 @@ export class GetInterventionQueueHandler implements IQueryHandler<GetInterventio
     if (f.assigned_to) w.add(`i.assigned_to = ${w.param(f.assigned_to)}::uuid`);
     if (f.player_id) w.add(`i.player_id = ${w.param(f.player_id)}::uuid`);
     const countParams = [...w.params];
-    const [items, [{ n }]] = await RequestContext.measure(() =>
-      (async () => [
-        await this.dataSource.query(
-          `SELECT ${INTERVENTION_COLUMNS} FROM ${INTERVENTION_FROM} ${w.toSql()}
+    const items = await this.dataSource.query(
+      `SELECT ${INTERVENTION_COLUMNS} FROM ${INTERVENTION_FROM} ${w.toSql()}
            ORDER BY i.priority_rank, i.created_at, i.id LIMIT ${w.param(limit)} OFFSET ${w.param((page - 1) * limit)}`,
-          w.params,
-        ),
-        await this.dataSource.query(
-          `SELECT count(*)::int AS n FROM admin_interventions i ${w.toSql()}`,
-          countParams,
-        ),
-      ])(),
+      w.params,
+    );
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM admin_interventions i ${w.toSql()}`,
+      countParams,
     );
     return { items, total: n, page, page_size: limit };
   }

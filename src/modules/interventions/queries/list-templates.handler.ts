@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { TEMPLATE_COLUMNS } from './intervention-row.js';
 import { ListTemplatesQuery } from './list-templates.query.js';
 
@@ -9,10 +8,8 @@ export class ListTemplatesHandler implements IQueryHandler<ListTemplatesQuery> {
   constructor(private readonly dataSource: DataSource) {}
 
   execute(): Promise<Record<string, unknown>[]> {
-    return RequestContext.measure(() =>
-      this.dataSource.query(
-        `SELECT ${TEMPLATE_COLUMNS} FROM intervention_templates ORDER BY lower(name) LIMIT 500`,
-      ),
+    return this.dataSource.query(
+      `SELECT ${TEMPLATE_COLUMNS} FROM intervention_templates ORDER BY lower(name) LIMIT 500`,
     );
   }
 }

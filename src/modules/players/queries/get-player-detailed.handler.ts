@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import { PlayersErrors } from '../domain/players.errors.js';
 import { GetPlayerDetailedQuery, type PlayerDetailedView } from './get-player-detailed.query.js';
@@ -54,7 +53,7 @@ export class GetPlayerDetailedHandler implements IQueryHandler<GetPlayerDetailed
   ) {}
 
   async execute({ playerId }: GetPlayerDetailedQuery): Promise<PlayerDetailedView> {
-    const [row] = await RequestContext.measure(() => this.load(playerId));
+    const [row] = await this.load(playerId);
     if (!row) throw PlayersErrors.notFound();
     const { active_ship_id: _activeShip, ...player } = row.player;
     return {

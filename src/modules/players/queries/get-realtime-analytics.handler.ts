@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import type { RealtimeAnalyticsDto } from '../dto/player.response.dto.js';
 import { GetRealtimeAnalyticsQuery } from './get-realtime-analytics.query.js';
@@ -15,13 +14,11 @@ export class GetRealtimeAnalyticsHandler implements IQueryHandler<GetRealtimeAna
 
   async execute(): Promise<RealtimeAnalyticsDto> {
     const [[row], online] = await Promise.all([
-      RequestContext.measure(() =>
-        this.dataSource.query(
-          `SELECT total_players::int, active_players::int, total_credits::text, players_today::int,
+      this.dataSource.query(
+        `SELECT total_players::int, active_players::int, total_credits::text, players_today::int,
                   new_players_week::int,
                   to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS refreshed_at
            FROM player_analytics_summary`,
-        ),
       ),
       this.presence.countOnline(),
     ]);

@@ -74,11 +74,9 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     const sql = pageSql(where, orderBy, sortExpr, limit + 1, offset);
     const cachedPlan = offset === 0 && hasValueIndependentPlan(filters, sort);
 
-    const pageQuery = RequestContext.measure(() =>
-      cachedPlan
-        ? this.statements.queryShape<ListedRow>('players-list', sql, where.params)
-        : (this.dataSource.query(sql, where.params) as Promise<ListedRow[]>),
-    );
+    const pageQuery = cachedPlan
+      ? this.statements.queryShape<ListedRow>('players-list', sql, where.params)
+      : (this.dataSource.query(sql, where.params) as Promise<ListedRow[]>);
     // A search mostly finds a handful of players, and counting them would repeat the whole trigram scan: a
     // first page that is not full is its own exact count.
     const countFrom = filters.search !== undefined && offset === 0 ? { page: pageQuery, limit } : undefined;
@@ -129,16 +127,15 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
    */
   private async count(key: string, whereSql: string, params: unknown[]): Promise<CountResult> {
     const threshold = this.config.playersExactCountLimit;
-    const [{ n }] = await RequestContext.measure(() =>
-      this.dataSource.query(
-        `SELECT count(*)::int AS n FROM (SELECT 1 FROM players p ${whereSql} LIMIT ${threshold + 1}) s`,
-        params,
-      ),
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM players p ${whereSql} LIMIT ${threshold + 1}) s`,
+      params,
     );
     let result: CountResult = { count: n, estimated: false };
     if (n > threshold) {
-      const [plan] = await RequestContext.measure(() =>
-        this.dataSource.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM players p ${whereSql}`, params),
+      const [plan] = await this.dataSource.query(
+        `EXPLAIN (FORMAT JSON) SELECT 1 FROM players p ${whereSql}`,
+        params,
       );
       const estimate = Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']);
       result = { count: Math.max(estimate, threshold + 1), estimated: true };

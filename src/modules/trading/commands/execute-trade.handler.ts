@@ -6,7 +6,6 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { inTransaction, isRetryableAbort } from '../../../infrastructure/database/transaction.js';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { MetricsService } from '../../../infrastructure/metrics/metrics.service.js';
 import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
@@ -74,7 +73,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     try {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const mode = attempt <= OPTIMISTIC_ATTEMPTS ? 'optimistic' : 'locked';
-        const outcome = await RequestContext.measure(() =>
+        const outcome = await (
           mode === 'optimistic'
             ? this.attempt(this.prepared, playerId, request, idempotencyKey, hash, tradeId)
             : inTransaction(this.dataSource, (m) =>
@@ -87,7 +86,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
                   tradeId,
                   true,
                 ),
-              ),
+              )
         ).catch((err: unknown) => {
           if (isRetryableAbort(err)) return 'stale' as const;
           throw err;

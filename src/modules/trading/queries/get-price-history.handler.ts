@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { HISTORY_INTERVAL_MS, HISTORY_INTERVALS } from '../domain/market-trend.js';
 import { MarketErrors } from '../domain/trading.errors.js';
 import type { PriceHistoryDto, PriceHistoryPointDto } from '../dto/market.response.dto.js';
@@ -23,11 +22,10 @@ export class GetPriceHistoryHandler implements IQueryHandler<GetPriceHistoryQuer
         'interval',
       );
 
-    const [stations, points] = await RequestContext.measure(() =>
-      Promise.all([
-        this.dataSource.query(`SELECT 1 FROM stations WHERE id = $1`, [q.stationId]),
-        this.dataSource.query(
-          `SELECT date_bin($4::interval, recorded_at, timestamptz '1970-01-01 00:00:00+00') AS bucket,
+    const [stations, points] = await Promise.all([
+      this.dataSource.query(`SELECT 1 FROM stations WHERE id = $1`, [q.stationId]),
+      this.dataSource.query(
+        `SELECT date_bin($4::interval, recorded_at, timestamptz '1970-01-01 00:00:00+00') AS bucket,
                   round(avg(buy_price), 2)::float8 AS buy_price_avg, min(buy_price) AS buy_price_min,
                   max(buy_price) AS buy_price_max, round(avg(sell_price), 2)::float8 AS sell_price_avg,
                   min(sell_price) AS sell_price_min, max(sell_price) AS sell_price_max,
@@ -35,10 +33,9 @@ export class GetPriceHistoryHandler implements IQueryHandler<GetPriceHistoryQuer
            FROM price_history
            WHERE station_id = $1 AND commodity = $2 AND recorded_at >= $3 AND recorded_at < $5
            GROUP BY 1 ORDER BY 1`,
-          [q.stationId, q.commodity, from, HISTORY_INTERVALS[q.interval], to],
-        ),
-      ]),
-    );
+        [q.stationId, q.commodity, from, HISTORY_INTERVALS[q.interval], to],
+      ),
+    ]);
     if (stations.length === 0) throw MarketErrors.stationNotFound();
     return {
       station_id: q.stationId,

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { isCommodity } from '../domain/commodities.js';
 import { trendOf } from '../domain/market-trend.js';
 import { MarketErrors } from '../domain/trading.errors.js';
@@ -60,10 +59,9 @@ export class GetRealtimeMarketHandler implements IQueryHandler<GetRealtimeMarket
           : 'sm.sells DESC, CASE WHEN sm.sells THEN sm.sell_price END ASC, sm.buy_price DESC';
     params.push(filters.limit ?? 100);
 
-    const [rows, [halt]] = await RequestContext.measure(() =>
-      Promise.all([
-        this.dataSource.query(
-          `SELECT s.id AS station_id, s.name AS station_name, s.sector_id, s.class AS station_class,
+    const [rows, [halt]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT s.id AS station_id, s.name AS station_name, s.sector_id, s.class AS station_class,
                   sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity, sm.updated_at,
                   ${VOLUME_24H} AS volume_24h, ${LATEST_PREDICTION} AS prediction,
                   (SELECT jsonb_build_object('buy', ph.buy_price, 'sell', ph.sell_price) FROM price_history ph
@@ -74,14 +72,12 @@ export class GetRealtimeMarketHandler implements IQueryHandler<GetRealtimeMarket
            WHERE ${where.join(' AND ')}
            ORDER BY ${order}, s.sector_id, s.id
            LIMIT $${params.length}`,
-          params,
-        ),
-        this.dataSource.query(
-          `SELECT EXISTS (SELECT 1 FROM market_halts WHERE scope IN ('*', $1)) AS halted`,
-          [commodity],
-        ),
+        params,
+      ),
+      this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM market_halts WHERE scope IN ('*', $1)) AS halted`, [
+        commodity,
       ]),
-    );
+    ]);
     return {
       commodity,
       halted: halt.halted,

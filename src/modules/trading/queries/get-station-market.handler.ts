@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { STATION_CLASSES } from '../domain/commodities.js';
 import { MarketErrors } from '../domain/trading.errors.js';
 import type { StationDto } from '../dto/market.response.dto.js';
@@ -26,21 +25,19 @@ export class GetStationMarketHandler implements IQueryHandler<GetStationMarketQu
   constructor(private readonly dataSource: DataSource) {}
 
   async execute({ stationId }: GetStationMarketQuery): Promise<StationDto> {
-    const [stations, markets] = await RequestContext.measure(() =>
-      Promise.all([
-        this.dataSource.query(
-          `SELECT id, name, sector_id, class, treasury::text AS treasury FROM stations WHERE id = $1`,
-          [stationId],
-        ),
-        this.dataSource.query(
-          `SELECT sm.commodity, sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity,
+    const [stations, markets] = await Promise.all([
+      this.dataSource.query(
+        `SELECT id, name, sector_id, class, treasury::text AS treasury FROM stations WHERE id = $1`,
+        [stationId],
+      ),
+      this.dataSource.query(
+        `SELECT sm.commodity, sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity,
                   sm.production_rate, ${VOLUME_24H} AS volume_24h, ${HALTED} AS halted,
                   ${LATEST_PREDICTION} AS prediction
            FROM station_markets sm WHERE sm.station_id = $1 ORDER BY sm.commodity`,
-          [stationId],
-        ),
-      ]),
-    );
+        [stationId],
+      ),
+    ]);
     const s = stations[0];
     if (!s) throw MarketErrors.stationNotFound();
     return {

@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { readTradeContext } from '../commands/trade-context.js';
 import { planTrade } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
@@ -20,15 +19,13 @@ export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
   async execute({ playerId, request }: GetTradeQuoteQuery): Promise<TradeQuoteDto> {
     if (!playerId) throw TradingErrors.playersOnly();
     assertQuantity(request.quantity, this.config.tradeMaxQuantity);
-    const ctx = await RequestContext.measure(() =>
-      readTradeContext(
-        (name, text, values) => this.sql.query(name, text, values),
-        playerId,
-        request.stationId,
-        request.commodity,
-        request.action,
-        { idempotencyKey: null, lock: false },
-      ),
+    const ctx = await readTradeContext(
+      (name, text, values) => this.sql.query(name, text, values),
+      playerId,
+      request.stationId,
+      request.commodity,
+      request.action,
+      { idempotencyKey: null, lock: false },
     );
     const plan = planTrade(request, ctx);
     return {

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { ListMarketHaltsQuery, type MarketHaltView } from './list-market-halts.query.js';
 
 @QueryHandler(ListMarketHaltsQuery)
@@ -8,10 +7,8 @@ export class ListMarketHaltsHandler implements IQueryHandler<ListMarketHaltsQuer
   constructor(private readonly dataSource: DataSource) {}
 
   async execute(): Promise<MarketHaltView[]> {
-    const rows = await RequestContext.measure(() =>
-      this.dataSource.query(
-        `SELECT scope, reason, halted_by, halted_at FROM market_halts ORDER BY halted_at`,
-      ),
+    const rows = await this.dataSource.query(
+      `SELECT scope, reason, halted_by, halted_at FROM market_halts ORDER BY halted_at`,
     );
     return (rows as Array<{ scope: string; reason: string; halted_by: string | null; halted_at: Date }>).map(
       (r) => ({

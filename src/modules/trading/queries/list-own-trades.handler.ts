@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { RequestContext } from '../../../infrastructure/http/request-context.js';
 import { TradingErrors } from '../domain/trading.errors.js';
 import type { TradeHistoryDto, TradeHistoryItemDto } from '../dto/trade.response.dto.js';
 import { ListOwnTradesQuery } from './list-own-trades.query.js';
@@ -22,24 +21,19 @@ export class ListOwnTradesHandler implements IQueryHandler<ListOwnTradesQuery> {
       where.push(`mt.station_id = $${params.length}`);
     }
     const filter = where.join(' AND ');
-    const [rows, [count]] = await RequestContext.measure(() =>
-      Promise.all([
-        this.dataSource.query(
-          `SELECT mt.id AS trade_id, mt.station_id, s.name AS station_name, mt.commodity, mt.action, mt.quantity,
+    const [rows, [count]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT mt.id AS trade_id, mt.station_id, s.name AS station_name, mt.commodity, mt.action, mt.quantity,
                   mt.unit_price, mt.total::text AS total, mt.credits_after::text AS credits_after,
                   mt.created_at AS executed_at
            FROM market_transactions mt JOIN stations s ON s.id = mt.station_id
            WHERE ${filter}
            ORDER BY mt.created_at DESC, mt.id DESC
            LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-          [...params, q.limit, (q.page - 1) * q.limit],
-        ),
-        this.dataSource.query(
-          `SELECT count(*)::int AS n FROM market_transactions mt WHERE ${filter}`,
-          params,
-        ),
-      ]),
-    );
+        [...params, q.limit, (q.page - 1) * q.limit],
+      ),
+      this.dataSource.query(`SELECT count(*)::int AS n FROM market_transactions mt WHERE ${filter}`, params),
+    ]);
     return {
       trades: (rows as Array<Omit<TradeHistoryItemDto, 'executed_at'> & { executed_at: Date }>).map((r) => ({
         ...r,
