@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
+import { Decoder, Encoder, type Packet } from 'socket.io-parser';
 import { canonicalJson, PreparedMessage, signingString, verifyEnvelope } from './envelope.js';
 
 describe('canonicalJson', () => {
@@ -48,5 +49,30 @@ describe('signed envelope', () => {
     expect(verifyEnvelope({ ...wire, type: 'y' }, key)).toBe(false);
     expect(verifyEnvelope(wire, Buffer.alloc(32, 8))).toBe(false);
     expect(verifyEnvelope({ ...wire, signature: 'zz' }, key)).toBe(false);
+  });
+
+  it('builds the Socket.IO packet that socket.io-parser would encode for the envelope, in any namespace', () => {
+    const decode = (wire: string): Packet => {
+      const decoder = new Decoder();
+      let packet: Packet | undefined;
+      decoder.on('decoded', (p: Packet) => (packet = p));
+      decoder.add(wire);
+      return packet!;
+    };
+    const data = { stock: 5, station_id: 'st-1', price: 1.25, note: 'a "quoted"\nline é', gone: undefined };
+    const msg = new PreparedMessage('market_update', data, '2102-01-01T00:00:00.000Z');
+    for (const nsp of ['/market', '/']) {
+      const ours = decode(msg.packetFor(nsp, 'session-1', key));
+      const [theirs] = new Encoder().encode({
+        type: 2,
+        nsp,
+        data: ['market_update', msg.envelopeFor('session-1', key)],
+      });
+      expect(ours).toEqual(decode(theirs as string));
+      expect(ours.nsp).toBe(nsp);
+      const [, envelope] = ours.data as [string, Parameters<typeof verifyEnvelope>[0]];
+      expect(verifyEnvelope(envelope, key)).toBe(true);
+      expect(verifyEnvelope(envelope, Buffer.alloc(32, 8))).toBe(false);
+    }
   });
 });

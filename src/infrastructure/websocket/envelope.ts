@@ -48,6 +48,8 @@ export function sign(sessionKey: Buffer, type: string, timestamp: string, canoni
  */
 export class PreparedMessage<T = unknown> {
   private canonicalData: string | undefined;
+  private packetHead: string | undefined;
+  private packetNamespace: string | undefined;
 
   constructor(
     readonly type: string,
@@ -59,6 +61,23 @@ export class PreparedMessage<T = unknown> {
   get canonical(): string {
     this.canonicalData ??= canonicalJson(this.data);
     return this.canonicalData;
+  }
+
+  /**
+   * The Socket.IO EVENT packet whose one argument is this message's envelope for a session, as socket.io-parser
+   * would encode it (`2`, the namespace and a comma unless it is '/', then the JSON array [type, envelope]),
+   * built by joining strings around the canonical data, which parses back to the same value: a fan-out does
+   * not serialise the data again for every socket.
+   */
+  packetFor(namespace: string, sessionId: string, sessionKey: Buffer): string {
+    if (this.packetNamespace !== namespace || this.packetHead === undefined) {
+      const type = JSON.stringify(this.type);
+      const prefix = namespace === '/' ? '2' : `2${namespace},`;
+      this.packetHead = `${prefix}[${type},{"type":${type},"data":${this.canonical},"timestamp":${JSON.stringify(this.timestamp)}`;
+      this.packetNamespace = namespace;
+    }
+    const signature = sign(sessionKey, this.type, this.timestamp, this.canonical);
+    return `${this.packetHead},"session_id":${JSON.stringify(sessionId)},"signature":"${signature}"}]`;
   }
 
   /** Plain data as the client will parse it (dates as strings, undefined members gone). */

@@ -54,6 +54,11 @@ export interface FanoutMessage {
 
 type Ack = (response: unknown) => void;
 
+/** Socket.IO's Client._packet: what its adapters call to write encoded packets to a connection. */
+interface PacketWriter {
+  _packet(encoded: string[], opts: { preEncoded: true }): void;
+}
+
 /**
  * The shared Socket.IO machinery behind every namespace: handshake authentication, the per-session signed
  * envelope, per-socket rate limits and abuse disconnects, unknown-event errors, heartbeat, token-expiry
@@ -276,9 +281,10 @@ export class RealtimeHub implements OnApplicationShutdown {
 
   /**
    * Emits one signed message to one local socket. `volatile`: skipped while the socket's connection is backed
-   * up. (Not Socket.IO's volatile flag, which drops a message whenever the previous write to the connection is
+   * up (not Socket.IO's volatile flag, which drops a message whenever the previous write to the connection is
    * still in flight: a healthy client then loses every message after the first in a burst, such as its own
-   * trade's market_update right behind its assets_changed on a shared connection.)
+   * trade's market_update right behind its assets_changed on a shared connection), and, as Socket.IO's own
+   * volatile messages are, not kept for connection state recovery.
    */
   send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>, volatile = false): void {
     const conn = socket.conn;
@@ -286,6 +292,19 @@ export class RealtimeHub implements OnApplicationShutdown {
     if (queued === undefined) conn.on('drain', () => this.backlog.set(conn, 0));
     if (volatile && (queued ?? 0) >= VOLATILE_BACKLOG_LIMIT) return;
     this.backlog.set(conn, (queued ?? 0) + 1);
+    if (volatile) {
+      // Straight to the connection, encoded here: no adapter, no recovery buffer, no per-socket serialisation
+      // of the data. The bulk of a market tick's fan-out.
+      const session = sessionOf(socket);
+      const key = this.keys.get(socket) ?? Buffer.from(session.sessionKey, 'base64url');
+      const packet = (prepared ?? new PreparedMessage(type, data)).packetFor(
+        socket.nsp.name,
+        session.sessionId,
+        key,
+      );
+      (socket.client as unknown as PacketWriter)._packet([packet], { preEncoded: true });
+      return;
+    }
     // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
     // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
     // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
