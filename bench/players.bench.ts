@@ -6,8 +6,11 @@
  * pipelining 1, fixed duration):
  *   (a) a fixed mix of common /admin/players/enhanced filter URLs, and
  *   (b) /admin/players/{id}/detailed over random ids.
- * Reports requests/s, HTTP p50/p95/p99, query_time_ms p50/p95/p99 (from the response bodies), errors and
- * non-2xx, and the CPU used by the load generator, the server and Postgres. Writes JSON to bench/results/.
+ * Reports requests/s, HTTP p50/p95/p99, query_time_ms p50/p95/p99 (from the response bodies: the time the
+ * request's statements ran on a connection, without the wait for one), errors and non-2xx, and the CPU used by
+ * the load generator, the server and Postgres. Writes JSON to bench/results/.
+ * Env: BENCH_DATABASE_URL, BENCH_DURATION_SECONDS (20), BENCH_CONNECTIONS (32), BENCH_DB_POOL_SIZE (the
+ * server's default, 10), BENCH_SERVER_NODE_ARGS.
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +31,8 @@ const TARGET_PLAYERS = 1_000_000;
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sw_bench_players';
 const DURATION = Number(process.env.BENCH_DURATION_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** The server's pool: its default (10) unless BENCH_DB_POOL_SIZE is set. */
+const POOL = process.env.BENCH_DB_POOL_SIZE ?? '10';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLK_TCK = 100; // Linux USER_HZ
 const DB_NAME = new URL(DB_URL).pathname.slice(1);
@@ -325,7 +330,7 @@ async function main(): Promise<void> {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
       THROTTLE_LIMIT: '1000000',
-      DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE ?? '20',
+      DB_POOL_SIZE: POOL,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -399,7 +404,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\n/api/v1/admin/players at ${TARGET_PLAYERS.toLocaleString('en')} players, ${CONNECTIONS} connections, pipelining 1, ${DURATION} s each\n`,
+    `\n/api/v1/admin/players at ${TARGET_PLAYERS.toLocaleString('en')} players, ${CONNECTIONS} connections, pipelining 1, ${DURATION} s each, server pool ${POOL}\n`,
   );
   console.log(
     '| scenario | req/s | HTTP p50 / p95 / p99 ms | query_time_ms p50 / p95 / p99 | errors / non-2xx | count cache hits | CPU % of a core: generator / server / our postgres backends / everything else | machine busy |',
@@ -429,6 +434,7 @@ async function main(): Promise<void> {
         startedAt,
         database: DB_URL.replace(/\/\/[^@]*@/, '//***@'),
         connections: CONNECTIONS,
+        db_pool_size: Number(POOL),
         duration_s: DURATION,
         seeding,
         perUrl,

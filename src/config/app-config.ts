@@ -180,7 +180,7 @@ export function loadConfig(env: Env): AppConfig {
     port: int('PORT', 3000, 0, 65535),
     databaseUrl,
     pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
-    dbPoolSize: int('DB_POOL_SIZE', 20, 1, 500),
+    dbPoolSize: int('DB_POOL_SIZE', 10, 1, 500),
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
     migrationsRun: bool('MIGRATIONS_RUN', true),
     redisUrl,

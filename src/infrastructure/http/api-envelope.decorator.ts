@@ -18,7 +18,14 @@ export function ApiEnvelope(model: Type<unknown>, status = 200, isArray = false)
           data,
           metrics: {
             type: 'object',
-            properties: { query_time_ms: { type: 'number' }, cache_hit: { type: 'boolean' } },
+            properties: {
+              query_time_ms: {
+                type: 'number',
+                description:
+                  "Milliseconds the request's statements ran on the database (not the wait for a pooled connection)",
+              },
+              cache_hit: { type: 'boolean', description: 'Whether a cache answered part of the request' },
+            },
           },
           timestamp: { type: 'string', format: 'date-time' },
         },
