@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/infrastructure/database/data-source-options.js';
+import { quantileFromBuckets } from '../src/infrastructure/metrics/metrics.service.js';
 import { encodeCursor } from '../src/modules/players/domain/player-filters.js';
 import { Seeder } from '../src/seed/seeder.js';
 import { freePort, machineTicks, percentile, processTicks } from './support.js';
@@ -48,6 +49,8 @@ interface ScenarioResult {
   requests_per_s: number;
   http_ms: Percentiles & { mean: number; max: number };
   query_time_ms: Percentiles & { samples: number };
+  /** The server's db_pool_wait_seconds over the scenario: each connection checkout's wait, in ms. */
+  pool_wait_ms: Percentiles & { checkouts: number; mean: number };
   errors: number;
   timeouts: number;
   non_2xx: number;
@@ -163,6 +166,36 @@ async function waitReady(base: string, child: ChildProcess): Promise<void> {
 }
 
 // --- load ------------------------------------------------------------------------------------------------
+/** The server's db_pool_wait_seconds histogram: cumulative bucket counts by upper bound, count and sum. */
+async function poolWaits(
+  base: string,
+): Promise<{ buckets: Map<number, number>; count: number; sum: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^db_pool_wait_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm))
+    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  const one = (name: string) =>
+    Number(new RegExp(`^db_pool_wait_seconds_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { buckets, count: one('count'), sum: one('sum') };
+}
+
+function poolWaitBetween(
+  a: Awaited<ReturnType<typeof poolWaits>>,
+  b: Awaited<ReturnType<typeof poolWaits>>,
+): ScenarioResult['pool_wait_ms'] {
+  const count = b.count - a.count;
+  const cumulative = [...b.buckets.entries()]
+    .map(([le, n]): [number, number] => [le, n - (a.buckets.get(le) ?? 0)])
+    .sort((x, y) => x[0] - y[0]);
+  return {
+    checkouts: count,
+    mean: count ? Math.round(((b.sum - a.sum) / count) * 1000 * 100) / 100 : 0,
+    p50: quantileFromBuckets(cumulative, count, 0.5),
+    p95: quantileFromBuckets(cumulative, count, 0.95),
+    p99: quantileFromBuckets(cumulative, count, 0.99),
+  };
+}
+
 async function runScenario(
   name: string,
   base: string,
@@ -175,6 +208,7 @@ async function runScenario(
   const queryTimes: number[] = [];
   let cacheHits = 0;
   let bodies = 0;
+  const waitsBefore = await poolWaits(base);
   const probe = cpuProbe(serverPid);
   const instance = autocannon({
     url: base,
@@ -202,6 +236,7 @@ async function runScenario(
   });
   const result = await instance;
   const cpu = probe();
+  const pool_wait_ms = poolWaitBetween(waitsBefore, await poolWaits(base));
   const http = percentiles(latencies);
   return {
     scenario: name,
@@ -213,6 +248,7 @@ async function runScenario(
       max: result.latency.max,
     },
     query_time_ms: { ...percentiles(queryTimes), samples: queryTimes.length },
+    pool_wait_ms,
     errors: result.errors,
     timeouts: result.timeouts,
     non_2xx: result.non2xx,
@@ -407,13 +443,14 @@ async function main(): Promise<void> {
     `\n/api/v1/admin/players at ${TARGET_PLAYERS.toLocaleString('en')} players, ${CONNECTIONS} connections, pipelining 1, ${DURATION} s each, server pool ${POOL}\n`,
   );
   console.log(
-    '| scenario | req/s | HTTP p50 / p95 / p99 ms | query_time_ms p50 / p95 / p99 | errors / non-2xx | count cache hits | CPU % of a core: generator / server / our postgres backends / everything else | machine busy |',
+    '| scenario | req/s | HTTP p50 / p95 / p99 ms | query_time_ms p50 / p95 / p99 | pool wait per checkout mean / p95 / p99 ms | errors / non-2xx | count cache hits | CPU % of a core: generator / server / our postgres backends / everything else | machine busy |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of results) {
     console.log(
       `| ${r.scenario} | ${r.requests_per_s} | ${r.http_ms.p50} / ${r.http_ms.p95} / ${r.http_ms.p99} | ` +
-        `${r.query_time_ms.p50} / ${r.query_time_ms.p95} / ${r.query_time_ms.p99} | ${r.errors + r.timeouts} / ${r.non_2xx} | ` +
+        `${r.query_time_ms.p50} / ${r.query_time_ms.p95} / ${r.query_time_ms.p99} | ` +
+        `${r.pool_wait_ms.mean} / ${r.pool_wait_ms.p95} / ${r.pool_wait_ms.p99} | ${r.errors + r.timeouts} / ${r.non_2xx} | ` +
         `${Math.round(r.cache_hit_share * 100)}% | ${r.cpu.generator_pct_of_core} / ${r.cpu.server_pct_of_core} / ${r.cpu.postgres_pct_of_core} / ${r.cpu.others_pct_of_core} | ${r.cpu.machine_busy_pct}% |`,
     );
   }

@@ -31,6 +31,24 @@ describe('platform: health, metrics, docs, envelope', () => {
     expect(res.text).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it('times the wait for a pooled connection in db_pool_wait_seconds', async () => {
+    const waited = async () =>
+      Number(/^db_pool_wait_seconds_sum (\S+)$/m.exec((await t.http().get('/metrics').expect(200)).text)![1]);
+    const before = await waited();
+    // Every pooled connection held for 400 ms: the readiness probe's statement waits for one.
+    const pooled = t.config.databaseUrl ? t.config.dbPoolSize : 1;
+    const holders = Array.from({ length: pooled }, () => t.db.createQueryRunner());
+    await Promise.all(holders.map((r) => r.connect()));
+    const ready = t
+      .http()
+      .get('/health/ready')
+      .then((res) => res);
+    await new Promise((r) => setTimeout(r, 400));
+    await Promise.all(holders.map((r) => r.release()));
+    expect((await ready).status).toBe(200);
+    expect((await waited()) - before).toBeGreaterThanOrEqual(0.35);
+  });
+
   it('reports p50/p95/p99 per route to staff at /admin/system/performance', async () => {
     const mod = await loginAs(t, 'moderator');
     for (let i = 0; i < 5; i++) await t.http().get('/api/v1/players/me').set(mod.auth);

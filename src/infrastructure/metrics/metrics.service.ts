@@ -1,6 +1,8 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { timePoolWaits } from '../database/pool-wait.js';
 
 /** Seconds; dense where the targets are (sub-50 ms). */
 export const LATENCY_BUCKETS = [
@@ -24,6 +26,8 @@ export class MetricsService implements OnModuleDestroy {
   /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay): contention at a glance. */
   readonly tradeAttempts: Counter<'mode' | 'outcome'>;
   private readonly poolGauges: Gauge<'state'>;
+  /** How long callers waited for a pooled connection: the queue in front of the database. */
+  readonly poolWait: Histogram;
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -40,6 +44,14 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['mode', 'outcome'],
       registers: [this.registry],
     });
+    this.poolWait = new Histogram({
+      name: 'db_pool_wait_seconds',
+      help: 'Time a caller waited for a pooled database connection (statements not included)',
+      buckets: [0.0001, 0.0005, ...LATENCY_BUCKETS],
+      registers: [this.registry],
+    });
+    const master = (dataSource.driver as unknown as { master?: Pool }).master;
+    if (master) timePoolWaits(master, (seconds) => this.poolWait.observe(seconds));
     this.poolGauges = new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state',
