@@ -23,10 +23,16 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/infrastructure/database/data-source-options.js';
-import { quantileFromBuckets } from '../src/infrastructure/metrics/metrics.service.js';
 import { encodeCursor } from '../src/modules/players/domain/player-filters.js';
 import { Seeder } from '../src/seed/seeder.js';
-import { freePort, machineTicks, percentile, processTicks } from './support.js';
+import {
+  freePort,
+  histogramBetween,
+  machineTicks,
+  percentile,
+  processTicks,
+  scrapeHistogram,
+} from './support.js';
 
 const TARGET_PLAYERS = 1_000_000;
 const DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sw_bench_players';
@@ -166,36 +172,6 @@ async function waitReady(base: string, child: ChildProcess): Promise<void> {
 }
 
 // --- load ------------------------------------------------------------------------------------------------
-/** The server's db_pool_wait_seconds histogram: cumulative bucket counts by upper bound, count and sum. */
-async function poolWaits(
-  base: string,
-): Promise<{ buckets: Map<number, number>; count: number; sum: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^db_pool_wait_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm))
-    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-  const one = (name: string) =>
-    Number(new RegExp(`^db_pool_wait_seconds_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { buckets, count: one('count'), sum: one('sum') };
-}
-
-function poolWaitBetween(
-  a: Awaited<ReturnType<typeof poolWaits>>,
-  b: Awaited<ReturnType<typeof poolWaits>>,
-): ScenarioResult['pool_wait_ms'] {
-  const count = b.count - a.count;
-  const cumulative = [...b.buckets.entries()]
-    .map(([le, n]): [number, number] => [le, n - (a.buckets.get(le) ?? 0)])
-    .sort((x, y) => x[0] - y[0]);
-  return {
-    checkouts: count,
-    mean: count ? Math.round(((b.sum - a.sum) / count) * 1000 * 100) / 100 : 0,
-    p50: quantileFromBuckets(cumulative, count, 0.5),
-    p95: quantileFromBuckets(cumulative, count, 0.95),
-    p99: quantileFromBuckets(cumulative, count, 0.99),
-  };
-}
-
 async function runScenario(
   name: string,
   base: string,
@@ -208,7 +184,7 @@ async function runScenario(
   const queryTimes: number[] = [];
   let cacheHits = 0;
   let bodies = 0;
-  const waitsBefore = await poolWaits(base);
+  const waitsBefore = await scrapeHistogram(base, 'db_pool_wait_seconds');
   const probe = cpuProbe(serverPid);
   const instance = autocannon({
     url: base,
@@ -236,7 +212,11 @@ async function runScenario(
   });
   const result = await instance;
   const cpu = probe();
-  const pool_wait_ms = poolWaitBetween(waitsBefore, await poolWaits(base));
+  const { count: checkouts, ...waits } = histogramBetween(
+    waitsBefore,
+    await scrapeHistogram(base, 'db_pool_wait_seconds'),
+  );
+  const pool_wait_ms = { checkouts, ...waits };
   const http = percentiles(latencies);
   return {
     scenario: name,

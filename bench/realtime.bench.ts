@@ -64,9 +64,11 @@ import {
   BENCH_COMMODITIES,
   createBenchStations,
   freePort,
+  histogramBetween,
   machineTicks,
   percentile,
   processTicks,
+  scrapeHistogram,
   ticksByName,
   TICKS_PER_SECOND,
 } from './support.js';
@@ -644,6 +646,12 @@ async function main(): Promise<void> {
     await sleep(500);
     loop.start();
     const load0 = os.loadavg();
+    const fanout = (namespace: string, type: string) =>
+      scrapeHistogram(base, 'realtime_delivery_seconds', { namespace, type });
+    const fanout0 = {
+      admin: await fanout('/admin', 'player_update'),
+      market: await fanout('/market', 'market_update'),
+    };
     const cpu0 = cpuSample(server.pid!);
     t0 = now();
     tell({ type: 'window', start: t0 });
@@ -655,6 +663,10 @@ async function main(): Promise<void> {
     loop.stop();
     await Promise.all(inflight);
     await sleep(2000); // let the last trades' deliveries land (they count for latency, not for msgs/s)
+    const fanout1 = {
+      admin: await fanout('/admin', 'player_update'),
+      market: await fanout('/market', 'market_update'),
+    };
     const reports = await Promise.all(
       shards.workers.map((w) => {
         const report = nextMessage(w, 'report');
@@ -754,6 +766,13 @@ async function main(): Promise<void> {
         // Sent volatile: dropped for a socket whose connection is still writing an earlier packet.
         missing_receipts_for_seen: paths.market.seen * PLAYERS - paths.market.receipts,
         latency_ms: latency(paths.market),
+      },
+      // The server's own side of both paths (realtime_delivery_seconds on /metrics): from publishing a message to
+      // handing it to the last of its sockets on this node. The rest of a receipt's latency is the kernel's
+      // delivery and the client's own processing.
+      server_fanout_ms: {
+        admin_player_update: histogramBetween(fanout0.admin, fanout1.admin),
+        market_update: histogramBetween(fanout0.market, fanout1.market),
       },
       // Against the issue's targets, which count from the commit: measured from the post-commit stamp (the
       // closest to the commit the generator can see) and, conservatively, from the request's send.

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type pg from 'pg';
+import { quantileFromBuckets } from '../src/infrastructure/metrics/metrics.service.js';
 import { priceFor } from '../src/modules/trading/domain/pricing.js';
 
 /** A port nothing listens on right now (other benchmarks may run on this machine). */
@@ -21,6 +22,52 @@ export function freePort(): Promise<number> {
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** One Prometheus histogram series as scraped: cumulative bucket counts by upper bound, count and sum. */
+export interface HistogramSample {
+  buckets: Map<number, number>;
+  count: number;
+  sum: number;
+}
+
+/** Reads histogram `name` from the server's /metrics, for the series whose labels (besides `le`) are `labels`. */
+export async function scrapeHistogram(
+  base: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<HistogramSample> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const wanted = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  const sample: HistogramSample = { buckets: new Map(), count: 0, sum: 0 };
+  for (const m of text.matchAll(/^(\w+?)(?:\{([^}]*)\})? (\S+)$/gm)) {
+    const [, series, labelText = '', value] = m;
+    const own = new Map([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const le = own.get('le');
+    own.delete('le');
+    const matches = own.size === wanted.length && wanted.every(([k, v]) => own.get(k) === v);
+    if (!matches) continue;
+    if (series === `${name}_bucket` && le !== undefined)
+      sample.buckets.set(le === '+Inf' ? Infinity : Number(le), Number(value));
+    else if (series === `${name}_count`) sample.count = Number(value);
+    else if (series === `${name}_sum`) sample.sum = Number(value);
+  }
+  return sample;
+}
+
+/** What a histogram observed between two scrapes, in milliseconds: count, mean and interpolated p50/p95/p99. */
+export function histogramBetween(a: HistogramSample, b: HistogramSample) {
+  const count = b.count - a.count;
+  const cumulative = [...b.buckets.entries()]
+    .map(([le, n]): [number, number] => [le, n - (a.buckets.get(le) ?? 0)])
+    .sort((x, y) => x[0] - y[0]);
+  return {
+    count,
+    mean: count ? Math.round(((b.sum - a.sum) / count) * 1000 * 100) / 100 : 0,
+    p50: quantileFromBuckets(cumulative, count, 0.5),
+    p95: quantileFromBuckets(cumulative, count, 0.95),
+    p99: quantileFromBuckets(cumulative, count, 0.99),
+  };
 }
 
 /** USER_HZ on Linux: /proc reports CPU time in these ticks. */

@@ -334,6 +334,26 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect(s.of('player_update')).toHaveLength(1);
     });
 
+    it('counts and times its fan-out on /metrics', async () => {
+      const sample = async (name: string) => {
+        const text = (await t.http().get('/metrics').expect(200)).text;
+        const line = new RegExp(`^${name}\\{namespace="/admin",type="player_update"\\} (\\S+)$`, 'm').exec(
+          text,
+        );
+        return Number(line?.[1] ?? 0);
+      };
+      const delivered = await sample('realtime_messages_delivered_total');
+      const timed = await sample('realtime_delivery_seconds_count');
+      const watchers = [await connect('/admin', admin.token), await connect('/admin', moderator.token)];
+      for (const s of watchers) await s.request('subscribe', { players: 'all' });
+      const p = await registerPlayer(t);
+      await setPlayer(p.playerId!, { credits: 4242 });
+      for (const s of watchers) await s.next('player_update', (e) => update(e).player_id === p.playerId);
+      // At least the credits update to both sockets; other suites' players may add more.
+      expect((await sample('realtime_messages_delivered_total')) - delivered).toBeGreaterThanOrEqual(2);
+      expect((await sample('realtime_delivery_seconds_count')) - timed).toBeGreaterThanOrEqual(1);
+    });
+
     it('receives metrics_update on every tick', async () => {
       const s = await connect('/admin', admin.token);
       await s.next('metrics_update');

@@ -28,6 +28,10 @@ export class MetricsService implements OnModuleDestroy {
   private readonly poolGauges: Gauge<'state'>;
   /** How long callers waited for a pooled connection: the queue in front of the database. */
   readonly poolWait: Histogram;
+  /** Socket.IO fan-out on this node: publish → the last socket write of the message, by namespace and type. */
+  readonly realtimeDelivery: Histogram<'namespace' | 'type'>;
+  /** Messages handed to sockets on this node, by namespace and type. */
+  readonly realtimeMessages: Counter<'namespace' | 'type'>;
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -48,6 +52,19 @@ export class MetricsService implements OnModuleDestroy {
       name: 'db_pool_wait_seconds',
       help: 'Time a caller waited for a pooled database connection (statements not included)',
       buckets: [0.0001, 0.0005, ...LATENCY_BUCKETS],
+      registers: [this.registry],
+    });
+    this.realtimeDelivery = new Histogram({
+      name: 'realtime_delivery_seconds',
+      help: 'Socket.IO fan-out on this node: from publish to the last socket write of the message',
+      labelNames: ['namespace', 'type'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.realtimeMessages = new Counter({
+      name: 'realtime_messages_delivered_total',
+      help: 'Socket.IO messages handed to sockets on this node',
+      labelNames: ['namespace', 'type'],
       registers: [this.registry],
     });
     const master = (dataSource.driver as unknown as { master?: Pool }).master;

@@ -5,6 +5,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { AuthUser } from '../../modules/auth/domain/actor.js';
 import { AppError } from '../errors/app-error.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { RateLimitService } from '../throttling/rate-limit.service.js';
 import { PreparedMessage, type Envelope } from './envelope.js';
@@ -79,14 +80,15 @@ export class RealtimeHub implements OnApplicationShutdown {
   private activeTimers = 0;
   /** Packets handed to each connection since it last drained (see VOLATILE_BACKLOG_LIMIT). */
   private readonly backlog = new WeakMap<Socket['conn'], number>();
-  /** Fan-outs waiting for the next turn of the event loop (see publish). */
-  private outbox: [Namespace, FanoutMessage][] = [];
+  /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
+  private outbox: [Namespace, FanoutMessage, number][] = [];
 
   constructor(
     private readonly auth: WsAuthenticator,
     private readonly limits: RateLimitService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) redis: Redis | null,
+    private readonly metrics: MetricsService,
   ) {
     this.clustered = redis !== null;
   }
@@ -108,9 +110,11 @@ export class RealtimeHub implements OnApplicationShutdown {
         next(refusal);
       }
     });
-    (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) =>
-      this.deliverLocal(nsp, message),
-    );
+    (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) => {
+      const written = this.deliverLocal(nsp, message);
+      if (written > 0)
+        this.metrics.realtimeMessages.inc({ namespace: nsp.name, type: message.type }, written);
+    });
   }
 
   namespace(name: string): Namespace | undefined {
@@ -284,13 +288,13 @@ export class RealtimeHub implements OnApplicationShutdown {
    * up (not Socket.IO's volatile flag, which drops a message whenever the previous write to the connection is
    * still in flight: a healthy client then loses every message after the first in a burst, such as its own
    * trade's market_update right behind its assets_changed on a shared connection), and, as Socket.IO's own
-   * volatile messages are, not kept for connection state recovery.
+   * volatile messages are, not kept for connection state recovery. Returns whether the message was handed over.
    */
-  send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>, volatile = false): void {
+  send<T>(socket: Socket, type: string, data: T, prepared?: PreparedMessage<T>, volatile = false): boolean {
     const conn = socket.conn;
     const queued = this.backlog.get(conn);
     if (queued === undefined) conn.on('drain', () => this.backlog.set(conn, 0));
-    if (volatile && (queued ?? 0) >= VOLATILE_BACKLOG_LIMIT) return;
+    if (volatile && (queued ?? 0) >= VOLATILE_BACKLOG_LIMIT) return false;
     this.backlog.set(conn, (queued ?? 0) + 1);
     if (volatile) {
       // Straight to the connection, encoded here: no adapter, no recovery buffer, no per-socket serialisation
@@ -303,13 +307,14 @@ export class RealtimeHub implements OnApplicationShutdown {
         key,
       );
       (socket.client as unknown as PacketWriter)._packet([packet], { preEncoded: true });
-      return;
+      return true;
     }
     // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
     // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
     // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
     // locally and synchronously. The in-memory adapter still buffers it for recovery.
     socket.nsp.local.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
+    return true;
   }
 
   /** The `error` event {code, detail, ...details}. */
@@ -341,14 +346,20 @@ export class RealtimeHub implements OnApplicationShutdown {
     const nsp = this.namespaces.get(namespace);
     if (!nsp) return; // the gateway is not up (boot or shutdown): nothing to deliver to
     const full: FanoutMessage = { ...message, timestamp: message.timestamp ?? new Date().toISOString() };
-    if (this.outbox.push([nsp, full]) === 1) setImmediate(() => this.flushOutbox());
+    if (this.outbox.push([nsp, full, performance.now()]) === 1) setImmediate(() => this.flushOutbox());
     if (this.clustered) nsp.serverSideEmit(FANOUT_EVENT, full);
   }
 
   private flushOutbox(): void {
     const due = this.outbox;
     this.outbox = [];
-    for (const [nsp, message] of due) this.deliverLocal(nsp, message);
+    for (const [nsp, message, publishedAt] of due) {
+      const written = this.deliverLocal(nsp, message);
+      if (written === 0) continue;
+      const labels = { namespace: nsp.name, type: message.type };
+      this.metrics.realtimeDelivery.observe(labels, (performance.now() - publishedAt) / 1000);
+      this.metrics.realtimeMessages.inc(labels, written);
+    }
   }
 
   /** How many sockets of the namespace this node holds. */
@@ -356,7 +367,8 @@ export class RealtimeHub implements OnApplicationShutdown {
     return this.namespaces.get(namespace)?.sockets.size ?? 0;
   }
 
-  private deliverLocal(nsp: Namespace, message: FanoutMessage): void {
+  /** Hands the message to this node's target sockets; returns how many it was written to. */
+  private deliverLocal(nsp: Namespace, message: FanoutMessage): number {
     let targets: Iterable<Socket>;
     if (message.rooms === null) {
       targets = nsp.sockets.values();
@@ -366,18 +378,20 @@ export class RealtimeHub implements OnApplicationShutdown {
       targets = [...ids].map((id) => nsp.sockets.get(id)).filter((s): s is Socket => s !== undefined);
     }
     const prepared = new PreparedMessage(message.type, message.data, message.timestamp);
+    let written = 0;
     for (const socket of targets) {
       if (message.topic !== undefined) {
         const topics = (socket.data as SocketData).topics;
         if (topics && !topics.includes(message.topic)) continue;
       }
       try {
-        this.send(socket, message.type, message.data, prepared, message.volatile === true);
+        if (this.send(socket, message.type, message.data, prepared, message.volatile === true)) written += 1;
         if (message.disconnect !== undefined) socket.disconnect(true);
       } catch (err) {
         this.logger.warn({ err, type: message.type }, 'Could not deliver a socket message');
       }
     }
+    return written;
   }
 
   private authenticate(socket: Socket, policy: NamespacePolicy): void {
