@@ -56,14 +56,14 @@ export class MetricsService implements OnModuleDestroy {
     });
     this.realtimeDelivery = new Histogram({
       name: 'realtime_delivery_seconds',
-      help: 'Socket.IO fan-out on this node: from publish to the last socket write of the message',
+      help: 'Socket.IO fan-out of messages published on this node: from publish to the last local socket write',
       labelNames: ['namespace', 'type'],
       buckets: LATENCY_BUCKETS,
       registers: [this.registry],
     });
     this.realtimeMessages = new Counter({
       name: 'realtime_messages_delivered_total',
-      help: 'Socket.IO messages handed to sockets on this node',
+      help: 'Socket.IO messages handed to sockets on this node (published here or on another node)',
       labelNames: ['namespace', 'type'],
       registers: [this.registry],
     });
