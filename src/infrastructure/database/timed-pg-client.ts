@@ -18,10 +18,8 @@ export class TimedPgClient extends pg.Client {
     if (!done) return super.query(config, values, callback);
     if (typeof values === 'function') return super.query(config, timed(values as Callback, done));
     if (typeof callback === 'function') return super.query(config, values, timed(callback as Callback, done));
-    if (typeof config?.callback === 'function') {
-      config.callback = timed(config.callback as Callback, done);
-      return super.query(config, values);
-    }
+    if (typeof config?.callback === 'function')
+      return super.query({ ...config, callback: timed(config.callback as Callback, done) }, values);
     const result = super.query(config, values) as Promise<unknown>;
     result.then(done, done);
     return result;
