@@ -6,8 +6,8 @@ type Callback = (err: Error | null, result: unknown) => void;
 /**
  * The pg client the pool creates: it times each statement of an HTTP request from the moment it goes to
  * the server until its answer, for the envelope's metrics.query_time_ms. The time a request waits for a
- * free pooled connection comes before any statement and is not counted (db_pool_connections{state="waiting"}
- * shows that queue). Outside a request, or for streamed queries (cursors), it adds nothing.
+ * free pooled connection comes before any statement and is not counted (db_pool_wait_seconds on /metrics
+ * shows that queue, see timePoolWaits). Outside a request, or for streamed queries (cursors), it adds nothing.
  */
 export class TimedPgClient extends pg.Client {
   // One signature for pg's overloads (text or config, values, callback; a promise without a callback).
