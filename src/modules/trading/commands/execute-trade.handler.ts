@@ -13,7 +13,7 @@ import { CreditsChangedEvent } from '../../players/events/credits-changed.event.
 import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
 import { planTrade, type TradePlan, type TradeRequest } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
-import type { TradeResultDto } from '../dto/trade.response.dto.js';
+import { marketAfter, planFigures, type TradeResultDto } from '../dto/trade.response.dto.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
 import { TradeRejectedEvent } from '../events/trade-rejected.event.js';
@@ -230,24 +230,14 @@ function tradeResult(
 ): TradeResultDto {
   return {
     trade_id: tradeId,
-    station_id: request.stationId,
-    commodity: request.commodity,
-    action: request.action,
-    quantity: request.quantity,
-    unit_price: plan.unitPrice,
-    total: plan.total.toString(),
-    credits_after: plan.creditsAfter.toString(),
+    ...planFigures(request, plan),
     ship: {
       id: ctx.shipId,
       capacity: ctx.ship.capacity,
       cargo_used: plan.cargoUsedAfter,
       held: plan.heldAfter,
     },
-    market: {
-      stock: plan.stockAfter,
-      buy_price: plan.pricesAfter.buyPrice,
-      sell_price: plan.pricesAfter.sellPrice,
-    },
+    market: marketAfter(plan),
     executed_at: at.toISOString(),
   };
 }

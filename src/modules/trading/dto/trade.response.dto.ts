@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
+import type { TradePlan, TradeRequest } from '../domain/trade-rules.js';
 
 export class TradeShipDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -40,6 +41,34 @@ export class TradeQuoteDto {
   @ApiProperty({ type: TradeMarketDto, description: 'The market as it would be after the trade' })
   market_after: TradeMarketDto;
   @ApiProperty({ format: 'date-time' }) quoted_at: string;
+}
+
+/** The figures a trade and its quote share: what was asked and what the plan makes of it. */
+export function planFigures(
+  request: TradeRequest,
+  plan: TradePlan,
+): Pick<
+  TradeQuoteDto,
+  'station_id' | 'commodity' | 'action' | 'quantity' | 'unit_price' | 'total' | 'credits_after'
+> {
+  return {
+    station_id: request.stationId,
+    commodity: request.commodity,
+    action: request.action,
+    quantity: request.quantity,
+    unit_price: plan.unitPrice,
+    total: plan.total.toString(),
+    credits_after: plan.creditsAfter.toString(),
+  };
+}
+
+/** The station's market as the plan leaves it. */
+export function marketAfter(plan: TradePlan): TradeMarketDto {
+  return {
+    stock: plan.stockAfter,
+    buy_price: plan.pricesAfter.buyPrice,
+    sell_price: plan.pricesAfter.sellPrice,
+  };
 }
 
 export class TradeHistoryItemDto {

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { readTradeContext } from '../commands/trade-context.js';
 import { planTrade } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
-import type { TradeQuoteDto } from '../dto/trade.response.dto.js';
+import { marketAfter, planFigures, type TradeQuoteDto } from '../dto/trade.response.dto.js';
 import { GetTradeQuoteQuery } from './get-trade-quote.query.js';
 
 /** Runs the trade rules on an unlocked read: the same answer (or the same rejection) a trade would get now. */
@@ -29,18 +29,8 @@ export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
     );
     const plan = planTrade(request, ctx);
     return {
-      station_id: request.stationId,
-      commodity: request.commodity,
-      action: request.action,
-      quantity: request.quantity,
-      unit_price: plan.unitPrice,
-      total: plan.total.toString(),
-      credits_after: plan.creditsAfter.toString(),
-      market_after: {
-        stock: plan.stockAfter,
-        buy_price: plan.pricesAfter.buyPrice,
-        sell_price: plan.pricesAfter.sellPrice,
-      },
+      ...planFigures(request, plan),
+      market_after: marketAfter(plan),
       quoted_at: new Date().toISOString(),
     };
   }
