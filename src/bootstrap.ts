@@ -32,7 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS)));
+  app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS), app.get(MetricsService)));
 
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [

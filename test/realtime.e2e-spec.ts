@@ -416,6 +416,22 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect(update(u)).toMatchObject({ player_id: p.playerId, data: { after: '31' } });
       expect(s.badSignatures).toBe(0); // the recovered session kept its key
     });
+
+    it('a client whose session cannot be restored gets a new session and a fresh initial state', async () => {
+      // What a client sends after the server lost its session (a restart, the window passed): pid and offset.
+      const s = await connect('/admin', admin.token, {
+        auth: { token: admin.token, pid: randomUUID(), offset: 'gone' },
+      });
+      expect(s.socket.recovered).toBe(false);
+      const established = await s.next('connection_established');
+      expect(established.data).toMatchObject({
+        session_id: expect.any(String),
+        session_key: expect.any(String),
+      });
+      const initial = await s.next('initial_state');
+      expect(initial.data).toMatchObject({ recovered: false, subscriptions: { all: false, players: [] } });
+      expect(s.badSignatures).toBe(0);
+    });
   });
 
   describe('/player channel and presence', () => {
@@ -497,6 +513,57 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect((await s.next('account_status')).data).toMatchObject({ status: 'banned', change: 'banned' });
       expect((await s.next('kicked')).data).toEqual({ reason: 'banned' });
       await s.waitDisconnected();
+    });
+  });
+
+  // The in-memory adapter's buffer (one node, no Redis); the Redis adapter keeps sessions in Redis instead.
+  (process.env.TEST_REDIS_URL ? describe.skip : describe)('the embedded recovery buffer', () => {
+    let small: TestApp;
+    let staff: Session;
+    const sockets: TestSocket[] = [];
+    const scrape = async (name: string) => {
+      const text = (await small.http().get('/metrics').expect(200)).text;
+      const line = new RegExp(`^${name}\\{namespace="/admin"\\} (\\S+)$`, 'm').exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+
+    beforeAll(async () => {
+      small = await startTestApp({ WS_RECOVERY_BUFFER_PACKETS: '100' });
+      staff = await loginAs(small, 'admin');
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.close();
+      await small.close();
+    });
+
+    it('stays under WS_RECOVERY_BUFFER_PACKETS; a client whose packets were dropped starts afresh', async () => {
+      const away = await connectSocket(small.url, '/admin', staff.token);
+      const present = await connectSocket(small.url, '/admin', staff.token);
+      sockets.push(away, present);
+      const first = await away.next('connection_established');
+      const hub = small.app.get(RealtimeHub);
+      away.socket.io.engine.close(); // dropped, not closed: the server keeps its session for recovery
+      await eventually(() => (hub.localCount('/admin') === 1 ? true : undefined));
+
+      // 150 packets while it is away, each buffered for recovery: more than the ceiling.
+      for (let i = 0; i < 150; i++) hub.publish('/admin', { rooms: null, type: 'burst', data: { i } });
+      await eventually(() => (present.of('burst').length === 150 ? true : undefined));
+      const buffered = await scrape('realtime_recovery_buffer_packets');
+      expect(buffered).toBeGreaterThan(0);
+      expect(buffered).toBeLessThanOrEqual(100);
+      expect(await scrape('realtime_recovery_evicted_total')).toBeGreaterThan(0);
+
+      const before = away.messages.length;
+      away.socket.connect(); // with its old session id and offset, which the buffer no longer holds
+      await eventually(() =>
+        away.messages.slice(before).some((m) => m.event === 'initial_state') ? true : undefined,
+      );
+      const events = away.messages.slice(before).map((m) => m.event);
+      expect(events).not.toContain('connection_recovered');
+      expect(events).not.toContain('burst');
+      const fresh = away.messages.slice(before).find((m) => m.event === 'connection_established')!;
+      expect(fresh.envelope.session_id).not.toBe(first.session_id);
+      expect(away.socket.recovered).toBe(false);
     });
   });
 });

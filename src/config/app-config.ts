@@ -49,6 +49,8 @@ export interface AppConfig {
   marketUpdateCoalesceMs: number;
   /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
   wsRateLimitPerSecond: number;
+  /** Packets the embedded (in-memory) Socket.IO adapter keeps per namespace for connection state recovery. */
+  wsRecoveryBufferPackets: number;
   /** Period of the /admin metrics_update tick (REALTIME_METRICS_INTERVAL_MS). */
   realtimeMetricsIntervalMs: number;
   /** How long a connected player socket keeps the player online without a heartbeat (PRESENCE_SOCKET_TTL_SECONDS). */
@@ -219,6 +221,7 @@ export function loadConfig(env: Env): AppConfig {
     priceHistoryRetentionDays: int('PRICE_HISTORY_RETENTION_DAYS', 30, 1, 3650),
     marketUpdateCoalesceMs: int('MARKET_UPDATE_COALESCE_MS', 100, 10, 60_000),
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
+    wsRecoveryBufferPackets: int('WS_RECOVERY_BUFFER_PACKETS', 50_000, 100, 10_000_000),
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),
     bulkBatchSize: int('BULK_BATCH_SIZE', 500, 1, 10_000),

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { timePoolWaits } from '../database/pool-wait.js';
+import type { RecoveryBufferObserver } from '../websocket/realtime-io.adapter.js';
 
 /** Seconds; dense where the targets are (sub-50 ms). */
 export const LATENCY_BUCKETS = [
@@ -20,7 +21,7 @@ export interface RouteLatency {
 
 /** Prometheus metrics of one app instance (its own registry, so several apps can share a test process). */
 @Injectable()
-export class MetricsService implements OnModuleDestroy {
+export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay): contention at a glance. */
@@ -32,6 +33,8 @@ export class MetricsService implements OnModuleDestroy {
   readonly realtimeDelivery: Histogram<'namespace' | 'type'>;
   /** Messages handed to sockets on this node, by namespace and type. */
   readonly realtimeMessages: Counter<'namespace' | 'type'>;
+  private readonly recoveryBuffers = new Map<string, () => number>();
+  private readonly recoveryEvicted: Counter<'namespace'>;
 
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -67,6 +70,22 @@ export class MetricsService implements OnModuleDestroy {
       labelNames: ['namespace', 'type'],
       registers: [this.registry],
     });
+    new Gauge({
+      name: 'realtime_recovery_buffer_packets',
+      help: 'Packets the in-memory Socket.IO adapter keeps for connection state recovery, by namespace (embedded mode)',
+      labelNames: ['namespace'],
+      registers: [this.registry],
+      collect() {
+        for (const [namespace, size] of buffers) this.set({ namespace }, size());
+      },
+    });
+    const buffers = this.recoveryBuffers;
+    this.recoveryEvicted = new Counter({
+      name: 'realtime_recovery_evicted_total',
+      help: 'Packets dropped from the recovery buffer to keep it under WS_RECOVERY_BUFFER_PACKETS; clients that missed them start a new session',
+      labelNames: ['namespace'],
+      registers: [this.registry],
+    });
     const master = (dataSource.driver as unknown as { master?: Pool }).master;
     if (master) timePoolWaits(master, (seconds) => this.poolWait.observe(seconds));
     this.poolGauges = new Gauge({
@@ -86,6 +105,14 @@ export class MetricsService implements OnModuleDestroy {
         this.poolGauges.set({ state: 'waiting' }, pool.waitingCount);
       },
     });
+  }
+
+  trackRecoveryBuffer(namespace: string, size: () => number): void {
+    this.recoveryBuffers.set(namespace, size);
+  }
+
+  recoveryPacketsEvicted(namespace: string, count: number): void {
+    this.recoveryEvicted.inc({ namespace }, count);
   }
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {

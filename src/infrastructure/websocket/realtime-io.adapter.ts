@@ -4,6 +4,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
+import { SessionAwareAdapter } from 'socket.io-adapter';
 import type { AppConfig } from '../../config/app-config.js';
 
 type IoServerOptions = Parameters<IoAdapter['createIOServer']>[1];
@@ -12,11 +13,49 @@ type IoServer = ReturnType<IoAdapter['createIOServer']>;
 /** How long a dropped client may come back with its session, rooms and missed broadcasts. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
 
+/** What the bounded recovery buffer reports (MetricsService implements it). */
+export interface RecoveryBufferObserver {
+  /** Registers a namespace's buffer so that its size can be read when metrics are scraped. */
+  trackRecoveryBuffer(namespace: string, size: () => number): void;
+  /** Packets dropped from a namespace's buffer to keep it under the ceiling. */
+  recoveryPacketsEvicted(namespace: string, count: number): void;
+}
+
+/**
+ * Socket.IO's in-memory session-aware adapter (connection state recovery on one node) with a ceiling on its
+ * buffer. The stock one keeps every non-volatile packet for the whole recovery window, and here a packet is one
+ * socket's (each is signed for its session): a few hundred admins watching a busy game would make it millions
+ * of packets, and every recovering client scans them all. Past `maxPackets` in a namespace the oldest tenth
+ * goes at once (one splice per many packets). A client whose last packet was dropped cannot recover: it gets a
+ * new session and a fresh initial state, as one that stayed away longer than the window does.
+ */
+export function boundedRecoveryAdapter(maxPackets: number, observer?: RecoveryBufferObserver) {
+  return class BoundedSessionAwareAdapter extends SessionAwareAdapter {
+    private readonly buffer: unknown[];
+
+    constructor(nsp: { name: string }) {
+      super(nsp);
+      // The stock class's own array (private in its typings), the one restoreSession reads.
+      this.buffer = (this as unknown as { packets: unknown[] }).packets;
+      observer?.trackRecoveryBuffer(nsp.name, () => this.buffer.length);
+    }
+
+    override broadcast(...args: Parameters<SessionAwareAdapter['broadcast']>): void {
+      super.broadcast(...args);
+      if (this.buffer.length <= maxPackets) return;
+      const drop = this.buffer.length - maxPackets + Math.ceil(maxPackets / 10);
+      this.buffer.splice(0, drop);
+      observer?.recoveryPacketsEvicted((this.nsp as { name: string }).name, drop);
+    }
+  };
+}
+
 /**
  * The Socket.IO server for every gateway:
  *  - with REDIS_URL the Redis Streams adapter (broadcasts, fetchSockets, disconnectSockets and
  *    serverSideEmit reach every node; it also stores sessions for connection state recovery), keyed under
- *    REDIS_KEY_PREFIX; the in-memory adapter otherwise (which recovers sessions too, on one node);
+ *    REDIS_KEY_PREFIX; the in-memory adapter otherwise (which recovers sessions too, on one node), its
+ *    recovery buffer bounded by WS_RECOVERY_BUFFER_PACKETS per namespace;
  *  - Origin checked against CORS_ORIGINS in allowRequest, which engine.io runs for polling requests AND for
  *    WebSocket upgrades (the `cors` option only covers polling). A request without an Origin header is not a
  *    browser's and is let through: Origin is a browser protection, the JWT is the authentication.
@@ -28,6 +67,7 @@ export class RealtimeIoAdapter extends IoAdapter {
     app: INestApplicationContext,
     private readonly config: AppConfig,
     private readonly redis: Redis | null,
+    private readonly recoveryObserver?: RecoveryBufferObserver,
   ) {
     super(app);
   }
@@ -53,6 +93,9 @@ export class RealtimeIoAdapter extends IoAdapter {
       pingInterval: 20_000,
       pingTimeout: 20_000,
       maxHttpBufferSize: 64 * 1024,
+      ...(this.redis
+        ? {}
+        : { adapter: boundedRecoveryAdapter(this.config.wsRecoveryBufferPackets, this.recoveryObserver) }),
     } as IoServerOptions);
     if (this.redis) {
       const prefix = this.config.redisKeyPrefix;
