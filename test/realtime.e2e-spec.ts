@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
-import { canonicalJson, sign, type Envelope } from '../src/infrastructure/websocket/envelope.js';
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
 import { PresenceService } from '../src/infrastructure/presence/presence.service.js';
 import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
@@ -135,13 +135,29 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       const data = established.data as { session_id: string; session_key: string; namespace: string };
       expect(data).toMatchObject({ namespace: c.ns, session_id: established.session_id });
       expect(Buffer.from(data.session_key, 'base64url')).toHaveLength(32);
-      // Recompute one signature by hand, exactly as docs/realtime.md describes it.
+      // Recompute one signature as a client would from docs/realtime.md alone: HMAC-SHA256 under the session
+      // key of `type + "\n" + timestamp + "\n" + canonical JSON (keys sorted, no whitespace)`, lowercase hex.
       const ack = await s.request('heartbeat');
+      expect(Object.keys(ack).sort()).toEqual(['data', 'session_id', 'signature', 'timestamp', 'type']);
       const key = Buffer.from(data.session_key, 'base64url');
+      const sorted = (v: unknown): unknown =>
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+            )
+          : Array.isArray(v)
+            ? v.map(sorted)
+            : v;
+      const bySpec = (e: Envelope, d: unknown = e.data) =>
+        createHmac('sha256', key)
+          .update(`${e.type}\n${e.timestamp}\n${JSON.stringify(sorted(d))}`, 'utf8')
+          .digest('hex');
       expect(ack.signature).toMatch(/^[0-9a-f]{64}$/);
-      expect(ack.signature).toBe(sign(key, ack.type, ack.timestamp, canonicalJson(ack.data)));
-      const tampered = { ...(ack.data as object), injected: true };
-      expect(ack.signature).not.toBe(sign(key, ack.type, ack.timestamp, canonicalJson(tampered)));
+      expect(ack.signature).toBe(bySpec(ack));
+      expect(established.signature).toBe(bySpec(established)); // nested objects: user, signature
+      expect(ack.signature).not.toBe(bySpec(ack, { ...(ack.data as object), injected: true }));
       const other = await connect(c.ns, tokenOf(c.admits));
       expect(other.sessionKey!.equals(s.sessionKey!)).toBe(false);
       expect(s.badSignatures + other.badSignatures).toBe(0);
