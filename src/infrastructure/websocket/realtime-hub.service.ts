@@ -296,9 +296,11 @@ export class RealtimeHub implements OnApplicationShutdown {
     if (queued === undefined) conn.on('drain', () => this.backlog.set(conn, 0));
     if (volatile && (queued ?? 0) >= VOLATILE_BACKLOG_LIMIT) return false;
     this.backlog.set(conn, (queued ?? 0) + 1);
-    if (volatile) {
+    if (volatile || this.clustered) {
       // Straight to the connection, encoded here: no adapter, no recovery buffer, no per-socket serialisation
-      // of the data. The bulk of a market tick's fan-out.
+      // of the data. The bulk of a market tick's fan-out. With the Redis adapter every message goes this way:
+      // its local emits are neither buffered nor given an offset (recovery there replays only the Redis
+      // stream), so the adapter pass would only cost time.
       const session = sessionOf(socket);
       const key = this.keys.get(socket) ?? Buffer.from(session.sessionKey, 'base64url');
       const packet = (prepared ?? new PreparedMessage(type, data)).packetFor(
@@ -309,10 +311,9 @@ export class RealtimeHub implements OnApplicationShutdown {
       (socket.client as unknown as PacketWriter)._packet([packet], { preEncoded: true });
       return true;
     }
-    // Not socket.emit: with connection state recovery on, that becomes an adapter broadcast to the socket's
-    // own room, which the Redis adapter first XADDs for every node (one Redis write per socket per message,
-    // delivered only after the round trip, so lost when a disconnect follows). The socket is local: deliver
-    // locally and synchronously. The in-memory adapter still buffers it for recovery.
+    // The in-memory adapter (one node): through it, so that it buffers the message for recovery. Not
+    // socket.emit, which with recovery on is a broadcast to the socket's own room (with the Redis adapter an
+    // XADD per socket per message, delivered only after the round trip).
     socket.nsp.local.to(socket.id).emit(type, this.envelope(socket, type, data, prepared));
     return true;
   }
