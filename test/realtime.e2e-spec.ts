@@ -529,6 +529,15 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect((await s.next('account_status')).data).toMatchObject({ status: 'banned', change: 'banned' });
       expect((await s.next('kicked')).data).toEqual({ reason: 'banned' });
       await s.waitDisconnected();
+      // Its access token is still valid; the handshake refuses it on every namespace until the ban is lifted.
+      for (const ns of ['/player', '/market', '/trading', '/aria']) {
+        expect((await refusedHandshake(t.url, ns, p.token)).data).toEqual({
+          code: 'AUTH.PLAYER_BANNED',
+          detail: 'This player is banned permanently',
+        });
+      }
+      await setPlayer(p.playerId!, { status: 'active' });
+      await connect('/player', p.token);
     });
   });
 

@@ -82,6 +82,7 @@ export class RealtimeHub implements OnApplicationShutdown {
   private readonly backlog = new WeakMap<Socket['conn'], number>();
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
+  private admission?: (user: AuthUser) => Promise<AppError | undefined>;
 
   constructor(
     private readonly auth: WsAuthenticator,
@@ -98,23 +99,42 @@ export class RealtimeHub implements OnApplicationShutdown {
     this.namespaces.set(nsp.name, nsp);
     this.policies.set(nsp.name, policy);
     nsp.use((socket, next) => {
-      try {
-        this.authenticate(socket, policy);
-        next();
-      } catch (err) {
+      const refuse = (err: unknown) => {
         const appError = err instanceof AppError ? err : WsErrors.handshakeFailed();
         if (!(err instanceof AppError)) this.logger.error({ err }, 'Socket handshake failed unexpectedly');
         // The client sees connect_error with message = detail and data = {code, detail}.
         const refusal = new Error(appError.message) as Error & { data: unknown };
         refusal.data = { code: appError.code, detail: appError.message };
         next(refusal);
+      };
+      try {
+        this.authenticate(socket, policy);
+      } catch (err) {
+        refuse(err);
+        return;
       }
+      if (!this.admission) {
+        next();
+        return;
+      }
+      this.admission(sessionOf(socket).user).then(
+        (refusal) => (refusal ? refuse(refusal) : next()),
+        (err: unknown) => refuse(err),
+      );
     });
     (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) => {
       const written = this.deliverLocal(nsp, message);
       if (written > 0)
         this.metrics.realtimeMessages.inc({ namespace: nsp.name, type: message.type }, written);
     });
+  }
+
+  /**
+   * A check every handshake passes after its token and the namespace's policy, for what a token cannot say
+   * (a player banned since it was issued). Resolves to a refusal, or undefined to admit.
+   */
+  useAdmission(check: (user: AuthUser) => Promise<AppError | undefined>): void {
+    this.admission = check;
   }
 
   namespace(name: string): Namespace | undefined {

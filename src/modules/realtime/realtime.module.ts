@@ -8,6 +8,7 @@ import { PlayerStatusChangedRealtimeHandler } from './events/player-status-chang
 import { PlayerUpdatedRealtimeHandler } from './events/player-updated.realtime-handler.js';
 import { TradeExecutedRealtimeHandler } from './events/trade-executed.realtime-handler.js';
 import { MetricsTicker } from './metrics-ticker.service.js';
+import { PlayerAdmission } from './player-admission.service.js';
 import { PlayerChannel } from './player-channel.service.js';
 import { PlayerGateway } from './player.gateway.js';
 import { PlayerPresenceTracker } from './player-presence.service.js';
@@ -23,6 +24,7 @@ import { PlayerPresenceTracker } from './player-presence.service.js';
     PlayerGateway,
     AdminFeed,
     PlayerChannel,
+    PlayerAdmission,
     PlayerPresenceTracker,
     MetricsTicker,
     LoginRealtimeHandler,
