@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
@@ -6,11 +6,18 @@ import {
   createStation,
   economyFingerprint,
   marketRow,
+  placePlayer,
+  setCargo,
   setCredits,
+  setStatus,
   type StationFixture,
 } from './support/market-factories.js';
 import { Manager } from 'socket.io-client';
+import { verifyEnvelope, type Envelope } from '../src/infrastructure/websocket/envelope.js';
 import { connectSocket, refusedHandshake, TestSocket } from './support/socket-client.js';
+
+// jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
+jest.setTimeout(60_000);
 
 /** The trade body both transports share: buy luxury goods at a Premium Tech station in sector 1. */
 const buy = (stationId: string, quantity = 5) => ({
@@ -21,24 +28,101 @@ const buy = (stationId: string, quantity = 5) => ({
   max_unit_price: 1000,
 });
 
+/** Sell luxury goods to the same kind of station (the ship must hold them). */
+const sell = (stationId: string, quantity = 5) => ({
+  station_id: stationId,
+  commodity: 'luxury_goods',
+  action: 'sell',
+  quantity,
+  min_unit_price: 0,
+});
+
+const key = () => `k-${randomUUID()}`;
+
 interface Ack {
   success: boolean;
   type: string;
   data: Record<string, unknown>;
   error?: { code: string; detail: string; fields?: Record<string, string[]> };
+  timestamp: string;
+  session_id: string;
   signature: string;
+}
+
+/** A trade body sent in a rejection case, and what the ack's error carries besides {code, detail}. */
+interface Sent {
+  body: Record<string, unknown>;
+  error?: Record<string, unknown>;
+}
+
+/**
+ * One rejection of docs/trading.md's table: `arrange` prepares a fresh player (and whatever market or halt the
+ * case needs) and returns the bodies to send; `status` is what REST answers for the same body; `cleanup`
+ * undoes shared state (halts) whether the case passed or not.
+ */
+interface RejectionCase {
+  name: string;
+  code: string;
+  status: number;
+  arrange: (p: Session) => Promise<Sent[]>;
+  cleanup?: () => Promise<void>;
 }
 
 describe('Socket.IO /trading and /market', () => {
   let t: TestApp;
   let station: StationFixture;
   let other: StationFixture;
+  let admin: Session;
   const sockets: TestSocket[] = [];
   const open = async (ns: string, s: Session) => {
     const socket = await connectSocket(t.url, ns, s.token);
     sockets.push(socket);
     return socket;
   };
+  const command = async (socket: TestSocket, body: Record<string, unknown>) =>
+    (await socket.request('trading_command', body)) as unknown as Ack;
+  const restTrade = (s: Session, body: Record<string, unknown>, idempotencyKey = key()) =>
+    t.http().post('/api/v1/trading/trades').set(s.auth).set('Idempotency-Key', idempotencyKey).send(body);
+  const storedKeys = async (playerId: string, idempotencyKey: string): Promise<number> => {
+    const [row] = await t.db.query(
+      'SELECT count(*)::int AS n FROM trade_idempotency_keys WHERE player_id = $1 AND key = $2',
+      [playerId, idempotencyKey],
+    );
+    return row.n;
+  };
+  /** The ack of a refused command: {success: false, error: {code, detail, ...}}, itself a signed `error` envelope. */
+  const expectRefusal = (socket: TestSocket, ack: Ack, code: string, extra: Record<string, unknown> = {}) => {
+    expect(ack).toMatchObject({
+      success: false,
+      type: 'error',
+      error: { code, detail: expect.any(String), ...extra },
+    });
+    expect(ack.data).toEqual(ack.error);
+    expect(verifyEnvelope(ack as unknown as Envelope, socket.sessionKey!)).toBe(true);
+  };
+  /**
+   * Sends one trading_command with a fresh key and asserts the refusal: the code (and `extra` fields), nothing
+   * written anywhere a trade touches, and no idempotency key stored for it.
+   */
+  const refusedOverSocket = async (
+    socket: TestSocket,
+    p: Session,
+    body: Record<string, unknown>,
+    code: string,
+    extra: Record<string, unknown> = {},
+  ) => {
+    const k = key();
+    const before = await economyFingerprint(t);
+    const ack = await command(socket, { ...body, idempotency_key: k });
+    expectRefusal(socket, ack, code, extra);
+    expect(await economyFingerprint(t)).toBe(before);
+    expect(await storedKeys(p.playerId!, k)).toBe(0);
+    return ack;
+  };
+  const halt = (body: Record<string, unknown>) =>
+    t.http().post('/api/v1/admin/market/halt').set(admin.auth).send(body).expect(200);
+  const resume = (body: Record<string, unknown>) =>
+    t.http().post('/api/v1/admin/market/resume').set(admin.auth).send(body).expect(200);
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -48,6 +132,7 @@ describe('Socket.IO /trading and /market', () => {
     });
     station = await createStation(t);
     other = await createStation(t);
+    admin = await loginAs(t, 'admin');
   });
   afterEach(() => {
     while (sockets.length) sockets.pop()!.close();
@@ -126,6 +211,290 @@ describe('Socket.IO /trading and /market', () => {
       expect(socket.badSignatures).toBe(0);
     });
 
+    // Every rejection of docs/trading.md, set up as test/trading.e2e-spec.ts sets it up. Each case also sends the
+    // same body over REST: both transports run ExecuteTradeCommand, so both must answer the same code.
+    const rejections: RejectionCase[] = [
+      {
+        name: 'an unknown station',
+        code: 'TRADING.STATION_NOT_FOUND',
+        status: 404,
+        arrange: async () => [{ body: buy(randomUUID(), 1) }],
+      },
+      {
+        name: 'a global halt',
+        code: 'TRADING.MARKET_HALTED',
+        status: 423,
+        arrange: async () => {
+          await halt({ reason: 'socket e2e: everything' });
+          return [
+            { body: buy(station.id, 1), error: { scope: 'all', reason: 'socket e2e: everything' } },
+            { body: { ...buy(station.id, 1), commodity: 'exotic_technology' }, error: { scope: 'all' } },
+          ];
+        },
+        cleanup: async () => {
+          await resume({ reason: 'socket e2e: done' });
+        },
+      },
+      {
+        name: 'a halt of the commodity',
+        code: 'TRADING.MARKET_HALTED',
+        status: 423,
+        arrange: async () => {
+          await halt({ commodity: 'luxury_goods', reason: 'socket e2e: luxury' });
+          return [
+            { body: buy(station.id, 1), error: { scope: 'luxury_goods', reason: 'socket e2e: luxury' } },
+          ];
+        },
+        cleanup: async () => {
+          await resume({ commodity: 'luxury_goods', reason: 'socket e2e: done' });
+        },
+      },
+      ...(['frozen', 'banned', 'suspended'] as const).map((status): RejectionCase => ({
+        // Set in the database after the socket connected (no status event, so no kick, as when the change
+        // lands between a handshake and a trade): the trade's own check refuses it.
+        name: `a ${status} player`,
+        code: 'TRADING.PLAYER_NOT_ACTIVE',
+        status: 403,
+        arrange: async (p) => {
+          await setStatus(t, p.playerId!, status);
+          return [{ body: buy(station.id, 1), error: { status } }];
+        },
+      })),
+      {
+        name: 'a player in another sector',
+        code: 'TRADING.NOT_IN_SECTOR',
+        status: 409,
+        arrange: async (p) => {
+          await placePlayer(t, p.playerId!, 7);
+          return [{ body: buy(station.id, 1), error: { station_sector: 1, player_sector: 7 } }];
+        },
+      },
+      {
+        name: 'a player without an active ship',
+        code: 'TRADING.NO_ACTIVE_SHIP',
+        status: 409,
+        arrange: async (p) => {
+          await t.db.query('UPDATE players SET active_ship_id = NULL WHERE id = $1', [p.playerId]);
+          return [{ body: buy(station.id, 1) }];
+        },
+      },
+      {
+        name: 'a commodity the station does not sell (buy) or buy (sell)',
+        code: 'TRADING.NOT_TRADED',
+        status: 409,
+        arrange: async (p) => {
+          const mining = await createStation(t, { stationClass: 1 }); // buys ore; sells organics, equipment
+          await setCargo(t, p.playerId!, { organics: 5, fuel: 5 });
+          return [
+            { body: { ...buy(mining.id, 1), commodity: 'ore' }, error: { action: 'buy', commodity: 'ore' } },
+            {
+              body: { ...sell(mining.id, 1), commodity: 'organics' },
+              error: { action: 'sell', commodity: 'organics' },
+            },
+            {
+              body: { ...sell(mining.id, 1), commodity: 'fuel' },
+              error: { action: 'sell', commodity: 'fuel' },
+            },
+          ];
+        },
+      },
+      {
+        name: 'a price beyond the limit, both sides',
+        code: 'TRADING.PRICE_LIMIT',
+        status: 409,
+        arrange: async (p) => {
+          await setCargo(t, p.playerId!, { luxury_goods: 5 });
+          const m = await marketRow(t, station.id, 'luxury_goods');
+          return [
+            {
+              body: { ...buy(station.id, 1), max_unit_price: m.sell_price - 1 },
+              error: { unit_price: m.sell_price, limit: m.sell_price - 1 },
+            },
+            {
+              body: { ...sell(station.id, 1), min_unit_price: m.buy_price + 1 },
+              error: { unit_price: m.buy_price, limit: m.buy_price + 1 },
+            },
+          ];
+        },
+      },
+      {
+        name: 'not enough stock',
+        code: 'TRADING.INSUFFICIENT_STOCK',
+        status: 409,
+        arrange: async (p) => {
+          const small = await createStation(t, { markets: { luxury_goods: { capacity: 100, stock: 2 } } });
+          await setCredits(t, p.playerId!, 1_000_000);
+          return [{ body: buy(small.id, 3), error: { needed: 3, stock: 2 } }];
+        },
+      },
+      {
+        name: 'not enough credits',
+        code: 'TRADING.INSUFFICIENT_CREDITS',
+        status: 409,
+        arrange: async (p) => {
+          await setCredits(t, p.playerId!, 100);
+          return [{ body: buy(station.id, 1), error: { available: '100', needed: expect.any(String) } }];
+        },
+      },
+      {
+        name: 'not enough cargo space',
+        code: 'TRADING.INSUFFICIENT_CARGO_SPACE',
+        status: 409,
+        arrange: async (p) => {
+          await setCargo(t, p.playerId!, { exotic_technology: 498 });
+          return [{ body: buy(station.id, 3), error: { needed: 3, free: 2 } }];
+        },
+      },
+      {
+        name: 'not enough cargo to sell',
+        code: 'TRADING.INSUFFICIENT_CARGO',
+        status: 409,
+        arrange: async (p) => {
+          await setCargo(t, p.playerId!, { luxury_goods: 2 });
+          return [{ body: sell(station.id, 3), error: { needed: 3, held: 2 } }];
+        },
+      },
+      {
+        name: 'no room at the station',
+        code: 'TRADING.STATION_FULL',
+        status: 409,
+        arrange: async (p) => {
+          const small = await createStation(t, {
+            markets: { exotic_technology: { capacity: 100, stock: 99 } },
+          });
+          await setCargo(t, p.playerId!, { exotic_technology: 5 });
+          return [
+            { body: { ...sell(small.id, 2), commodity: 'exotic_technology' }, error: { needed: 2, room: 1 } },
+          ];
+        },
+      },
+      {
+        name: 'a station that cannot pay',
+        code: 'TRADING.INSUFFICIENT_TREASURY',
+        status: 409,
+        arrange: async (p) => {
+          const poor = await createStation(t, { treasury: 50 });
+          await setCargo(t, p.playerId!, { luxury_goods: 10 });
+          return [{ body: sell(poor.id, 10), error: { needed: expect.any(String) } }];
+        },
+      },
+      {
+        name: 'a quantity of 0 or above TRADE_MAX_QUANTITY (10,000)',
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        arrange: async () => [
+          { body: buy(station.id, 0), error: { fields: { quantity: expect.any(Array) } } },
+          { body: buy(station.id, 10_001), error: { fields: { quantity: expect.any(Array) } } },
+        ],
+      },
+    ];
+
+    it.each(rejections)('refuses $name with $code in the ack, writing nothing', async (c) => {
+      const p = await registerPlayer(t);
+      try {
+        const socket = await open('/trading', p);
+        const sent = await c.arrange(p);
+        for (const { body, error } of sent) {
+          await refusedOverSocket(socket, p, body, c.code, error);
+          const before = await economyFingerprint(t);
+          const rest = await restTrade(p, body);
+          expect({ status: rest.status, code: rest.body.error }).toEqual({ status: c.status, code: c.code });
+          expect(await economyFingerprint(t)).toBe(before);
+        }
+        expect(socket.socket.connected).toBe(true);
+        expect(socket.badSignatures).toBe(0);
+      } finally {
+        await c.cleanup?.();
+      }
+    });
+
+    it('a player banned through the admin API is disconnected from /trading and cannot reconnect with its token', async () => {
+      const p = await registerPlayer(t);
+      const socket = await open('/trading', p);
+      const [{ version }] = await t.db.query('SELECT version FROM players WHERE id = $1', [p.playerId]);
+      await t
+        .http()
+        .put(`/api/v1/admin/players/${p.playerId}/comprehensive`)
+        .set(admin.auth)
+        .send({ reason: 'socket e2e ban', version, status: 'banned' })
+        .expect(200);
+      expect(await socket.waitDisconnected()).toBe('io server disconnect');
+      // The access token is still valid, but the handshake reads the player's standing.
+      for (const ns of ['/trading', '/market', '/player']) {
+        expect((await refusedHandshake(t.url, ns, p.token)).data?.code).toBe('AUTH.PLAYER_BANNED');
+      }
+      const before = await economyFingerprint(t);
+      const rest = await restTrade(p, buy(station.id, 1)).expect(403);
+      expect(rest.body.error).toBe('TRADING.PLAYER_NOT_ACTIVE');
+      expect(await economyFingerprint(t)).toBe(before);
+    });
+
+    it('the same idempotency_key with another body is TRADING.IDEMPOTENCY_KEY_REUSED, over either transport', async () => {
+      const p = await registerPlayer(t);
+      const socket = await open('/trading', p);
+      const k = key();
+      const first = await command(socket, { ...buy(station.id, 2), idempotency_key: k });
+      expect(first.success).toBe(true);
+      const before = await economyFingerprint(t);
+      const [stored] = await t.db.query(
+        'SELECT request_hash, response FROM trade_idempotency_keys WHERE player_id = $1 AND key = $2',
+        [p.playerId, k],
+      );
+      const reused = await command(socket, { ...buy(station.id, 5), idempotency_key: k });
+      expectRefusal(socket, reused, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+      const rest = await restTrade(p, buy(station.id, 5), k).expect(422);
+      expect(rest.body.error).toBe('TRADING.IDEMPOTENCY_KEY_REUSED');
+      // A key first used over REST is refused over the socket for another body too: one key space.
+      const restKey = key();
+      await restTrade(p, buy(station.id, 1), restKey).expect(201);
+      const mid = await economyFingerprint(t);
+      const cross = await command(socket, { ...sell(station.id, 1), idempotency_key: restKey });
+      expectRefusal(socket, cross, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+      expect(await economyFingerprint(t)).toBe(mid);
+      // Nothing written by the refusals: the first trade's key and result are as it stored them.
+      const [after] = await t.db.query(
+        'SELECT request_hash, response FROM trade_idempotency_keys WHERE player_id = $1 AND key = $2',
+        [p.playerId, k],
+      );
+      expect(after).toEqual(stored);
+      const [{ n }] = await t.db.query(
+        'SELECT count(*)::int AS n FROM market_transactions WHERE player_id = $1',
+        [p.playerId],
+      );
+      expect(n).toBe(2);
+      expect(before).not.toBe(mid); // the REST trade in between did write
+    });
+
+    it('a missing or malformed idempotency_key is VALIDATION_FAILED naming it, writing nothing', async () => {
+      // Over REST the header's absence is TRADING.IDEMPOTENCY_KEY_REQUIRED; over the socket the key is a body
+      // field, checked by the message's DTO (the REST header's rule: 1-128 of [A-Za-z0-9_.:-]) like every other
+      // field.
+      const p = await registerPlayer(t);
+      const socket = await open('/trading', p);
+      const before = await economyFingerprint(t);
+      for (const idempotency_key of [undefined, '', 'has spaces', 'x'.repeat(129), 'ünïcode', 42]) {
+        const ack = await command(socket, { ...buy(station.id, 1), idempotency_key });
+        expectRefusal(socket, ack, 'VALIDATION_FAILED', { fields: { idempotency_key: expect.any(Array) } });
+      }
+      expect(await economyFingerprint(t)).toBe(before);
+      const [{ n }] = await t.db.query(
+        'SELECT count(*)::int AS n FROM trade_idempotency_keys WHERE player_id = $1',
+        [p.playerId],
+      );
+      expect(n).toBe(0);
+      expect(socket.socket.connected).toBe(true);
+    });
+
+    it('takes every key REST takes: a short REST key replays over the socket', async () => {
+      const p = await registerPlayer(t);
+      const socket = await open('/trading', p);
+      const k = `k${randomUUID().slice(0, 3)}`; // 4 characters
+      const rest = await restTrade(p, buy(station.id, 1), k).expect(201);
+      const replay = await command(socket, { ...buy(station.id, 1), idempotency_key: k });
+      expect(replay.success).toBe(true);
+      expect(replay.data).toMatchObject({ trade_id: rest.body.data.trade_id, replayed: true });
+    });
+
     it('admits players only, and only with a valid token', async () => {
       const mod = await loginAs(t, 'moderator');
       expect((await refusedHandshake(t.url, '/trading', mod.token)).data?.code).toBe('AUTH.FORBIDDEN');
@@ -147,22 +516,61 @@ describe('Socket.IO /trading and /market', () => {
   });
 
   describe('/market', () => {
-    it('pushes market_update to subscribers of the commodity after a trade, and stops after unsubscribe', async () => {
+    it('a REST trade reaches /market subscribers (market_update) and a watching admin (player_update trade and credits); unsubscribe stops it', async () => {
       const p = await registerPlayer(t);
       const watcher = await open('/market', p);
       const sub = (await watcher.request('market_subscribe', {
         commodities: ['luxury_goods'],
       })) as unknown as Ack;
       expect(sub).toMatchObject({ success: true, data: { commodities: ['luxury_goods'], stations: [] } });
+      const staff = await open('/admin', admin);
+      const watching = await staff.request('subscribe', { players: [p.playerId] });
+      expect(watching).toMatchObject({ type: 'subscribed', data: { all: false, players: [p.playerId] } });
 
-      await t
+      const res = await t
         .http()
         .post('/api/v1/trading/trades')
         .set(p.auth)
         .set('Idempotency-Key', randomUUID())
         .send(buy(station.id, 7))
         .expect(201);
+      const done = res.body.data as { trade_id: string; total: string; credits_after: string };
       const row = await marketRow(t, station.id, 'luxury_goods');
+      expect(row.stock).toBe((res.body.data as { market: { stock: number } }).market.stock);
+
+      type PlayerUpdate = { player_id: string; update_type: string; data: Record<string, unknown> };
+      const isUpdate = (type: string) => (e: Envelope) =>
+        (e.data as PlayerUpdate).player_id === p.playerId && (e.data as PlayerUpdate).update_type === type;
+      const traded = await staff.next('player_update', isUpdate('trade'));
+      expect(traded.data).toEqual({
+        player_id: p.playerId,
+        update_type: 'trade',
+        data: {
+          trade_id: done.trade_id,
+          station_id: station.id,
+          commodity: 'luxury_goods',
+          action: 'buy',
+          quantity: 7,
+          unit_price: expect.any(Number),
+          total: done.total,
+          credits_after: done.credits_after,
+          at: expect.any(String),
+        },
+      });
+      const credits = await staff.next('player_update', isUpdate('credits'));
+      expect(credits.data).toEqual({
+        player_id: p.playerId,
+        update_type: 'credits',
+        data: {
+          before: '10000',
+          after: done.credits_after,
+          delta: (BigInt(done.credits_after) - 10_000n).toString(),
+          source: 'trade',
+          actor_id: p.userId,
+        },
+      });
+      expect(BigInt(done.credits_after)).toBe(10_000n - BigInt(done.total));
+      expect(staff.badSignatures).toBe(0);
       const update = await watcher.next(
         'market_update',
         (e) => (e.data as { station_id: string }).station_id === station.id,
@@ -281,5 +689,73 @@ describe('Socket.IO /trading and /market', () => {
       expect(watcher.socket.connected).toBe(true);
       expect((await refusedHandshake(t.url, '/market', undefined)).data?.code).toBe('AUTH.UNAUTHORIZED');
     });
+  });
+});
+
+describe('Socket.IO /trading: the per-player trade rate limit', () => {
+  let t: TestApp;
+  let station: StationFixture;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    // A window long enough that no test straddles two of them.
+    t = await startTestApp({
+      MARKET_REGEN_SECONDS: '0',
+      PRICE_SNAPSHOT_SECONDS: '0',
+      TRADE_RATE_LIMIT: '3',
+      TRADE_RATE_WINDOW_SECONDS: '60',
+    });
+    station = await createStation(t);
+  });
+  afterEach(() => {
+    while (sockets.length) sockets.pop()!.close();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('shares TRADE_RATE_LIMIT with REST: beyond it, RATE_LIMITED over both, nothing written; others unaffected', async () => {
+    const a = await registerPlayer(t);
+    const b = await registerPlayer(t);
+    const socket = await connectSocket(t.url, '/trading', a.token);
+    const other = await connectSocket(t.url, '/trading', b.token);
+    sockets.push(socket, other);
+    const rest = (s: Session) =>
+      t
+        .http()
+        .post('/api/v1/trading/trades')
+        .set(s.auth)
+        .set('Idempotency-Key', key())
+        .send(buy(station.id, 1));
+    const send = async (s: TestSocket, k = key()) =>
+      (await s.request('trading_command', { ...buy(station.id, 1), idempotency_key: k })) as unknown as Ack;
+
+    // Two trades over REST and one over the socket use up the player's three.
+    await rest(a).expect(201);
+    await rest(a).expect(201);
+    expect((await send(socket)).success).toBe(true);
+
+    const before = await economyFingerprint(t);
+    const k = key();
+    const limited = await send(socket, k);
+    expect(limited).toMatchObject({
+      success: false,
+      error: { code: 'RATE_LIMITED', detail: expect.any(String), retry_after_seconds: expect.any(Number) },
+    });
+    expect((limited.error as unknown as { retry_after_seconds: number }).retry_after_seconds).toBeGreaterThan(
+      0,
+    );
+    expect(await economyFingerprint(t)).toBe(before);
+    const [{ n }] = await t.db.query(
+      'SELECT count(*)::int AS n FROM trade_idempotency_keys WHERE player_id = $1 AND key = $2',
+      [a.playerId, k],
+    );
+    expect(n).toBe(0);
+    expect((await rest(a).expect(429)).body.error).toBe('RATE_LIMITED');
+    expect(await economyFingerprint(t)).toBe(before);
+    expect(socket.socket.connected).toBe(true);
+
+    // The budget is the player's, not the connection's or the node's: another player still trades.
+    expect((await send(other)).success).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TradeRequest } from './trade-rules.js';
 
-const KEY_PATTERN = /^[A-Za-z0-9_\-.:]{1,128}$/;
+/** An Idempotency-Key (REST header or Socket.IO idempotency_key): 1-128 of A-Z a-z 0-9 _ - . : */
+export const KEY_PATTERN = /^[A-Za-z0-9_\-.:]{1,128}$/;
 
 export function isValidIdempotencyKey(key: unknown): key is string {
   return typeof key === 'string' && KEY_PATTERN.test(key);
