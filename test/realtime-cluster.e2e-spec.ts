@@ -1,13 +1,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
+import type { Redis } from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect as tcpConnect, createServer, type Socket as TcpSocket } from 'node:net';
 import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
+import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PresenceService } from '../src/infrastructure/presence/presence.service.js';
-import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
+import { REDIS } from '../src/infrastructure/redis/redis.module.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
+import { createStation, type StationFixture } from './support/market-factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
-import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
+import {
+  createTestDatabase,
+  eventually,
+  startTestApp,
+  type TestApp,
+  type TestDatabase,
+} from './support/test-app.js';
 
 // jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
 jest.setTimeout(60_000);
@@ -25,13 +35,85 @@ if (!clustered) {
   );
 }
 const TICK_MS = 400;
+/** PRESENCE_SOCKET_TTL_SECONDS of the node that dies: the minimum the config accepts. */
+const PRESENCE_TTL_S = 5;
+
+/**
+ * A TCP relay in front of Redis for one node. `sever()` ends every connection through it on the Redis side (Redis
+ * sees the node's clients go, as when its process or host dies) and from then on swallows whatever the node
+ * writes, answering nothing: the node's main ioredis client, the Socket.IO adapter's duplicated stream and
+ * pub/sub clients and the cache's client all lose Redis at once, and none of their commands ever lands.
+ * (Closing the node's side too would make ioredis reject the commands it queued; @socket.io/redis-streams-adapter
+ * issues some without a catch, persistSession's SET on every dropped socket, and the unhandled rejection fails
+ * the suite.) `restore()` is for the teardown only: it drops the node's side so its clients reconnect through the
+ * relay, now forwarding again, and the leftover app can close.
+ */
+async function redisRelay(target: string) {
+  const upstream = new URL(target);
+  const inbound = new Set<TcpSocket>();
+  const outbound = new Set<TcpSocket>();
+  let severed = false;
+  const server = createServer((node) => {
+    inbound.add(node);
+    node.on('error', () => undefined);
+    node.on('close', () => inbound.delete(node));
+    if (severed) return void node.on('data', () => undefined);
+    const redis = tcpConnect(Number(upstream.port || 6379), upstream.hostname);
+    outbound.add(redis);
+    redis.on('error', () => undefined);
+    redis.on('close', () => {
+      outbound.delete(redis);
+      if (!severed) node.destroy();
+    });
+    node.on('close', () => redis.destroy());
+    node.pipe(redis);
+    redis.pipe(node, { end: false });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    sever: () => {
+      severed = true;
+      for (const node of inbound) {
+        node.unpipe();
+        node.on('data', () => undefined); // read and drop: no reply, no back-pressure
+      }
+      for (const redis of outbound) redis.destroy();
+    },
+    restore: () => {
+      severed = false;
+      for (const node of inbound) node.destroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Every TCP connection a node's HTTP server accepts (REST and Socket.IO, before and after the upgrade). */
+function trackConnections(node: TestApp): Set<TcpSocket> {
+  const open = new Set<TcpSocket>();
+  node.app.getHttpServer().on('connection', (s: TcpSocket) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
+  return open;
+}
 
 (clustered ? describe : describe.skip)('realtime across two nodes (one Postgres, one Redis)', () => {
   let database: TestDatabase;
+  let shared: { database: TestDatabase; redisPrefix: string };
   let a: TestApp;
   let b: TestApp;
   let admin: Session;
+  let station: StationFixture;
+  const eventsOnA: object[] = [];
   const open: TestSocket[] = [];
+  const env = { REALTIME_METRICS_INTERVAL_MS: String(TICK_MS) };
+  // The third node of the dead-node test, and what severs it.
+  let doomed: TestApp | undefined;
+  let relay: Awaited<ReturnType<typeof redisRelay>> | undefined;
 
   const connect = async (node: TestApp, ns: string, token: string) => {
     const s = await connectSocket(node.url, ns, token);
@@ -41,18 +123,48 @@ const TICK_MS = 400;
 
   beforeAll(async () => {
     database = await createTestDatabase('cluster');
-    const shared = { database, redisPrefix: `sw-e2e-${randomBytes(4).toString('hex')}:` };
-    const env = { REALTIME_METRICS_INTERVAL_MS: String(TICK_MS) };
+    shared = { database, redisPrefix: `sw-e2e-${randomBytes(4).toString('hex')}:` };
     a = await startTestApp(env, shared);
     b = await startTestApp(env, shared);
+    a.app.get(EventBus).subscribe((e: object) => eventsOnA.push(e));
     admin = await loginAs(a, 'admin');
+    // Premium Tech (class 11) in sector 1, where registered players start: luxury_goods both ways.
+    station = await createStation(a, {
+      sector: 1,
+      markets: { luxury_goods: { capacity: 1000, stock: 500 } },
+    });
   });
   afterEach(() => {
     while (open.length) open.pop()!.close();
   });
   afterAll(async () => {
+    // What is left of the dead node in this process (timers, its Postgres pool, its listener, Redis clients
+    // waiting on the severed relay): let its clients reconnect, then close it like the others.
+    if (doomed && relay) {
+      relay.restore();
+      const redis = doomed.app.get<Redis>(REDIS);
+      await eventually(() => (redis.status === 'ready' ? true : undefined));
+      await redis.ping(); // answered after every command it had queued or resent
+      // Its disconnect handling asked the cluster who else holds the player (stuck on the severed link): let
+      // that request complete or time out, or its timer outlives the suite.
+      const hub = doomed.app.get(RealtimeHub);
+      await eventually(() => {
+        const pending = hub
+          .namespaceNames()
+          .reduce(
+            (n, name) =>
+              n +
+              ((hub.namespace(name)?.adapter as unknown as { requests?: Map<string, unknown> }).requests
+                ?.size ?? 0),
+            0,
+          );
+        return pending === 0 ? true : undefined;
+      }, 7000);
+      await doomed.close();
+    }
     await a?.close();
     await b?.close();
+    await relay?.close();
     await database?.drop();
   });
 
@@ -73,38 +185,72 @@ const TICK_MS = 400;
     );
     expect(update(credits).data).toMatchObject({ after: '4242' });
 
-    b.app
-      .get(EventBus)
-      .publish(
-        new TradeExecutedEvent(
-          randomUUID(),
-          p.playerId!,
-          randomUUID(),
-          'fuel',
-          'sell',
-          5,
-          30,
-          '150',
-          '4392',
-          new Date(),
-        ),
-      );
-    const trade = await watcher.next('player_update', (e) => update(e).update_type === 'trade');
-    expect(update(trade)).toMatchObject({
+    // A real trade, made by the player through node B's REST API.
+    const res = await b
+      .http()
+      .post('/api/v1/trading/trades')
+      .set(p.auth)
+      .set('Idempotency-Key', `k-${randomUUID()}`)
+      .send({
+        station_id: station.id,
+        commodity: 'luxury_goods',
+        action: 'buy',
+        quantity: 5,
+        max_unit_price: 1000,
+      })
+      .expect(201);
+    const done = res.body.data;
+    expect(done).toMatchObject({ quantity: 5, credits_after: String(4242 - 5 * done.unit_price) });
+    const trade = await watcher.next(
+      'player_update',
+      (e) => update(e).update_type === 'trade' && update(e).data.trade_id === done.trade_id,
+    );
+    expect(update(trade)).toEqual({
       player_id: p.playerId,
-      data: { commodity: 'fuel', credits_after: '4392' },
+      update_type: 'trade',
+      data: expect.objectContaining({
+        trade_id: done.trade_id,
+        station_id: station.id,
+        commodity: 'luxury_goods',
+        action: 'buy',
+        quantity: 5,
+        unit_price: done.unit_price,
+        total: done.total,
+        credits_after: done.credits_after,
+      }),
     });
+    // It crossed nodes: the trade's event was published on B's bus only, never on A's.
+    expect(eventsOnA.some((e) => e instanceof TradeExecutedEvent && e.tradeId === done.trade_id)).toBe(false);
     expect(watcher.badSignatures).toBe(0);
   });
 
-  it('a kick issued on node A disconnects the player socket on node B', async () => {
+  it('a kick issued on node A (admin API) disconnects the player sockets on node B', async () => {
     const p = await registerPlayer(a);
     const onB = await connect(b, '/player', p.token);
-    const count = await a.app.get(PlayerChannel).disconnect(p.playerId!, 'cluster kick');
-    expect(count).toBe(1);
+    const tradingOnB = await connect(b, '/trading', p.token);
+    const res = await a
+      .http()
+      .post(`/api/v1/admin/players/${p.playerId}/emergency/kick`)
+      .set(admin.auth)
+      .send({ reason: 'cluster kick' })
+      .expect(200);
+    expect(res.body.data).toMatchObject({ player_id: p.playerId, action: 'kick', result_status: 'success' });
     expect((await onB.next('kicked')).data).toEqual({ reason: 'cluster kick' });
     expect(await onB.waitDisconnected()).toBe('io server disconnect');
+    expect(await tradingOnB.waitDisconnected()).toBe('io server disconnect');
     expect(onB.badSignatures).toBe(0);
+    const audit = await a.db.query(
+      `SELECT actor_id, reason, after->>'emergency_action_id' AS action_id FROM audit_log
+       WHERE action = 'emergency.kick' AND target_type = 'player' AND target_id = $1`,
+      [p.playerId],
+    );
+    expect(audit).toEqual([
+      { actor_id: admin.userId, reason: 'cluster kick', action_id: res.body.data.action_id },
+    ]);
+    // B settled the presence of its last socket of the player: offline for the whole cluster.
+    await eventually(async () =>
+      (await a.app.get(PresenceService).isOnline(p.playerId!)) ? undefined : true,
+    );
   });
 
   it('counts presence across nodes: online while any node holds a socket, offline after the last', async () => {
@@ -118,10 +264,7 @@ const TICK_MS = 400;
     expect(await b.app.get(PresenceService).isOnline(p.playerId!)).toBe(true);
     onB.close();
     const presence = a.app.get(PresenceService);
-    const deadline = Date.now() + 5000;
-    while ((await presence.isOnline(p.playerId!)) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(await presence.isOnline(p.playerId!)).toBe(false);
+    await eventually(async () => ((await presence.isOnline(p.playerId!)) ? undefined : true), 5000);
   });
 
   it('metrics_update arrives once per tick on every node, computed by one leader', async () => {
@@ -148,5 +291,85 @@ const TICK_MS = 400;
       ticks(onB).some((u) => u.sequence === t.sequence && u.node_id === t.node_id),
     );
     expect(common.length).toBeGreaterThanOrEqual(Math.min(ticks(onA).length, ticks(onB).length) - 1);
+  });
+
+  // Last: the dead node stays in A's and B's adapter view (their cluster queries wait for it) until its Socket.IO
+  // heartbeat times out, 10 s later.
+  it('a node that dies without shutting down: its players stay online until the presence TTL, then drop', async () => {
+    /*
+     * How the node dies. A third node, C, runs in this process (a child `node dist/src/main.js` would need a
+     * build, which CI does not run before the e2e tests); its Redis is reached through a relay. The crash, in
+     * this order: the relay ends all of C's Redis connections on the Redis side (main client, the adapter's
+     * stream and pub/sub clients, the cache's) and swallows whatever C sends from then on; then every TCP
+     * connection C's HTTP server holds (REST and WebSocket) is destroyed. Nothing graceful runs: no app.close(),
+     * so none of C's shutdown hooks (LeaderElection release, RedisLifecycle QUIT, the hub's cleanup, Socket.IO's
+     * close disconnecting its sockets one by one, the adapter's CLOSE message to the cluster). C's code does see
+     * its socket drop, and its presence tracker starts settling it (the cluster lookup, then ZREM), but only
+     * after it has lost Redis: as for a dead process, nothing it does reaches shared state again, and its
+     * players' presence entries stay in Redis until their TTL. The "still online right after the crash" check
+     * below fails if any cleanup gets through (as it does when C is closed with c.close() instead).
+     */
+    relay = await redisRelay(process.env.TEST_REDIS_URL!);
+    doomed = await startTestApp(
+      { ...env, REDIS_URL: relay.url, PRESENCE_SOCKET_TTL_SECONDS: String(PRESENCE_TTL_S) },
+      shared,
+    );
+    const c = doomed;
+    const link = relay;
+    const connections = trackConnections(c);
+    const crash = () => {
+      link.sever();
+      for (const s of connections) s.destroy();
+    };
+
+    const realtime = async () =>
+      (await a.http().get('/api/v1/admin/players/analytics/real-time').set(admin.auth).expect(200)).body.data
+        .players_online as number;
+    const onlineOnA = async (playerId: string) =>
+      (await a.http().get(`/api/v1/admin/players/${playerId}/detailed`).set(admin.auth).expect(200)).body.data
+        .player.online as boolean;
+
+    const p = await registerPlayer(a); // its login marks it online for 5 minutes...
+    const onC = await connect(c, '/player', p.token); // ...which C's socket presence (5 s, renewed) replaces
+    const connectedAt = Date.now();
+    expect(await onlineOnA(p.playerId!)).toBe(true);
+
+    // While C lives, it renews the entry: still online well past one TTL (a hold, checked every 200 ms).
+    const presence = a.app.get(PresenceService);
+    while (Date.now() - connectedAt < PRESENCE_TTL_S * 1000 + 1000) {
+      expect(await presence.isOnline(p.playerId!)).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const onlineBefore = await realtime();
+    expect(await onlineOnA(p.playerId!)).toBe(true);
+
+    crash();
+    const crashedAt = Date.now();
+    expect(await onC.waitDisconnected()).toBe('transport close'); // the client saw the connection die
+    // C noticed its socket is gone (and ran its disconnect handling, which cannot reach Redis)...
+    await eventually(() => (c.app.get(RealtimeHub).localCount('/player') === 0 ? true : undefined));
+    // ...yet the player is still online: nothing removed the entry, it can only expire.
+    expect(await onlineOnA(p.playerId!)).toBe(true);
+    expect(await realtime()).toBe(onlineBefore);
+
+    // It expires on its TTL: not before the last renewal's TTL (renewals every TTL/3), not much after it.
+    await eventually(
+      async () => ((await onlineOnA(p.playerId!)) ? undefined : true),
+      PRESENCE_TTL_S * 1000 + 2000,
+    );
+    const droppedAfter = Date.now() - crashedAt;
+    expect(droppedAfter).toBeGreaterThanOrEqual(PRESENCE_TTL_S * 1000 * (2 / 3) - 300);
+    expect(droppedAfter).toBeLessThanOrEqual(PRESENCE_TTL_S * 1000 + 2000);
+
+    // Every online count node A reports has dropped by that one player: REST, /admin initial_state, metrics.
+    expect(await realtime()).toBe(onlineBefore - 1);
+    const adminOnA = await connect(a, '/admin', admin.token);
+    const initial = (await adminOnA.next('initial_state')).data as { online: { players_online: number } };
+    expect(initial.online.players_online).toBe(onlineBefore - 1);
+    const metrics = await adminOnA.next(
+      'metrics_update',
+      (e) => Date.parse((e.data as Tick).tick.at) > crashedAt + droppedAfter, // computed after the drop
+    );
+    expect((metrics.data as { players_online: number }).players_online).toBe(onlineBefore - 1);
   });
 });
