@@ -342,6 +342,8 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     }
     const onlineBefore = await realtime();
     expect(await onlineOnA(p.playerId!)).toBe(true);
+    const watcherOnA = await connect(a, '/admin', admin.token);
+    await watcherOnA.request('subscribe', { players: [p.playerId], topics: ['logout'] });
 
     crash();
     const crashedAt = Date.now();
@@ -371,5 +373,9 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
       (e) => Date.parse((e.data as Tick).tick.at) > crashedAt + droppedAfter, // computed after the drop
     );
     expect((metrics.data as { players_online: number }).players_online).toBe(onlineBefore - 1);
+    // And the admins heard it go, once, from whichever node leads the sweep.
+    const logout = await watcherOnA.next('player_update', (e) => update(e).update_type === 'logout');
+    expect(update(logout)).toMatchObject({ player_id: p.playerId, data: { source: 'expired' } });
+    expect(watcherOnA.of('player_update').filter((e) => update(e).update_type === 'logout')).toHaveLength(1);
   });
 });

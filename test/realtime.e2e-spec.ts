@@ -486,6 +486,24 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect(socketLogins).toHaveLength(1);
     });
 
+    it('tells /admin when a presence expires (a dead node, an idle login): logout {source: expired}', async () => {
+      const presence = t.app.get(PresenceService);
+      const watcher = await connect('/admin', admin.token);
+      const p = await registerPlayer(t);
+      await watcher.request('subscribe', { players: [p.playerId], topics: ['logout'] });
+      await presence.touch(p.playerId!, 150); // nobody renews it
+      const logout = await watcher.next('player_update', (e) => update(e).update_type === 'logout');
+      expect(update(logout)).toMatchObject({ player_id: p.playerId, data: { source: 'expired' } });
+      expect(await presence.isOnline(p.playerId!)).toBe(false);
+      expect(await presence.onlineIds()).not.toContain(p.playerId);
+      // Swept once: later ticks send no second logout.
+      await watcher.next(
+        'metrics_update',
+        (e) => Date.parse(e.timestamp) > Date.parse(logout.timestamp) + 700,
+      );
+      expect(watcher.of('player_update').filter((e) => update(e).update_type === 'logout')).toHaveLength(1);
+    });
+
     it('tells the player about freezes, unfreezes and asset changes, and nobody else', async () => {
       const p = await registerPlayer(t);
       const bystander = await registerPlayer(t);

@@ -53,19 +53,40 @@ export class PresenceService {
 
   async onlineIds(): Promise<string[]> {
     const now = Date.now();
-    if (this.redis) {
-      await this.redis.zremrangebyscore(this.key, '-inf', now);
-      return this.redis.zrange(this.key, 0, -1);
-    }
-    this.prune(now);
-    return [...this.memory.keys()];
+    if (this.redis) return this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
+    return [...this.memory].filter(([, until]) => until > now).map(([id]) => id);
   }
 
   async countOnline(): Promise<number> {
     const now = Date.now();
-    if (this.redis) return this.redis.zcount(this.key, now, '+inf');
-    this.prune(now);
-    return this.memory.size;
+    if (this.redis) return this.redis.zcount(this.key, `(${now}`, '+inf');
+    let n = 0;
+    for (const until of this.memory.values()) if (until > now) n += 1;
+    return n;
+  }
+
+  /**
+   * Removes the entries whose time ran out (a dead node's players, an idle HTTP login) and returns their ids:
+   * each exactly once, however many nodes sweep (read and removal are one MULTI), so each gets one logout.
+   * Readers above only filter by time and leave the removal to this.
+   */
+  async takeExpired(): Promise<string[]> {
+    const now = Date.now();
+    if (this.redis) {
+      const replies = await this.redis
+        .multi()
+        .zrangebyscore(this.key, '-inf', now)
+        .zremrangebyscore(this.key, '-inf', now)
+        .exec();
+      return (replies?.[0]?.[1] as string[] | undefined) ?? [];
+    }
+    const expired: string[] = [];
+    for (const [id, until] of this.memory) {
+      if (until > now) continue;
+      this.memory.delete(id);
+      expired.push(id);
+    }
+    return expired;
   }
 
   async isOnline(playerId: string): Promise<boolean> {
@@ -84,9 +105,5 @@ export class PresenceService {
       return new Set(playerIds.filter((_, i) => scores[i] !== null && Number(scores[i]) > now));
     }
     return new Set(playerIds.filter((id) => (this.memory.get(id) ?? 0) > now));
-  }
-
-  private prune(now: number): void {
-    for (const [id, until] of this.memory) if (until <= now) this.memory.delete(id);
   }
 }

@@ -8,6 +8,7 @@ import {
 import { QueryBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { LeaderElection } from '../../infrastructure/leader/leader-election.service.js';
+import { PresenceService } from '../../infrastructure/presence/presence.service.js';
 import { RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
 import { GetRealtimeAnalyticsQuery } from '../players/queries/get-realtime-analytics.query.js';
 import { ADMIN_NAMESPACE, AdminFeed } from './admin-feed.service.js';
@@ -15,7 +16,9 @@ import { PLAYER_NAMESPACE } from './player-channel.service.js';
 
 /**
  * metrics_update every REALTIME_METRICS_INTERVAL_MS: every node ticks, only the lease holder computes and
- * publishes, and the feed delivers to every admin on every node: one message per admin per tick.
+ * publishes, and the feed delivers to every admin on every node: one message per admin per tick. The leader
+ * first sweeps expired presence (a dead node's players, idle logins) into player_update logout
+ * {source: 'expired'}, so the counts it publishes and the logouts the admins saw agree.
  */
 @Injectable()
 export class MetricsTicker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,6 +32,7 @@ export class MetricsTicker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly leader: LeaderElection,
     private readonly feed: AdminFeed,
     private readonly hub: RealtimeHub,
+    private readonly presence: PresenceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +52,10 @@ export class MetricsTicker implements OnApplicationBootstrap, OnApplicationShutd
     try {
       const leaseMs = Math.max(3 * this.config.realtimeMetricsIntervalMs, 1000);
       if (!(await this.leader.lead('metrics-tick', leaseMs))) return false;
+      const at = new Date().toISOString();
+      for (const playerId of await this.presence.takeExpired()) {
+        this.feed.playerUpdate(playerId, 'logout', { source: 'expired', at });
+      }
       const metrics = await this.queryBus.execute(new GetRealtimeAnalyticsQuery());
       this.sequence += 1;
       this.feed.publish('metrics_update', {
