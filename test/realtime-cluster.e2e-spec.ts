@@ -267,6 +267,25 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     await eventually(async () => ((await presence.isOnline(p.playerId!)) ? undefined : true), 5000);
   });
 
+  it('a node that shuts down drops its sockets recoverably and settles their presence before Redis closes', async () => {
+    const leaving = await startTestApp({ REALTIME_METRICS_INTERVAL_MS: String(TICK_MS) }, shared);
+    const p = await registerPlayer(a);
+    await a.app.get(PresenceService).remove(p.playerId!); // online through the socket only
+    const s = await connect(leaving, '/player', p.token);
+    const presence = a.app.get(PresenceService);
+    expect(await presence.isOnline(p.playerId!)).toBe(true);
+    await leaving.close();
+    // A transport close, not a server disconnect: the client reconnects (to another node) by itself...
+    expect(await s.waitDisconnected()).toBe('transport close');
+    // ...its session was stored for recovery while Redis was still up...
+    const redis = a.app.get<Redis>(REDIS);
+    const pid = (s.socket as unknown as { _pid?: string })._pid; // the private session id the client holds
+    expect(pid).toEqual(expect.any(String));
+    expect(await redis.exists(`${shared.redisPrefix}sio:session:${pid}`)).toBe(1);
+    // ...and the player went offline at once, not on its 90 s socket TTL.
+    expect(await presence.isOnline(p.playerId!)).toBe(false);
+  });
+
   it('metrics_update arrives once per tick on every node, computed by one leader', async () => {
     const onA = await connect(a, '/admin', admin.token);
     const onB = await connect(b, '/admin', admin.token);

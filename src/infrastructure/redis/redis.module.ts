@@ -10,8 +10,12 @@ class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status !== 'end')
-      await this.redis.quit().catch(() => this.redis?.disconnect());
+    if (!this.redis || this.redis.status === 'end') return;
+    // Auto-pipelined commands leave on the next turn of the event loop, and QUIT is not pipelined: without
+    // this wait it overtakes them and they fail with "Connection is closed" (unhandled where a library does
+    // not wait on its command, as the Socket.IO adapter's last PUBLISH).
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 }
 

@@ -1,5 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -20,6 +26,8 @@ const FANOUT_EVENT = 'rt:fanout';
  * drained: that client is not keeping up, and the next tick supersedes the message.
  */
 const VOLATILE_BACKLOG_LIMIT = 16;
+/** The longest a closing node waits for its disconnect handlers before closing the adapters. */
+const SHUTDOWN_SETTLE_MS = 3000;
 /** Clients should heartbeat at least this often; presence and idle detection rely on it. */
 export const HEARTBEAT_INTERVAL_MS = 25_000;
 
@@ -70,7 +78,7 @@ interface PacketWriter {
  * nothing in embedded mode) and each node signs it per local socket; the data is canonicalised once.
  */
 @Injectable()
-export class RealtimeHub implements OnApplicationShutdown {
+export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(RealtimeHub.name);
   private readonly namespaces = new Map<string, Namespace>();
   private readonly policies = new Map<string, NamespacePolicy>();
@@ -83,6 +91,7 @@ export class RealtimeHub implements OnApplicationShutdown {
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
+  private readonly closingWork: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly auth: WsAuthenticator,
@@ -433,6 +442,42 @@ export class RealtimeHub implements OnApplicationShutdown {
             user,
             tokenExpiresAt: expiresAt,
           };
+  }
+
+  /**
+   * Drops every local connection at the transport, as a lost network would: a recoverable close, so clients
+   * reconnect (to another node, where there is one) and recover their sessions. Called before the shutdown
+   * hooks close Redis, so that Socket.IO's session store and the disconnect handlers (presence) still reach
+   * it. Idempotent.
+   */
+  closeConnections(): void {
+    for (const nsp of this.namespaces.values()) {
+      for (const socket of [...nsp.sockets.values()]) socket.conn.close();
+    }
+  }
+
+  /** Work a closing node must let finish after its connections drop and before Redis goes (see below). */
+  beforeClosing(wait: () => Promise<void>): void {
+    this.closingWork.push(wait);
+  }
+
+  /**
+   * Shutdown, before the hooks that close Redis: drop every connection (Socket.IO stores each session for
+   * recovery elsewhere), let the disconnect handlers finish (bounded by SHUTDOWN_SETTLE_MS), then close the
+   * adapters, which tell the other nodes this one is leaving. Socket.IO's own close comes later and finds
+   * nothing left to do; done after Redis, each of these steps ended in an unhandled rejection.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closeConnections();
+    // Gateways hear a disconnect through an event stream: let it reach them before waiting on their work.
+    await new Promise((resolve) => setImmediate(resolve));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.closingWork.map((wait) => wait())),
+      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_SETTLE_MS))),
+    ]);
+    clearTimeout(timer);
+    await Promise.allSettled([...this.namespaces.values()].map(async (nsp) => nsp.adapter.close()));
   }
 
   onApplicationShutdown(): void {

@@ -50,6 +50,22 @@ export function boundedRecoveryAdapter(maxPackets: number, observer?: RecoveryBu
   };
 }
 
+type AdapterFactory = ReturnType<typeof createAdapter>;
+
+/**
+ * The Redis adapter with an idempotent close: the hub closes it at shutdown while Redis is still up (its close
+ * publishes that the node leaves), and Socket.IO's own close, after Redis has gone, must not publish again.
+ */
+function closeOnce(make: AdapterFactory): AdapterFactory {
+  return function (nsp) {
+    const adapter = make(nsp);
+    const close = adapter.close.bind(adapter);
+    let closed: ReturnType<typeof close> | undefined;
+    adapter.close = () => (closed ??= close());
+    return adapter;
+  } as AdapterFactory;
+}
+
 /**
  * The Socket.IO server for every gateway:
  *  - with REDIS_URL the Redis Streams adapter (broadcasts, fetchSockets, disconnectSockets and
@@ -100,15 +116,17 @@ export class RealtimeIoAdapter extends IoAdapter {
     if (this.redis) {
       const prefix = this.config.redisKeyPrefix;
       server.adapter(
-        createAdapter(this.redis, {
-          streamName: `${prefix}socket.io`,
-          channelPrefix: `${prefix}socket.io`,
-          sessionKeyPrefix: `${prefix}sio:session:`,
-          // Short blocking reads so a closing node releases its Redis connections quickly.
-          blockTimeInMs: 1000,
-          maxLen: 10_000,
-          onlyPlaintext: true,
-        }),
+        closeOnce(
+          createAdapter(this.redis, {
+            streamName: `${prefix}socket.io`,
+            channelPrefix: `${prefix}socket.io`,
+            sessionKeyPrefix: `${prefix}sio:session:`,
+            // Short blocking reads so a closing node releases its Redis connections quickly.
+            blockTimeInMs: 1000,
+            maxLen: 10_000,
+            onlyPlaintext: true,
+          }),
+        ),
       );
       this.log.log('Socket.IO uses the Redis Streams adapter');
     }

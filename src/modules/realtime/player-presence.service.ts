@@ -23,6 +23,8 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicat
   private readonly local = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly ttlMs: number;
+  /** Disconnects still settling presence (awaited at shutdown, before Redis closes). */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(
     private readonly presence: PresenceService,
@@ -34,6 +36,10 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicat
   }
 
   onApplicationBootstrap(): void {
+    // A node shutting down drops its connections first (see RealtimeHub.beforeApplicationShutdown) and waits
+    // for this: the disconnects settle presence while Redis is still there, so players with no socket left
+    // elsewhere go offline now, not on their TTL.
+    this.hub.beforeClosing(() => Promise.allSettled([...this.settling]).then(() => undefined));
     this.timer = setInterval(() => void this.renewAll(), Math.max(1000, this.ttlMs / 3));
     this.timer.unref();
   }
@@ -61,6 +67,16 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicat
   }
 
   async disconnected(playerId: string): Promise<void> {
+    const work = this.settle(playerId);
+    this.settling.add(work);
+    try {
+      await work;
+    } finally {
+      this.settling.delete(work);
+    }
+  }
+
+  private async settle(playerId: string): Promise<void> {
     const left = (this.local.get(playerId) ?? 1) - 1;
     if (left > 0) {
       this.local.set(playerId, left);
