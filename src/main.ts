@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
 import { SeedAdminService } from './modules/auth/seed-admin.service.js';
@@ -16,6 +17,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
+  // Log a stray rejection instead of letting Node end the process (its default), which would drop every
+  // player on this node. Known source: @socket.io/redis-streams-adapter 0.3.1 sends some Redis commands
+  // without waiting on them (the session SET when a client drops, PUBLISH), so a Redis outage longer than
+  // ioredis' retries rejects them with nobody listening. Nothing of ours is left unhandled on purpose.
+  const logger = new Logger('Process');
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'Unhandled promise rejection; the server keeps running');
+  });
   await app.listen({ port: config.port, host: config.host });
 
   const demo = await app.get(DemoGalaxyService).summary();
