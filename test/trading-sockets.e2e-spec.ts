@@ -13,6 +13,7 @@ import {
   type StationFixture,
 } from './support/market-factories.js';
 import { Manager } from 'socket.io-client';
+import { MarketMaintenanceService } from '../src/modules/trading/market-maintenance.service.js';
 import { verifyEnvelope, type Envelope } from '../src/infrastructure/websocket/envelope.js';
 import { connectSocket, refusedHandshake, TestSocket } from './support/socket-client.js';
 
@@ -571,9 +572,12 @@ describe('Socket.IO /trading and /market', () => {
       });
       expect(BigInt(done.credits_after)).toBe(10_000n - BigInt(done.total));
       expect(staff.badSignatures).toBe(0);
+      // The shared station may still send an earlier trade's trailing update first: wait for this trade's state.
       const update = await watcher.next(
         'market_update',
-        (e) => (e.data as { station_id: string }).station_id === station.id,
+        (e) =>
+          (e.data as { station_id: string }).station_id === station.id &&
+          (e.data as { stock: number }).stock === row.stock,
       );
       expect(update.data).toMatchObject({
         commodity: 'luxury_goods',
@@ -595,6 +599,70 @@ describe('Socket.IO /trading and /market', () => {
         .expect(201);
       await t.http().get('/api/v1/players/me').set(p.auth).expect(200);
       expect(watcher.of('market_update').length).toBe(count);
+    });
+
+    it('market_update carries the 24 h volume and the latest ARIA prediction, as the REST market does', async () => {
+      const p = await registerPlayer(t);
+      const fresh = await createStation(t); // no trades yet, no stats read for it yet
+      await t.db.query(
+        `INSERT INTO ai_market_predictions (station_id, commodity, predicted_price, confidence, created_at)
+         VALUES ($1, 'luxury_goods', 150.5, 0.4, now() - interval '1 hour'), ($1, 'luxury_goods', 161.25, 0.7, now())`,
+        [fresh.id],
+      );
+      const watcher = await open('/market', p);
+      await watcher.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [fresh.id] });
+      await restTrade(p, buy(fresh.id, 3)).expect(201);
+      const update = await watcher.next('market_update');
+      expect(update.data).toMatchObject({
+        station_id: fresh.id,
+        volume_24h: 3,
+        predicted_price: 161.25,
+        confidence: 0.7,
+      });
+      const market = await t.http().get(`/api/v1/market/stations/${fresh.id}`).set(p.auth).expect(200);
+      const lux = (market.body.data.markets as { commodity: string; volume_24h: number }[]).find(
+        (m) => m.commodity === 'luxury_goods',
+      );
+      expect(lux?.volume_24h).toBe(3);
+      // Without a prediction the fields are absent, the volume is not.
+      const plain = await createStation(t);
+      await watcher.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [plain.id] });
+      await restTrade(p, buy(plain.id, 2)).expect(201);
+      const other = await watcher.next(
+        'market_update',
+        (e) => (e.data as { station_id: string }).station_id === plain.id,
+      );
+      expect(other.data).toMatchObject({ volume_24h: 2 });
+      expect(other.data).not.toHaveProperty('predicted_price');
+      expect(other.data).not.toHaveProperty('confidence');
+    });
+
+    it('regeneration reaches subscribers as market_update too', async () => {
+      const p = await registerPlayer(t);
+      const growing = await createStation(t, {
+        markets: { luxury_goods: { capacity: 1000, stock: 100, productionRate: 3600 } },
+      });
+      await t.db.query(
+        `UPDATE station_markets SET regen_at = now() - interval '20 seconds'
+         WHERE station_id = $1 AND commodity = 'luxury_goods'`,
+        [growing.id],
+      );
+      const watcher = await open('/market', p);
+      await watcher.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [growing.id] });
+      await t.app.get(MarketMaintenanceService).regenerate(); // what the MARKET_REGEN_SECONDS tick runs
+      const row = await marketRow(t, growing.id, 'luxury_goods');
+      expect(row.stock).toBeGreaterThanOrEqual(120);
+      const update = await watcher.next(
+        'market_update',
+        (e) => (e.data as { station_id: string }).station_id === growing.id,
+      );
+      expect(update.data).toMatchObject({
+        station_id: growing.id,
+        stock: row.stock,
+        buy_price: row.buy_price,
+        sell_price: row.sell_price,
+        volume_24h: 0,
+      });
     });
 
     it('narrows to stations, coalesces bursts (latest state wins) and ignores other commodities', async () => {

@@ -1,6 +1,7 @@
 /**
  * A station market's prices or stock changed (a trade committed, or regeneration ran). The /market gateway
- * relays it as market_update, coalesced per station and commodity. volume24h is set when known cheaply.
+ * relays it as market_update, coalesced per station and commodity, with the market's 24 h volume and latest
+ * prediction added there.
  */
 export class MarketChangedEvent {
   constructor(
@@ -9,6 +10,5 @@ export class MarketChangedEvent {
     readonly buyPrice: number,
     readonly sellPrice: number,
     readonly stock: number,
-    readonly volume24h?: number,
   ) {}
 }
