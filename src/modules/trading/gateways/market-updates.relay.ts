@@ -13,6 +13,8 @@ import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
  * market per node per this period, not one per update.
  */
 const STATS_TTL_MS = 5_000;
+/** Stats up to this old are sent while the next read runs in the background. */
+const STATS_STALE_MS = 60_000;
 
 interface MarketStats {
   volume_24h: number;
@@ -37,7 +39,7 @@ type MarketChange = Omit<MarketUpdate, 'volume_24h' | 'predicted_price' | 'confi
  * MarketChangedEvent → market_update on /market, at most one per station and commodity per
  * MARKET_UPDATE_COALESCE_MS (100 ms): the first change goes out at once, later ones inside the window are
  * folded into one trailing update carrying the latest state. Each carries the market's 24 h volume and, when
- * ARIA has one, its latest prediction (read at most every STATS_TTL_MS per market). Volatile: a slow client
+ * ARIA has one, its latest prediction (read at most every STATS_TTL_MS per market, see statsOf). Volatile: a slow client
  * skips stale ticks.
  */
 @EventsHandler(MarketChangedEvent)
@@ -46,11 +48,11 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
   private readonly logger = new Logger(MarketUpdatesRelay.name);
   /** Per station:commodity: when the window closes, and the update waiting for it (if any). */
   private readonly windows = new Map<string, { timer?: NodeJS.Timeout; pending?: MarketChange }>();
-  /**
-   * Per station:commodity: the stats last read (or being read) and when. Updates of one market all wait on
-   * the same promise, so they go out in the order they were emitted.
-   */
-  private readonly stats = new Map<string, { at: number; value: Promise<MarketStats | undefined> }>();
+  /** Per station:commodity: the stats last read and when, and the read in progress. */
+  private readonly stats = new Map<
+    string,
+    { known?: MarketStats; readAt?: number; reading?: Promise<MarketStats | undefined> }
+  >();
 
   constructor(
     private readonly hub: RealtimeHub,
@@ -98,44 +100,66 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
       });
   }
 
+  /** Publishes at once when the market's stats are known (the usual case), else after reading them. */
   private emit(change: MarketChange): Promise<void> {
     const timestamp = new Date().toISOString(); // the change, not the stats read, is what the stamp dates
-    return this.statsOf(change.station_id, change.commodity).then((stats) => {
-      // Without stats (a failed first read, logged) the prices and stock still go out.
-      const update: MarketChange | MarketUpdate = stats
-        ? {
-            ...change,
-            volume_24h: stats.volume_24h,
-            ...(stats.prediction
-              ? { predicted_price: stats.prediction.predicted_price, confidence: stats.prediction.confidence }
-              : {}),
-          }
-        : change;
-      this.hub.publish(MARKET_NAMESPACE, {
-        rooms: [
-          MarketRooms.commodity(update.commodity),
-          MarketRooms.station(update.commodity, update.station_id),
-        ],
-        type: 'market_update',
-        data: update,
-        timestamp,
-        volatile: true,
-      });
+    const stats = this.statsOf(change.station_id, change.commodity);
+    if (!(stats instanceof Promise)) {
+      this.publish(change, stats, timestamp);
+      return Promise.resolve();
+    }
+    return stats.then((read) => this.publish(change, read, timestamp));
+  }
+
+  private publish(change: MarketChange, stats: MarketStats | undefined, timestamp: string): void {
+    // Without stats (a failed first read, logged) the prices and stock still go out.
+    const update: MarketChange | MarketUpdate = stats
+      ? {
+          ...change,
+          volume_24h: stats.volume_24h,
+          ...(stats.prediction
+            ? { predicted_price: stats.prediction.predicted_price, confidence: stats.prediction.confidence }
+            : {}),
+        }
+      : change;
+    this.hub.publish(MARKET_NAMESPACE, {
+      rooms: [
+        MarketRooms.commodity(update.commodity),
+        MarketRooms.station(update.commodity, update.station_id),
+      ],
+      type: 'market_update',
+      data: update,
+      timestamp,
+      volatile: true,
     });
   }
 
-  private statsOf(stationId: string, commodity: string): Promise<MarketStats | undefined> {
+  /**
+   * The market's stats, synchronously when known: the last read while younger than STATS_TTL_MS, and up to
+   * STATS_STALE_MS too while a fresh read runs for the next update (an update never waits behind a read of a
+   * busy market, and keeps its place behind the trade's other messages). Older or never read: a promise of
+   * the read. Reads of one market never overlap.
+   */
+  private statsOf(stationId: string, commodity: string): MarketStats | Promise<MarketStats | undefined> {
     const key = `${stationId}:${commodity}`;
-    const cached = this.stats.get(key);
-    if (cached && Date.now() - cached.at < STATS_TTL_MS) return cached.value;
-    const previous = cached?.value;
-    const value = this.readStats(stationId, commodity).catch(async (err: unknown) => {
-      this.logger.warn({ err, stationId, commodity }, 'Could not read market volume; reusing the last');
-      this.stats.delete(key); // read again next time
-      return previous;
-    });
-    this.stats.set(key, { at: Date.now(), value });
-    return value;
+    let entry = this.stats.get(key);
+    if (!entry) {
+      entry = {};
+      this.stats.set(key, entry);
+    }
+    const age = entry.readAt === undefined ? Infinity : Date.now() - entry.readAt;
+    if (entry.known && age < STATS_TTL_MS) return entry.known;
+    const reading = (entry.reading ??= this.readStats(stationId, commodity)
+      .then((read) => {
+        if (read) Object.assign(entry, { known: read, readAt: Date.now() });
+        return read ?? entry.known;
+      })
+      .catch((err: unknown) => {
+        this.logger.warn({ err, stationId, commodity }, 'Could not read market volume; reusing the last');
+        return entry.known;
+      })
+      .finally(() => (entry.reading = undefined)));
+    return entry.known && age < STATS_STALE_MS ? entry.known : reading;
   }
 
   private async readStats(stationId: string, commodity: string): Promise<MarketStats | undefined> {
