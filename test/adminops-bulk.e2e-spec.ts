@@ -339,6 +339,7 @@ describe('bulk operations: cancel, rate limit', () => {
     await s.http().post(API).set(admin.auth).send(body).expect(202); // the cancel test used the first
     const res = await s.http().post(API).set(admin.auth).send(body).expect(429);
     expectErrorBody(res.body, 'RATE_LIMITED');
+    expect(res.headers['retry-after']).toBe(String(res.body.retry_after_seconds));
     await s
       .http()
       .post(API)

@@ -161,6 +161,7 @@ describe('market maintenance and trade limits', () => {
       const res = await trade(a).expect(429);
       expectErrorBody(res.body, 'RATE_LIMITED');
       expect(Number(res.body.retry_after_seconds)).toBeGreaterThan(0);
+      expect(res.headers['retry-after']).toBe(String(res.body.retry_after_seconds));
       expect(await economyFingerprint(t)).toBe(before);
       await trade(b).expect(201);
     });

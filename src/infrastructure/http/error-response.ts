@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
+import { databaseFailure } from '../database/database-errors.js';
 
 export interface ErrorBody {
   error: string;
@@ -65,11 +66,13 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       unexpected: status >= 500,
     };
   }
-  // The pool had no free connection in time: an overload the client may retry, not a server bug.
-  if (err instanceof Error && err.message === 'timeout exceeded when trying to connect') {
+  // Postgres unreachable, restarting or out of pooled connections: an outage the client may retry, not a
+  // server bug, but still logged (an operator wants to see it).
+  const database = databaseFailure(err);
+  if (database) {
     return {
-      status: HttpStatus.SERVICE_UNAVAILABLE,
-      body: { error: 'DATABASE_BUSY', detail: 'The server is overloaded; retry shortly', timestamp },
+      status: database.status,
+      body: { error: database.code, detail: database.message, timestamp, ...database.details },
       unexpected: true,
     };
   }

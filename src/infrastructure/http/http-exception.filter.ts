@@ -15,9 +15,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (unexpected) {
       this.logger.error(
         { err: exception, reqId: request.id, route: request.routeOptions?.url },
-        'Unhandled error while serving request',
+        body.error.startsWith('DATABASE_')
+          ? 'Database failure while serving request'
+          : 'Unhandled error while serving request',
       );
     }
+    // 429s and 503s say when to come back, in the body and as the standard header.
+    if (typeof body.retry_after_seconds === 'number')
+      void reply.header('retry-after', String(body.retry_after_seconds));
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

@@ -1,13 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppError } from '../errors/app-error.js';
+import { databaseFailure } from '../database/database-errors.js';
 import { CommonErrors } from '../errors/common.errors.js';
 import { RealtimeHub } from './realtime-hub.service.js';
 
 /**
  * Bound on every gateway (@UseFilters): an AppError becomes the signed `error` event {code, detail, ...}
  * and, when the message had an ack, the ack's answer too. Anything else is logged and reported as
- * INTERNAL_ERROR; the socket stays up.
+ * INTERNAL_ERROR (a database outage as DATABASE_UNAVAILABLE or DATABASE_BUSY, as over HTTP); the socket stays up.
  */
 @Catch()
 @Injectable()
@@ -19,14 +20,15 @@ export class WsExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'ws') throw exception;
     const socket = host.switchToWs().getClient<Socket>();
-    let error: AppError;
-    if (exception instanceof AppError) error = exception;
-    else {
+    const error =
+      exception instanceof AppError ? exception : (databaseFailure(exception) ?? CommonErrors.internal());
+    if (error !== exception) {
       this.logger.error(
         { err: exception, namespace: socket.nsp?.name },
-        'Unhandled error in a socket handler',
+        error.code === 'INTERNAL_ERROR'
+          ? 'Unhandled error in a socket handler'
+          : 'Database failure in a socket handler',
       );
-      error = CommonErrors.internal();
     }
     try {
       const ack = host.getArgs().find((arg, i) => i > 0 && typeof arg === 'function') as

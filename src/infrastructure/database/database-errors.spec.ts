@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { QueryFailedError } from 'typeorm';
+import { databaseFailure, isDatabaseUnavailable } from './database-errors.js';
+
+/** A server error as node-postgres builds it from the wire. */
+function serverError(code: string, message: string): Error {
+  const err = new pg.DatabaseError(message, message.length, 'error');
+  err.code = code;
+  return err;
+}
+
+/** What connecting to a port nobody listens on really throws. */
+async function refusedConnection(): Promise<unknown> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'nobody', database: 'none' });
+  return client.connect().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
+describe('database failures a client may retry', () => {
+  it.each([
+    ['57P01', 'terminating connection due to administrator command'],
+    ['57P03', 'the database system is starting up'],
+    ['08006', 'connection failure'],
+    ['53300', 'sorry, too many clients already'],
+  ])('SQLSTATE %s is an outage, bare or wrapped by TypeORM', (code, message) => {
+    const err = serverError(code, message);
+    expect(isDatabaseUnavailable(err)).toBe(true);
+    expect(isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], err))).toBe(true);
+    expect(databaseFailure(err)?.code).toBe('DATABASE_UNAVAILABLE');
+  });
+
+  it('a refused connection and a connection that died under a query are outages', async () => {
+    expect(databaseFailure(await refusedConnection())?.code).toBe('DATABASE_UNAVAILABLE');
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('wrapped', { cause: new Error('Connection terminated') }))).toBe(
+      true,
+    );
+  });
+
+  it('a full pool is DATABASE_BUSY; both say when to retry', () => {
+    const busy = databaseFailure(new Error('timeout exceeded when trying to connect'));
+    expect(busy).toMatchObject({ code: 'DATABASE_BUSY', status: 503, details: { retry_after_seconds: 2 } });
+    expect(databaseFailure(serverError('57P01', 'x'))).toMatchObject({
+      status: 503,
+      details: { retry_after_seconds: 2 },
+    });
+  });
+
+  it('errors in the statement itself are not outages', () => {
+    for (const [code, message] of [
+      ['23505', 'duplicate key value violates unique constraint'],
+      ['40P01', 'deadlock detected'],
+      ['57014', 'canceling statement due to statement timeout'],
+      ['42P01', 'relation "nope" does not exist'],
+    ] as const) {
+      expect(databaseFailure(serverError(code, message))).toBeUndefined();
+      expect(
+        databaseFailure(new QueryFailedError('SELECT 1', [], serverError(code, message))),
+      ).toBeUndefined();
+    }
+    expect(databaseFailure(new Error('something else'))).toBeUndefined();
+    expect(databaseFailure(undefined)).toBeUndefined();
+  });
+});

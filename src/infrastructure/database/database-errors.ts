@@ -1,0 +1,81 @@
+import { AppError } from '../errors/app-error.js';
+
+/** How long a client is told to wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * SQLSTATEs that mean the server or the connection went away, not that the statement was wrong: class 08
+ * (connection exception), admin_shutdown, crash_shutdown, cannot_connect_now (starting up, shutting down,
+ * in recovery) and too_many_connections.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** Socket errors on the way to the server. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** What node-postgres says when a connection dies under a query, or a dead one is used. */
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable/,
+  /^Client was closed and is not queryable/,
+];
+
+/** The error itself, the driver error TypeORM wraps, and any `cause` chain, nearest first. */
+function* layers(err: unknown): Generator<{ code?: unknown; message?: unknown }> {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  while (current !== null && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    yield current as { code?: unknown; message?: unknown };
+    const driver = (current as { driverError?: unknown }).driverError;
+    if (driver && typeof driver === 'object' && !seen.has(driver)) yield driver as { code?: unknown };
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * Postgres could not be reached or dropped the connection (restart, failover, network): the request did not
+ * fail for anything the client sent, and the same request may well succeed in a moment. A statement cut off
+ * this way either committed or rolled back as a whole; a trade retried with its Idempotency-Key runs once.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (const layer of layers(err)) {
+    const code = typeof layer.code === 'string' ? layer.code : undefined;
+    if (code && (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)))
+      return true;
+    const message = typeof layer.message === 'string' ? layer.message : '';
+    if (UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true;
+  }
+  return false;
+}
+
+/** node-postgres' pool found no free connection within connectionTimeoutMillis. */
+export function isPoolExhausted(err: unknown): boolean {
+  return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
+}
+
+/**
+ * The client-facing error for a database failure that is not the request's fault, or undefined for anything
+ * else. Both are 503s with `retry_after_seconds` (and, over HTTP, a Retry-After header).
+ */
+export function databaseFailure(err: unknown): AppError | undefined {
+  if (isPoolExhausted(err))
+    return new AppError('DATABASE_BUSY', 503, 'The server is overloaded; retry shortly', {
+      retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
+  if (isDatabaseUnavailable(err))
+    return new AppError(
+      'DATABASE_UNAVAILABLE',
+      503,
+      'The database is unavailable; retry shortly (a trade retried with the same Idempotency-Key runs at most once)',
+      { retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS },
+    );
+  return undefined;
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import {
+  createTestDatabase,
+  eventually,
+  startTestApp,
+  type TestApp,
+  type TestDatabase,
+} from './support/test-app.js';
+import { registerPlayer, type Session } from './support/factories.js';
+import { createStation, economyFingerprint, type StationFixture } from './support/market-factories.js';
+import { connectSocket, type TestSocket } from './support/socket-client.js';
+import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
+
+jest.setTimeout(60_000);
+
+/**
+ * A bad day for the database: Postgres restarts, fails over or drops off the network while players trade.
+ * Runs where the app's database is a real Postgres server it reaches over TCP (TEST_DATABASE_URL): the
+ * embedded PGlite lives in the app's own process and cannot go away on its own. The app reaches its database
+ * through a relay the test takes down and brings back; the test checks the data over a direct connection.
+ */
+const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+const key = () => `outage-${randomUUID()}`;
+
+(onPostgres ? describe : describe.skip)('when Postgres goes away', () => {
+  let database: TestDatabase;
+  let relay: TcpRelay;
+  let t: TestApp;
+  let direct: pg.Client;
+  let station: StationFixture;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('outage');
+    relay = await tcpRelay(database.url!, 5432);
+    t = await startTestApp(
+      {
+        DATABASE_URL: relay.url,
+        MARKET_REGEN_SECONDS: '0',
+        PRICE_SNAPSHOT_SECONDS: '0',
+        TRADE_RATE_LIMIT: '10000',
+        DB_CONNECT_TIMEOUT_MS: '2000',
+      },
+      { database },
+    );
+    direct = new pg.Client({ connectionString: database.url });
+    await direct.connect();
+    station = await createStation(t, {
+      markets: { luxury_goods: { capacity: 1000, stock: 500 } },
+    });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await relay?.up();
+    await t?.close();
+    await direct?.end();
+    await relay?.close();
+    await database?.drop();
+  });
+
+  const buy = (quantity: number) => ({
+    station_id: station.id,
+    commodity: 'luxury_goods',
+    action: 'buy',
+    quantity,
+    max_unit_price: 1000,
+  });
+  const trade = (s: Session, body: Record<string, unknown>, idempotencyKey: string) =>
+    t.http().post('/api/v1/trading/trades').set(s.auth).set('Idempotency-Key', idempotencyKey).send(body);
+  const ledgerRows = async (playerId: string) => {
+    const { rows } = await direct.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM market_transactions WHERE player_id = $1',
+      [playerId],
+    );
+    return rows[0]!.n;
+  };
+  const expectUnavailable = (res: {
+    status: number;
+    headers: Record<string, string>;
+    body: Record<string, unknown>;
+  }) => {
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('DATABASE_UNAVAILABLE');
+    expect(res.body.retry_after_seconds).toBe(2);
+    expect(res.headers['retry-after']).toBe('2');
+    // What the client needs, and nothing of the server's insides.
+    expect(String(res.body.detail)).toMatch(/Idempotency-Key/);
+    expect(JSON.stringify(res.body)).not.toMatch(/ECONN|terminat|at .*\.js/i);
+  };
+
+  it('a trade whose connection dies under it: 503 DATABASE_UNAVAILABLE, nothing written; its key then runs it once', async () => {
+    const player = await registerPlayer(t);
+    const k = key();
+    const before = await economyFingerprint(t);
+
+    // Hold the market row, so that the trade's write waits on it; then end that waiting backend, as a
+    // restart or failover ends every connection.
+    await direct.query('BEGIN');
+    await direct.query(
+      `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
+      [station.id],
+    );
+    const pending = trade(player, buy(5), k).then((r) => r);
+    const victim = await eventually(async () => {
+      const { rows } = await direct.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      return rows[0]?.pid;
+    });
+    await direct.query('SELECT pg_terminate_backend($1)', [victim]);
+    await direct.query('ROLLBACK');
+
+    expectUnavailable(await pending);
+    expect(await economyFingerprint(t)).toBe(before);
+    expect(await ledgerRows(player.playerId!)).toBe(0);
+
+    // The player retries with the same key: it runs now, and a second retry replays it.
+    const retried = await trade(player, buy(5), k).expect(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    const again = await trade(player, buy(5), k).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.data).toEqual(retried.body.data);
+    expect(await ledgerRows(player.playerId!)).toBe(1);
+  });
+
+  it('Postgres unreachable: REST and Socket.IO answer DATABASE_UNAVAILABLE, readiness fails, and service resumes by itself', async () => {
+    const player = await registerPlayer(t);
+    const socket = await connectSocket(t.url, '/trading', player.token);
+    sockets.push(socket);
+    const before = await economyFingerprint(t);
+    const k = key();
+
+    await relay.down();
+    try {
+      expectUnavailable(await trade(player, buy(2), k));
+      expectUnavailable(await t.http().get('/api/v1/trading/trades').set(player.auth));
+      const ack = (await socket.request('trading_command', {
+        ...buy(2),
+        idempotency_key: key(),
+      })) as unknown as {
+        success: boolean;
+        error: { code: string; retry_after_seconds: number };
+      };
+      expect(ack.success).toBe(false);
+      expect(ack.error.code).toBe('DATABASE_UNAVAILABLE');
+      expect(ack.error.retry_after_seconds).toBe(2);
+      // The load balancer takes the node out of rotation; the process itself is alive and needs no restart.
+      const ready = await t.http().get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error).toBe('HEALTH.NOT_READY');
+      await t.http().get('/health/live').expect(200);
+    } finally {
+      await relay.up();
+    }
+
+    // Back: the pool reconnects on its own, the node is ready again, and the same key runs the trade once.
+    await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+    expect(await economyFingerprint(t)).toBe(before); // nothing was written while it was away
+    await t.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
+    await trade(player, buy(2), k).expect(201);
+    const ack = (await socket.request('trading_command', {
+      ...buy(2),
+      idempotency_key: key(),
+    })) as unknown as {
+      success: boolean;
+    };
+    expect(ack.success).toBe(true);
+    expect(await ledgerRows(player.playerId!)).toBe(2);
+  });
+});

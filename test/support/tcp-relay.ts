@@ -1,0 +1,70 @@
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP relay on a port of its own in front of a server (`target` is its URL), for taking that server away
+ * from an app and giving it back, as a restart or a network cut would, without touching the server itself.
+ * `down()` ends every connection through it and stops listening (new connections are refused); `up()`
+ * listens on the same port again.
+ */
+export interface TcpRelay {
+  /** `target` with the relay's host and port. */
+  url: string;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function tcpRelay(target: string, defaultPort: number): Promise<TcpRelay> {
+  const upstream = new URL(target);
+  const open = new Set<Socket>();
+  const track = (s: Socket) => {
+    open.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => open.delete(s));
+  };
+  const server: Server = createServer((client) => {
+    const peer = tcpConnect(Number(upstream.port || defaultPort), upstream.hostname);
+    track(client);
+    track(peer);
+    client.on('close', () => peer.destroy());
+    peer.on('close', () => client.destroy());
+    client.pipe(peer);
+    peer.pipe(client);
+  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of open) s.destroy();
+    });
+  await listen(0);
+  const port = (server.address() as { port: number }).port;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  let listening = true;
+  return {
+    url: url.toString(),
+    down: async () => {
+      if (!listening) return;
+      listening = false;
+      await stop();
+    },
+    up: async () => {
+      if (listening) return;
+      await listen(port);
+      listening = true;
+    },
+    close: async () => {
+      if (listening) await stop();
+      listening = false;
+    },
+  };
+}
