@@ -28,6 +28,7 @@ const key = () => `outage-${randomUUID()}`;
 (onPostgres ? describe : describe.skip)('when Postgres goes away', () => {
   let database: TestDatabase;
   let relay: TcpRelay;
+  let redisRelay: TcpRelay | undefined;
   let t: TestApp;
   let direct: pg.Client;
   let station: StationFixture;
@@ -36,9 +37,11 @@ const key = () => `outage-${randomUUID()}`;
   beforeAll(async () => {
     database = await createTestDatabase('outage');
     relay = await tcpRelay(database.url!, 5432);
+    if (process.env.TEST_REDIS_URL) redisRelay = await tcpRelay(process.env.TEST_REDIS_URL, 6379);
     t = await startTestApp(
       {
         DATABASE_URL: relay.url,
+        ...(redisRelay ? { REDIS_URL: redisRelay.url } : {}),
         MARKET_REGEN_SECONDS: '0',
         PRICE_SNAPSHOT_SECONDS: '0',
         TRADE_RATE_LIMIT: '10000',
@@ -55,9 +58,11 @@ const key = () => `outage-${randomUUID()}`;
   afterAll(async () => {
     for (const s of sockets) s.close();
     await relay?.up();
+    await redisRelay?.up();
     await t?.close();
     await direct?.end();
     await relay?.close();
+    await redisRelay?.close();
     await database?.drop();
   });
 
@@ -171,4 +176,25 @@ const key = () => `outage-${randomUUID()}`;
     expect(ack.success).toBe(true);
     expect(await ledgerRows(player.playerId!)).toBe(2);
   });
+
+  (process.env.TEST_REDIS_URL ? it : it.skip)(
+    'Redis unreachable: trades go on (rate limits fall back to each node), readiness names Redis, and it recovers',
+    async () => {
+      const player = await registerPlayer(t);
+      await redisRelay!.down();
+      try {
+        await trade(player, buy(1), key()).expect(201);
+        await t.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
+        const ready = await t.http().get('/health/ready');
+        expect(ready.status).toBe(503);
+        expect(ready.body.checks).toMatchObject({ error: { redis: { status: 'down' } } });
+        await t.http().get('/health/live').expect(200);
+      } finally {
+        await redisRelay!.up();
+      }
+      await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+      await trade(player, buy(1), key()).expect(201);
+      expect(await ledgerRows(player.playerId!)).toBe(2);
+    },
+  );
 });

@@ -15,9 +15,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (unexpected) {
       this.logger.error(
         { err: exception, reqId: request.id, route: request.routeOptions?.url },
-        body.error.startsWith('DATABASE_')
-          ? 'Database failure while serving request'
-          : 'Unhandled error while serving request',
+        body.error === 'INTERNAL_ERROR'
+          ? 'Unhandled error while serving request'
+          : `Request failed with ${body.error}`,
       );
     }
     // 429s and 503s say when to come back, in the body and as the standard header.

@@ -67,6 +67,31 @@ function closeOnce(make: AdapterFactory): AdapterFactory {
 }
 
 /**
+ * The Redis client as the Streams adapter sees it. @socket.io/redis-streams-adapter 0.3.1 issues two commands
+ * without waiting on them: the PUBLISH of an ephemeral message (every serverSideEmit, so every cross-node
+ * fan-out) and the SET that stores a dropped client's session. With Redis away longer than ioredis' retries they
+ * reject with nobody listening, an unhandled rejection for each. Through this view both come back with the
+ * rejection already handled (logged); a caller that awaits them still sees it. Everything else passes through.
+ */
+function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
+  const unawaited = new Set<PropertyKey>(['publish', 'spublish', 'set']);
+  return new Proxy(redis, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (!unawaited.has(prop) || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (result instanceof Promise)
+          result.catch((err: unknown) =>
+            log.warn({ err, command: String(prop) }, 'A Socket.IO adapter command to Redis failed'),
+          );
+        return result;
+      };
+    },
+  });
+}
+
+/**
  * The Socket.IO server for every gateway:
  *  - with REDIS_URL the Redis Streams adapter (broadcasts, fetchSockets, disconnectSockets and
  *    serverSideEmit reach every node; it also stores sessions for connection state recovery), keyed under
@@ -117,7 +142,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       const prefix = this.config.redisKeyPrefix;
       server.adapter(
         closeOnce(
-          createAdapter(this.redis, {
+          createAdapter(withHandledFireAndForget(this.redis, this.log), {
             streamName: `${prefix}socket.io`,
             channelPrefix: `${prefix}socket.io`,
             sessionKeyPrefix: `${prefix}sio:session:`,
