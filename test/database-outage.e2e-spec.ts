@@ -10,7 +10,7 @@ import {
 } from './support/test-app.js';
 import { registerPlayer, type Session } from './support/factories.js';
 import { createStation, economyFingerprint, type StationFixture } from './support/market-factories.js';
-import { connectSocket, type TestSocket } from './support/socket-client.js';
+import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 
 jest.setTimeout(60_000);
@@ -153,6 +153,9 @@ const key = () => `outage-${randomUUID()}`;
       expect(ack.success).toBe(false);
       expect(ack.error.code).toBe('DATABASE_UNAVAILABLE');
       expect(ack.error.retry_after_seconds).toBe(2);
+      // A player connecting now is told why, and that it may retry (the handshake reads the player's standing).
+      const refused = await refusedHandshake(t.url, '/player', player.token);
+      expect(refused.data).toMatchObject({ code: 'DATABASE_UNAVAILABLE', retry_after_seconds: 2 });
       // The load balancer takes the node out of rotation; the process itself is alive and needs no restart.
       const ready = await t.http().get('/health/ready');
       expect(ready.status).toBe(503);

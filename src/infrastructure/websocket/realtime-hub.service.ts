@@ -11,6 +11,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { AuthUser } from '../../modules/auth/domain/actor.js';
 import { AppError } from '../errors/app-error.js';
+import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS } from '../redis/redis.module.js';
 import { RateLimitService } from '../throttling/rate-limit.service.js';
@@ -109,11 +110,13 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     this.policies.set(nsp.name, policy);
     nsp.use((socket, next) => {
       const refuse = (err: unknown) => {
-        const appError = err instanceof AppError ? err : WsErrors.handshakeFailed();
-        if (!(err instanceof AppError)) this.logger.error({ err }, 'Socket handshake failed unexpectedly');
-        // The client sees connect_error with message = detail and data = {code, detail}.
+        // A database outage (the admission check reads the player) is one the client may retry: say so.
+        const appError = err instanceof AppError ? err : (databaseFailure(err) ?? WsErrors.handshakeFailed());
+        if (!(err instanceof AppError))
+          this.logger.error({ err }, `Socket handshake failed: ${appError.code}`);
+        // The client sees connect_error with message = detail and data = {code, detail, ...details}.
         const refusal = new Error(appError.message) as Error & { data: unknown };
-        refusal.data = { code: appError.code, detail: appError.message };
+        refusal.data = { code: appError.code, detail: appError.message, ...appError.details };
         next(refusal);
       };
       try {
