@@ -200,4 +200,55 @@ const key = () => `outage-${randomUUID()}`;
       expect(await ledgerRows(player.playerId!)).toBe(2);
     },
   );
+
+  it('every pooled connection taken: 503 DATABASE_BUSY with Retry-After, and the trade holding it still completes once', async () => {
+    // A node of its own on the same database, with one pooled connection and a short wait for it.
+    const small = await startTestApp(
+      {
+        MARKET_REGEN_SECONDS: '0',
+        PRICE_SNAPSHOT_SECONDS: '0',
+        DB_POOL_SIZE: '1',
+        DB_CONNECT_TIMEOUT_MS: '1000',
+      },
+      { database },
+    );
+    try {
+      const player = await registerPlayer(small);
+      const k = key();
+      await direct.query('BEGIN');
+      await direct.query(
+        `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
+        [station.id],
+      );
+      let pending: Promise<{ status: number; body: { data?: unknown } }>;
+      try {
+        // The trade takes the node's only connection and waits on the row lock with it.
+        pending = small
+          .http()
+          .post('/api/v1/trading/trades')
+          .set(player.auth)
+          .set('Idempotency-Key', k)
+          .send(buy(3))
+          .then((r) => r);
+        await eventually(async () => {
+          const { rows } = await direct.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return rows.length > 0 ? true : undefined;
+        });
+        const busy = await small.http().get('/api/v1/trading/trades').set(player.auth);
+        expect(busy.status).toBe(503);
+        expect(busy.body.error).toBe('DATABASE_BUSY');
+        expect(busy.headers['retry-after']).toBe('2');
+      } finally {
+        await direct.query('ROLLBACK');
+      }
+      // Nothing was lost: the waiting trade went through once the lock went, exactly once.
+      expect((await pending).status).toBe(201);
+      expect(await ledgerRows(player.playerId!)).toBe(1);
+      await small.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
+    } finally {
+      await small.close();
+    }
+  });
 });
