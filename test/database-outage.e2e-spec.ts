@@ -201,6 +201,31 @@ const key = () => `outage-${randomUUID()}`;
     },
   );
 
+  (process.env.TEST_REDIS_URL ? it : it.skip)(
+    'Redis silent (a partition: connections open, nothing answers): trades still answer within seconds',
+    async () => {
+      const player = await registerPlayer(t);
+      redisRelay!.blackhole();
+      try {
+        // The first request waits out one REDIS_COMMAND_TIMEOUT_MS (2 s); rate limits then count in memory for
+        // a while, so the next one does not wait at all.
+        let started = Date.now();
+        await trade(player, buy(1), key()).expect(201);
+        expect(Date.now() - started).toBeLessThan(3500);
+        started = Date.now();
+        await trade(player, buy(1), key()).expect(201);
+        expect(Date.now() - started).toBeLessThan(1000);
+        const ready = await t.http().get('/health/ready');
+        expect(ready.status).toBe(503);
+      } finally {
+        await redisRelay!.up();
+      }
+      await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+      await trade(player, buy(1), key()).expect(201);
+      expect(await ledgerRows(player.playerId!)).toBe(3);
+    },
+  );
+
   it('every pooled connection taken: 503 DATABASE_BUSY with Retry-After, and the trade holding it still completes once', async () => {
     // A node of its own on the same database, with one pooled connection and a short wait for it.
     const small = await startTestApp(

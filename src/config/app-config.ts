@@ -15,6 +15,11 @@ export interface AppConfig {
   migrationsRun: boolean;
   redisUrl?: string;
   redisKeyPrefix: string;
+  /**
+   * How long a Redis command may go unanswered before it fails (a partition, a stalled server): rate limits then
+   * fall back to memory, instead of requests hanging. Above the Socket.IO adapter's 1 s blocking read.
+   */
+  redisCommandTimeoutMs: number;
   jwtSecret: string;
   /** True when the secret was generated at boot (embedded demo only): tokens die with the process. */
   jwtSecretGenerated: boolean;
@@ -187,6 +192,7 @@ export function loadConfig(env: Env): AppConfig {
     migrationsRun: bool('MIGRATIONS_RUN', true),
     redisUrl,
     redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',
+    redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 1500, 60_000),
     jwtSecret: jwtSecret ?? '',
     jwtSecretGenerated,
     jwtAccessTtlSeconds: int('JWT_ACCESS_TTL_SECONDS', 900, 10, 86400),

@@ -3,13 +3,16 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 /**
  * A TCP relay on a port of its own in front of a server (`target` is its URL), for taking that server away
  * from an app and giving it back, as a restart or a network cut would, without touching the server itself.
- * `down()` ends every connection through it and stops listening (new connections are refused); `up()`
- * listens on the same port again.
+ * `down()` ends every connection through it and stops listening (new connections are refused);
+ * `blackhole()` keeps them open and silent; `up()` listens on the same port again (or ends the silent
+ * connections, so that clients reconnect).
  */
 export interface TcpRelay {
   /** `target` with the relay's host and port. */
   url: string;
   down(): Promise<void>;
+  /** Keeps every connection open but forwards nothing and answers nothing, as a network partition does. */
+  blackhole(): void;
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -22,11 +25,19 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
     s.on('error', () => undefined);
     s.on('close', () => open.delete(s));
   };
+  /** Each forwarded client connection and its connection to the server. */
+  const pairs = new Map<Socket, Socket>();
+  let swallowing = false;
   const server: Server = createServer((client) => {
-    const peer = tcpConnect(Number(upstream.port || defaultPort), upstream.hostname);
     track(client);
+    if (swallowing) return void client.on('data', () => undefined);
+    const peer = tcpConnect(Number(upstream.port || defaultPort), upstream.hostname);
     track(peer);
-    client.on('close', () => peer.destroy());
+    pairs.set(client, peer);
+    client.on('close', () => {
+      pairs.delete(client);
+      peer.destroy();
+    });
     peer.on('close', () => client.destroy());
     client.pipe(peer);
     peer.pipe(client);
@@ -57,8 +68,22 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
       listening = false;
       await stop();
     },
+    blackhole: () => {
+      swallowing = true;
+      for (const [client, peer] of pairs) {
+        client.unpipe(peer);
+        peer.unpipe(client);
+        client.on('data', () => undefined); // read and drop: no reply, no back-pressure
+        peer.pause();
+      }
+    },
     up: async () => {
-      if (listening) return;
+      swallowing = false;
+      if (listening) {
+        // Out of a blackhole: drop the stalled connections so that the clients reconnect.
+        for (const s of open) s.destroy();
+        return;
+      }
       await listen(port);
       listening = true;
     },

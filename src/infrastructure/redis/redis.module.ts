@@ -30,6 +30,9 @@ class RedisLifecycle implements OnApplicationShutdown {
         const redis = new Redis(config.redisUrl, {
           lazyConnect: true,
           maxRetriesPerRequest: 2,
+          // A Redis that stops answering without closing the connection would otherwise hold every
+          // request that touches it (rate limits, presence) forever. The adapter's duplicates inherit it.
+          commandTimeout: config.redisCommandTimeoutMs,
           enableAutoPipelining: true,
         });
         await redis.connect(); // fail at boot, not at the first request, when Redis is unreachable

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
@@ -18,14 +18,24 @@ export interface RateLimitRule {
 
 export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** After a Redis failure, how long limiters count in memory before they try Redis again. */
+export const REDIS_RETRY_AFTER_FAILURE_MS = 5_000;
+
 /**
  * Named rate limiters shared by HTTP guards, gateways and commands. Counters live in Redis when configured
  * (so the limit holds across nodes) and in memory otherwise. rate-limiter-flexible does the atomic counting;
  * @nestjs/throttler is CommonJS requiring ESM-only Nest 12 and cannot load under Jest on Node 20.
+ *
+ * When Redis fails (down, or silent until REDIS_COMMAND_TIMEOUT_MS), each limiter falls back to a memory twin
+ * (the limit then holds per node) for REDIS_RETRY_AFTER_FAILURE_MS before it asks Redis again, so that an
+ * outage costs a request the timeout once per window rather than on every call.
  */
 @Injectable()
 export class RateLimitService {
+  private readonly logger = new Logger(RateLimitService.name);
   private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly fallbacks = new WeakMap<RateLimiterAbstract, RateLimiterMemory>();
+  private redisAvoidedUntil = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
@@ -42,28 +52,33 @@ export class RateLimitService {
         duration: rule.durationSeconds,
         blockDuration: rule.blockSeconds ?? 0,
       };
-      limiter =
-        this.redis && !local
-          ? new RateLimiterRedis({
-              ...options,
-              storeClient: this.redis,
-              insuranceLimiter: new RateLimiterMemory(options),
-            })
-          : new RateLimiterMemory(options);
+      if (this.redis && !local) {
+        limiter = new RateLimiterRedis({ ...options, storeClient: this.redis });
+        this.fallbacks.set(limiter, new RateLimiterMemory(options));
+      } else {
+        limiter = new RateLimiterMemory(options);
+      }
       this.limiters.set(name, limiter);
     }
     return limiter;
   }
 
   async consume(limiter: RateLimiterAbstract, key: string, points = 1): Promise<RateLimitVerdict> {
+    const fallback = this.fallbacks.get(limiter);
+    const active = fallback && Date.now() < this.redisAvoidedUntil ? fallback : limiter;
     try {
-      await limiter.consume(key, points);
+      await active.consume(key, points);
       return { allowed: true };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
       }
-      throw rejection; // a store failure the insurance limiter could not absorb
+      if (!fallback || active === fallback) throw rejection;
+      // The store failed, not the limit: count in memory for a while.
+      if (Date.now() >= this.redisAvoidedUntil)
+        this.logger.warn({ err: rejection }, 'Rate limits count in memory: Redis failed');
+      this.redisAvoidedUntil = Date.now() + REDIS_RETRY_AFTER_FAILURE_MS;
+      return this.consume(limiter, key, points);
     }
   }
 }
