@@ -46,6 +46,7 @@ const key = () => `outage-${randomUUID()}`;
         PRICE_SNAPSHOT_SECONDS: '0',
         TRADE_RATE_LIMIT: '10000',
         DB_CONNECT_TIMEOUT_MS: '2000',
+        DB_QUERY_TIMEOUT_MS: '3000',
       },
       { database },
     );
@@ -178,6 +179,24 @@ const key = () => `outage-${randomUUID()}`;
     };
     expect(ack.success).toBe(true);
     expect(await ledgerRows(player.playerId!)).toBe(2);
+  });
+
+  it('Postgres silent (a partition): a request fails with DATABASE_UNAVAILABLE instead of hanging', async () => {
+    const player = await registerPlayer(t);
+    relay.blackhole();
+    try {
+      const started = Date.now();
+      // The statement's answer never comes: after DB_QUERY_TIMEOUT_MS (3 s here) the connection is dropped.
+      expectUnavailable(await t.http().get('/api/v1/trading/trades').set(player.auth));
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await relay.up();
+    }
+    await eventually(
+      async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined),
+      20_000,
+    );
+    await t.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
   });
 
   (process.env.TEST_REDIS_URL ? it : it.skip)(

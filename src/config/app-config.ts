@@ -12,6 +12,12 @@ export interface AppConfig {
   dbPoolSize: number;
   /** How long a request waits for a pooled connection before a 503. */
   dbConnectTimeoutMs: number;
+  /**
+   * How long a statement's answer may take to arrive before the connection is given up (a partition or a
+   * stalled server): above the 30 s statement_timeout, so only a silent server reaches it. 0: never (the
+   * embedded PGlite, in-process, never uses it).
+   */
+  dbQueryTimeoutMs: number;
   migrationsRun: boolean;
   redisUrl?: string;
   redisKeyPrefix: string;
@@ -189,6 +195,7 @@ export function loadConfig(env: Env): AppConfig {
     pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
     dbPoolSize: int('DB_POOL_SIZE', 10, 1, 500),
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
+    dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 35_000, 0, 3_600_000),
     migrationsRun: bool('MIGRATIONS_RUN', true),
     redisUrl,
     redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',

@@ -9,6 +9,8 @@ export function dataSourceOptions(
   poolSize: number,
   applicationName = 'sectorwars',
   connectTimeoutMs = 10_000,
+  /** See DB_QUERY_TIMEOUT_MS; 0 (the CLIs' default: seeding and migrations may run long) turns it off. */
+  queryTimeoutMs = 0,
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -28,6 +30,9 @@ export function dataSourceOptions(
       idleTimeoutMillis: 30_000,
       // How long a request may wait for a pooled connection before it is refused (503 DATABASE_BUSY).
       connectionTimeoutMillis: connectTimeoutMs,
+      // How long Node waits for a statement's answer before it gives up on the connection (a partition or a
+      // stalled server sends nothing, and statement_timeout cannot help then); above statement_timeout.
+      ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
       // Guard rails: no statement or idle transaction may hold locks forever on a bad day.
       options: '-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC',
     },

@@ -37,9 +37,10 @@ describe('database failures a client may retry', () => {
     expect(databaseFailure(err)?.code).toBe('DATABASE_UNAVAILABLE');
   });
 
-  it('a refused connection and a connection that died under a query are outages', async () => {
+  it('a refused connection, a connection that died under a query and an answer that never came are outages', async () => {
     expect(databaseFailure(await refusedConnection())?.code).toBe('DATABASE_UNAVAILABLE');
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Query read timeout'))).toBe(true);
     expect(isDatabaseUnavailable(new Error('wrapped', { cause: new Error('Connection terminated') }))).toBe(
       true,
     );

@@ -25,6 +25,7 @@ const UNAVAILABLE_MESSAGES = [
   /^Connection terminated/,
   /^Client has encountered a connection error and is not queryable/,
   /^Client was closed and is not queryable/,
+  /^Query read timeout$/, // no answer within DB_QUERY_TIMEOUT_MS
 ];
 
 /** The error itself, the driver error TypeORM wraps, and any `cause` chain, nearest first. */

@@ -65,6 +65,7 @@ export class DatabaseModule {
               embedded ? 1 : config.dbPoolSize,
               'sectorwars',
               config.dbConnectTimeoutMs,
+              embedded ? 0 : config.dbQueryTimeoutMs,
             ),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
