@@ -57,7 +57,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** node-postgres' pool found no free connection within connectionTimeoutMillis. */
+/**
+ * node-postgres' pool found no free connection within connectionTimeoutMillis: every one busy, or (pg-pool
+ * says the same then) the new connection it opened for the request did not come up in time.
+ */
 export function isPoolExhausted(err: unknown): boolean {
   return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
 }
@@ -68,7 +71,7 @@ export function isPoolExhausted(err: unknown): boolean {
  */
 export function databaseFailure(err: unknown): AppError | undefined {
   if (isPoolExhausted(err))
-    return new AppError('DATABASE_BUSY', 503, 'The server is overloaded; retry shortly', {
+    return new AppError('DATABASE_BUSY', 503, 'No database connection came free in time; retry shortly', {
       retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
     });
   if (isDatabaseUnavailable(err))
