@@ -74,6 +74,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         )
         .setVersion('1')
         .addBearerAuth()
+        .addGlobalResponse(
+          {
+            status: 429,
+            description:
+              '`RATE_LIMITED`: too many requests; `retry_after_seconds` in the body and a `Retry-After` header.',
+          },
+          {
+            status: 503,
+            description:
+              '`DATABASE_UNAVAILABLE` (Postgres unreachable, restarting or silent) or `DATABASE_BUSY` (no pooled ' +
+              'connection came free in time): retry after `retry_after_seconds` (also the `Retry-After` header). ' +
+              'A trade sent again with the same Idempotency-Key runs at most once.',
+          },
+        )
         .build(),
     );
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });

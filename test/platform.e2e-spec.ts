@@ -86,6 +86,10 @@ describe('platform: health, metrics, docs, envelope', () => {
     expect(params).toEqual(
       expect.arrayContaining(['search', 'status', 'min_credits', 'sort', 'cursor', 'online']),
     );
+    // Every operation documents the outage and rate-limit answers a client must handle.
+    const trade = doc.paths['/api/v1/trading/trades'].post.responses;
+    expect(trade['503'].description).toMatch(/DATABASE_UNAVAILABLE.*Idempotency-Key/s);
+    expect(trade['429'].description).toMatch(/Retry-After/);
   });
 
   it('propagates a caller request id, and answers unknown routes in the error body', async () => {
