@@ -7,6 +7,7 @@ import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
+import { clientErrorHandler } from './infrastructure/http/error-response.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
@@ -23,6 +24,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: 1_048_576,
+    // Fastify's default is no limit on how long a request may take to arrive. Node 20 enforces one only when
+    // the server is created with it (Fastify sets it afterwards too, so both), on its connections check:
+    // every 30 s by default, every second here.
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: { requestTimeout: config.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler,
     genReqId: (req: IncomingMessage) => requestIdFromHeaders(req.headers),
     requestIdHeader: false,
   });

@@ -1,14 +1,47 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer } from './support/factories.js';
 
 describe('platform: health, metrics, docs, envelope', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ HTTP_REQUEST_TIMEOUT_MS: '1000' });
   });
   afterAll(async () => {
     await t.close();
+  });
+
+  it('drops a client that trickles its request (slowloris): 408 after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const port = new URL(t.url).port;
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const started = Date.now();
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // Headers promise a 100-byte body; one byte ever comes.
+    socket.write(
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expectErrorBody(body, 'REQUEST_TIMEOUT');
+    // 1 s allowed, checked every second.
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Everyone else is served as usual.
+    await t.http().get('/health/live').expect(200);
+  });
+
+  it('answers a request HTTP cannot parse with 400 BAD_REQUEST in the error body, and closes', async () => {
+    const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expectErrorBody(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), 'BAD_REQUEST');
   });
 
   it('answers liveness and readiness without a token', async () => {

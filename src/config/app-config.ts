@@ -44,6 +44,11 @@ export interface AppConfig {
   playersCountCacheSeconds: number;
   swaggerEnabled: boolean;
   trustProxy: boolean;
+  /**
+   * How long a client may take to send a whole request (headers and body) before it is answered 408 and
+   * dropped: a client trickling bytes (slowloris) holds nothing for long. Checked every second.
+   */
+  httpRequestTimeoutMs: number;
   /** Trades a player may execute per tradeRateWindowSeconds (REST and Socket.IO together). */
   tradeRateLimit: number;
   tradeRateWindowSeconds: number;
@@ -225,6 +230,7 @@ export function loadConfig(env: Env): AppConfig {
     playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
     swaggerEnabled: bool('SWAGGER_ENABLED', true),
     trustProxy: bool('TRUST_PROXY', false),
+    httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     tradeRateLimit: int('TRADE_RATE_LIMIT', 10, 1, 1_000_000),
     tradeRateWindowSeconds: int('TRADE_RATE_WINDOW_SECONDS', 1, 1, 3600),
     tradeMaxQuantity: int('TRADE_MAX_QUANTITY', 10_000, 1, 1_000_000),

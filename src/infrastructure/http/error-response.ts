@@ -1,4 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AppError } from '../errors/app-error.js';
 import { databaseFailure } from '../database/database-errors.js';
 
@@ -81,4 +83,43 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     body: { error: 'INTERNAL_ERROR', detail: 'An unexpected error occurred', timestamp },
     unexpected: true,
   };
+}
+
+/** What Node reports before a request reaches the router: a request too slow to arrive, oversized headers. */
+const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    detail: 'The request did not arrive within HTTP_REQUEST_TIMEOUT_MS',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    detail: 'The request headers are too large',
+  },
+};
+
+/**
+ * Fastify's clientErrorHandler: the raw HTTP answer, in the DESIGN.md error body, for a request Node gave up on
+ * before it was routed (anything else malformed is a 400 BAD_REQUEST); then the connection is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? {
+    status: 400,
+    code: 'BAD_REQUEST',
+    detail: 'The request could not be parsed',
+  };
+  const body = JSON.stringify({
+    error: known.code,
+    detail: known.detail,
+    timestamp: new Date().toISOString(),
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
