@@ -12,6 +12,7 @@ import { registerPlayer, type Session } from './support/factories.js';
 import { createStation, economyFingerprint, type StationFixture } from './support/market-factories.js';
 import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
+import { QUERY_READ_TIMEOUT, TimedPgClient } from '../src/infrastructure/database/timed-pg-client.js';
 
 jest.setTimeout(60_000);
 
@@ -202,6 +203,30 @@ const key = () => `outage-${randomUUID()}`;
       20_000,
     );
     await t.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
+  });
+
+  it('a connection whose answer never came is dropped, not handed out again', async () => {
+    // The pool's own client class, on a relay of its own.
+    const own = await tcpRelay(database.url!, 5432);
+    const client = new TimedPgClient({ connectionString: own.url, query_timeout: 500 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      const ended = new Promise<string>((resolve) => client.once('end', () => resolve('dropped')));
+      own.blackhole();
+      await expect(client.query('SELECT 1')).rejects.toThrow(QUERY_READ_TIMEOUT);
+      // node-postgres alone would keep this connection open, still waiting; the pool would reuse it.
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        ended,
+        new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open'), 5000))),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe('dropped');
+    } finally {
+      await own.close();
+    }
   });
 
   (process.env.TEST_REDIS_URL ? it : it.skip)(
