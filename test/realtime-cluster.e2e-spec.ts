@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { EventBus } from '@nestjs/cqrs';
 import type { Redis } from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect as tcpConnect, createServer, type Socket as TcpSocket } from 'node:net';
+import type { Socket as TcpSocket } from 'node:net';
 import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
 import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PresenceService } from '../src/infrastructure/presence/presence.service.js';
@@ -11,6 +11,7 @@ import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { createStation, type StationFixture } from './support/market-factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
+import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import {
   createTestDatabase,
   eventually,
@@ -38,59 +39,6 @@ const TICK_MS = 400;
 /** PRESENCE_SOCKET_TTL_SECONDS of the node that dies: the minimum the config accepts. */
 const PRESENCE_TTL_S = 5;
 
-/**
- * A TCP relay in front of Redis for one node. `sever()` ends every connection through it on the Redis side (Redis
- * sees the node's clients go, as when its process or host dies) and from then on swallows whatever the node
- * writes, answering nothing: the node's main ioredis client, the Socket.IO adapter's duplicated stream and
- * pub/sub clients and the cache's client all lose Redis at once, and none of their commands ever lands.
- * (Closing the node's side too would make ioredis reject the commands it queued; @socket.io/redis-streams-adapter
- * issues some without a catch, persistSession's SET on every dropped socket, and the unhandled rejection fails
- * the suite.) `restore()` is for the teardown only: it drops the node's side so its clients reconnect through the
- * relay, now forwarding again, and the leftover app can close.
- */
-async function redisRelay(target: string) {
-  const upstream = new URL(target);
-  const inbound = new Set<TcpSocket>();
-  const outbound = new Set<TcpSocket>();
-  let severed = false;
-  const server = createServer((node) => {
-    inbound.add(node);
-    node.on('error', () => undefined);
-    node.on('close', () => inbound.delete(node));
-    if (severed) return void node.on('data', () => undefined);
-    const redis = tcpConnect(Number(upstream.port || 6379), upstream.hostname);
-    outbound.add(redis);
-    redis.on('error', () => undefined);
-    redis.on('close', () => {
-      outbound.delete(redis);
-      if (!severed) node.destroy();
-    });
-    node.on('close', () => redis.destroy());
-    node.pipe(redis);
-    redis.pipe(node, { end: false });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as { port: number }).port);
-  return {
-    url: url.toString(),
-    sever: () => {
-      severed = true;
-      for (const node of inbound) {
-        node.unpipe();
-        node.on('data', () => undefined); // read and drop: no reply, no back-pressure
-      }
-      for (const redis of outbound) redis.destroy();
-    },
-    restore: () => {
-      severed = false;
-      for (const node of inbound) node.destroy();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** Every TCP connection a node's HTTP server accepts (REST and Socket.IO, before and after the upgrade). */
 function trackConnections(node: TestApp): Set<TcpSocket> {
   const open = new Set<TcpSocket>();
@@ -113,7 +61,7 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
   const env = { REALTIME_METRICS_INTERVAL_MS: String(TICK_MS) };
   // The third node of the dead-node test, and what severs it.
   let doomed: TestApp | undefined;
-  let relay: Awaited<ReturnType<typeof redisRelay>> | undefined;
+  let relay: TcpRelay | undefined;
 
   const connect = async (node: TestApp, ns: string, token: string) => {
     const s = await connectSocket(node.url, ns, token);
@@ -141,7 +89,7 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     // What is left of the dead node in this process (timers, its Postgres pool, its listener, Redis clients
     // waiting on the severed relay): let its clients reconnect, then close it like the others.
     if (doomed && relay) {
-      relay.restore();
+      await relay.up();
       const redis = doomed.app.get<Redis>(REDIS);
       await eventually(() => (redis.status === 'ready' ? true : undefined));
       await redis.ping(); // answered after every command it had queued or resent
@@ -328,7 +276,7 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
      * players' presence entries stay in Redis until their TTL. The "still online right after the crash" check
      * below fails if any cleanup gets through (as it does when C is closed with c.close() instead).
      */
-    relay = await redisRelay(process.env.TEST_REDIS_URL!);
+    relay = await tcpRelay(process.env.TEST_REDIS_URL!, 6379);
     doomed = await startTestApp(
       { ...env, REDIS_URL: relay.url, PRESENCE_SOCKET_TTL_SECONDS: String(PRESENCE_TTL_S) },
       shared,
@@ -337,7 +285,7 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     const link = relay;
     const connections = trackConnections(c);
     const crash = () => {
-      link.sever();
+      link.blackhole();
       for (const s of connections) s.destroy();
     };
 

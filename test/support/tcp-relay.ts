@@ -4,14 +4,18 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
  * A TCP relay on a port of its own in front of a server (`target` is its URL), for taking that server away
  * from an app and giving it back, as a restart or a network cut would, without touching the server itself.
  * `down()` ends every connection through it and stops listening (new connections are refused);
- * `blackhole()` keeps them open and silent; `up()` listens on the same port again (or ends the silent
- * connections, so that clients reconnect).
+ * `blackhole()` leaves the clients' side open and silent; `up()` listens on the same port again (or ends the
+ * silent connections, so that the clients reconnect through it, forwarding again).
  */
 export interface TcpRelay {
   /** `target` with the relay's host and port. */
   url: string;
   down(): Promise<void>;
-  /** Keeps every connection open but forwards nothing and answers nothing, as a network partition does. */
+  /**
+   * A partition, or a host that died without closing anything: ends the connections on the server's side
+   * (the server sees its clients go) and, on the client's side, keeps them open, reads what comes and
+   * answers nothing; new connections get the same.
+   */
   blackhole(): void;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +42,9 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
       pairs.delete(client);
       peer.destroy();
     });
-    peer.on('close', () => client.destroy());
+    peer.on('close', () => {
+      if (!swallowing) client.destroy();
+    });
     client.pipe(peer);
     peer.pipe(client);
   });
@@ -72,9 +78,8 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
       swallowing = true;
       for (const [client, peer] of pairs) {
         client.unpipe(peer);
-        peer.unpipe(client);
         client.on('data', () => undefined); // read and drop: no reply, no back-pressure
-        peer.pause();
+        peer.destroy();
       }
     },
     up: async () => {
