@@ -54,6 +54,8 @@ export interface AppConfig {
   tradeRateWindowSeconds: number;
   /** The largest quantity one trade may move. */
   tradeMaxQuantity: number;
+  /** Active automation rules one player may hold (AUTOMATION_MAX_ACTIVE_RULES). */
+  automationMaxActiveRules: number;
   /** How long a trade's Idempotency-Key and its result are kept (at least 24 h). */
   idempotencyTtlHours: number;
   /** Stock regeneration tick; 0 turns regeneration off (tests that count units). */
@@ -234,6 +236,7 @@ export function loadConfig(env: Env): AppConfig {
     tradeRateLimit: int('TRADE_RATE_LIMIT', 10, 1, 1_000_000),
     tradeRateWindowSeconds: int('TRADE_RATE_WINDOW_SECONDS', 1, 1, 3600),
     tradeMaxQuantity: int('TRADE_MAX_QUANTITY', 10_000, 1, 1_000_000),
+    automationMaxActiveRules: int('AUTOMATION_MAX_ACTIVE_RULES', 20, 1, 1000),
     idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 30),
     marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
     priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),

@@ -1,4 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AutomationController } from './automation/automation.controller.js';
+import { AutomationExecutor } from './automation/automation-executor.service.js';
+import {
+  CancelAutomationRuleHandler,
+  CreateAutomationRuleHandler,
+  GetAutomationRuleHandler,
+  ListAutomationRulesHandler,
+} from './automation/automation-rule.handlers.js';
 import { ExecuteTradeHandler } from './commands/execute-trade.handler.js';
 import { SetMarketHaltHandler } from './commands/set-market-halt.handler.js';
 import { MarketAdminController } from './market-admin.controller.js';
@@ -16,9 +24,9 @@ import { MarketUpdatesRelay } from './gateways/market-updates.relay.js';
 import { TradingGateway } from './gateways/trading.gateway.js';
 import { TradingSignalsRelay } from './gateways/trading-signals.relay.js';
 
-/** Trading and the live market: REST and the /market and /trading gateways, over the same buses. */
+/** Trading and the live market: REST, automation rules, and the /market and /trading gateways, over the same buses. */
 @Module({
-  controllers: [MarketController, TradingController, MarketAdminController],
+  controllers: [MarketController, TradingController, AutomationController, MarketAdminController],
   providers: [
     ExecuteTradeHandler,
     SetMarketHaltHandler,
@@ -33,6 +41,11 @@ import { TradingSignalsRelay } from './gateways/trading-signals.relay.js';
     TradingGateway,
     MarketUpdatesRelay,
     TradingSignalsRelay,
+    CreateAutomationRuleHandler,
+    CancelAutomationRuleHandler,
+    GetAutomationRuleHandler,
+    ListAutomationRulesHandler,
+    AutomationExecutor,
   ],
   exports: [MarketMaintenanceService],
 })

@@ -15,6 +15,8 @@ export class ExecuteTradeCommand extends Command<ExecuteTradeResult> {
     readonly actor: Actor,
     readonly request: TradeRequest,
     readonly idempotencyKey: string,
+    /** Sent by the automation executor, whose keys (`automation:<rule id>`) players may not use. */
+    readonly automated = false,
   ) {
     super();
   }

@@ -10,7 +10,7 @@ import { MetricsService } from '../../../infrastructure/metrics/metrics.service.
 import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
-import { isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
+import { isReservedIdempotencyKey, isValidIdempotencyKey, requestHash } from '../domain/idempotency.js';
 import { planTrade, type TradePlan, type TradeRequest } from '../domain/trade-rules.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import { marketAfter, planFigures, type TradeResultDto } from '../dto/trade.response.dto.js';
@@ -55,10 +55,16 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute({ actor, request, idempotencyKey }: ExecuteTradeCommand): Promise<ExecuteTradeResult> {
+  async execute({
+    actor,
+    request,
+    idempotencyKey,
+    automated,
+  }: ExecuteTradeCommand): Promise<ExecuteTradeResult> {
     const playerId = actor.playerId;
     if (!playerId) throw TradingErrors.playersOnly();
     if (!isValidIdempotencyKey(idempotencyKey)) throw TradingErrors.idempotencyKeyRequired();
+    if (!automated && isReservedIdempotencyKey(idempotencyKey)) throw TradingErrors.idempotencyKeyReserved();
     assertQuantity(request.quantity, this.config.tradeMaxQuantity);
     const limiter = this.limits.limiter('trades', {
       points: this.config.tradeRateLimit,

@@ -8,6 +8,13 @@ export function isValidIdempotencyKey(key: unknown): key is string {
   return typeof key === 'string' && KEY_PATTERN.test(key);
 }
 
+/** Keys of this prefix belong to automation rules (`automation:<rule id>`): a player's request may not use one. */
+export const RESERVED_KEY_PREFIX = 'automation:';
+
+export function isReservedIdempotencyKey(key: string): boolean {
+  return key.toLowerCase().startsWith(RESERVED_KEY_PREFIX);
+}
+
 /**
  * The fingerprint a replay is compared with: the request's fields in a fixed order, so the same body
  * in any key order or transport (REST or Socket.IO) hashes the same.

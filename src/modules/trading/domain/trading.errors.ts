@@ -76,6 +76,12 @@ export const TradingErrors = {
       400,
       'Send an Idempotency-Key header: 1-128 characters of letters, digits and - _ . :',
     ),
+  idempotencyKeyReserved: () =>
+    new AppError(
+      'TRADING.IDEMPOTENCY_KEY_RESERVED',
+      400,
+      'Idempotency-Keys starting with "automation:" belong to automation rules; choose another key',
+    ),
   idempotencyKeyReused: () =>
     new AppError(
       'TRADING.IDEMPOTENCY_KEY_REUSED',

@@ -1,36 +1,50 @@
 import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { playerRoom, RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
+import { AutomationRuleChangedEvent } from '../automation/automation-rule-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
 import { TRADING_NAMESPACE } from './market-rooms.js';
 
-/** A committed trade → trading_signal {type: 'trade_executed'} on the trader's own /trading sockets, every node. */
-@EventsHandler(TradeExecutedEvent)
-export class TradingSignalsRelay implements IEventHandler<TradeExecutedEvent> {
+/**
+ * trading_signal on the player's own /trading sockets, every node:
+ *  - a committed trade → {type: 'trade_executed', trade_id, ...};
+ *  - an automation rule created, executed (with its trade), failed (rule.error says why) or cancelled →
+ *    {type: 'automation_update', rule, trade?}.
+ */
+@EventsHandler(TradeExecutedEvent, AutomationRuleChangedEvent)
+export class TradingSignalsRelay implements IEventHandler<TradeExecutedEvent | AutomationRuleChangedEvent> {
   private readonly logger = new Logger(TradingSignalsRelay.name);
 
   constructor(private readonly hub: RealtimeHub) {}
 
-  handle(event: TradeExecutedEvent): void {
+  handle(event: TradeExecutedEvent | AutomationRuleChangedEvent): void {
     try {
       this.hub.publish(TRADING_NAMESPACE, {
         rooms: [playerRoom(event.playerId)],
         type: 'trading_signal',
-        data: {
-          type: 'trade_executed',
-          trade_id: event.tradeId,
-          station_id: event.stationId,
-          commodity: event.commodity,
-          action: event.action,
-          quantity: event.quantity,
-          unit_price: event.unitPrice,
-          total: event.total,
-          credits_after: event.creditsAfter,
-          at: event.at.toISOString(),
-        },
+        data: event instanceof TradeExecutedEvent ? tradeExecuted(event) : automationUpdate(event),
       });
     } catch (err) {
       this.logger.warn({ err, playerId: event.playerId }, 'Could not push a trading signal');
     }
   }
+}
+
+function tradeExecuted(event: TradeExecutedEvent) {
+  return {
+    type: 'trade_executed',
+    trade_id: event.tradeId,
+    station_id: event.stationId,
+    commodity: event.commodity,
+    action: event.action,
+    quantity: event.quantity,
+    unit_price: event.unitPrice,
+    total: event.total,
+    credits_after: event.creditsAfter,
+    at: event.at.toISOString(),
+  };
+}
+
+function automationUpdate(event: AutomationRuleChangedEvent) {
+  return { type: 'automation_update', rule: event.rule, ...(event.trade ? { trade: event.trade } : {}) };
 }

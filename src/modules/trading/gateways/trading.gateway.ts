@@ -17,9 +17,9 @@ import { TRADING_NAMESPACE } from './market-rooms.js';
 /**
  * /trading: players trade over the socket. trading_command {trade fields, idempotency_key} runs the same
  * ExecuteTradeCommand as POST /trading/trades (same rules, same exactly-once key space) and answers the ack
- * {success: true, data: trade, replayed} or {success: false, error: {code, detail}}; trading_signal
- * {type: 'trade_executed', ...} is pushed to the player's own sockets (automation_update and ai_alert are the
- * types automation rules and ARIA will add; neither exists yet).
+ * {success: true, data: trade, replayed} or {success: false, error: {code, detail}}. trading_signal is pushed to
+ * the player's own sockets by TradingSignalsRelay: {type: 'trade_executed', ...} and {type: 'automation_update',
+ * rule, trade?}.
  */
 @RealtimeGateway(TRADING_NAMESPACE)
 export class TradingGateway extends HubGateway {

@@ -1,0 +1,313 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { AppError } from '../../../infrastructure/errors/app-error.js';
+import type { Actor } from '../../auth/domain/actor.js';
+import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
+import type { TradeResultDto } from '../dto/trade.response.dto.js';
+import { RESERVED_KEY_PREFIX } from '../domain/idempotency.js';
+import { MarketChangedEvent } from '../events/market-changed.event.js';
+import { MarketHaltChangedEvent } from '../events/market-halt-changed.event.js';
+import { AutomationRuleChangedEvent } from './automation-rule-changed.event.js';
+import { outcomeOf } from './automation-outcome.js';
+import { RULE_COLUMNS, ruleDto, type RuleRow } from './automation.dto.js';
+
+/** The Idempotency-Key of a rule's one trade is this prefix and the rule's id; players cannot send such keys. */
+const AUTOMATION_KEY_PREFIX = RESERVED_KEY_PREFIX;
+/** Rules claimed per check of a market; a full batch means the market is checked again. */
+const CLAIM_BATCH = 20;
+/** How long a claim holds a rule against other executors; beyond it, the sweep settles it from the ledger. */
+const CLAIM_SECONDS = 120;
+/** Checks of one market are at least this far apart while it keeps changing (the first one runs at once). */
+const CHECK_SPACING_MS = 100;
+const SWEEP_INTERVAL_MS = 30_000;
+
+/**
+ * The market's active rules whose trigger holds now, oldest first, claimed by this executor. A rule fires only
+ * where its trade can pass the market's side of the rules: a buy when the station sells at or below the limit
+ * with the stock for it, a sell when the station pays at or above it with the room and the treasury; never in
+ * a halted market, nor for a player who is not active (those wait, they do not fail). SKIP LOCKED and the
+ * claim make a rule fire on one node at a time.
+ */
+const CLAIM_DUE = `
+WITH due AS (
+  SELECT r.id FROM automation_rules r
+  JOIN station_markets sm ON sm.station_id = r.station_id AND sm.commodity = r.commodity
+  JOIN stations s ON s.id = r.station_id
+  JOIN players p ON p.id = r.player_id
+  WHERE r.station_id = $1 AND r.commodity = $2 AND r.status = 'active'
+    AND (r.claimed_until IS NULL OR r.claimed_until < now())
+    AND p.status = 'active' AND p.user_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM market_halts h WHERE h.scope IN ('*', r.commodity))
+    AND CASE r.action
+          WHEN 'buy' THEN sm.sells AND sm.sell_price <= r.limit_price AND sm.stock >= r.quantity
+          ELSE sm.buys AND sm.buy_price >= r.limit_price AND sm.capacity - sm.stock >= r.quantity
+               AND s.treasury >= sm.buy_price::bigint * r.quantity
+        END
+  ORDER BY r.created_at, r.id
+  LIMIT $3
+  FOR UPDATE OF r SKIP LOCKED
+)
+UPDATE automation_rules r
+SET claimed_at = clock_timestamp(), claimed_until = now() + make_interval(secs => $4),
+    attempts = r.attempts + 1, updated_at = now()
+FROM due, players p
+WHERE r.id = due.id AND p.id = r.player_id
+RETURNING r.id, r.player_id, p.user_id, p.username, r.station_id, r.commodity, r.action, r.quantity,
+          r.limit_price, r.claimed_at::text AS claim`;
+
+/**
+ * Claims whose executor died (or never wrote back) are settled from the ledger: the rule's trade, if it
+ * committed, carries the rule's key; otherwise the rule is simply active again. $1: one rule, or null for all.
+ */
+const SETTLE_ABANDONED = `
+WITH abandoned AS (
+  SELECT r.id, r.player_id, r.claimed_at FROM automation_rules r
+  WHERE r.status = 'active' AND r.claimed_at IS NOT NULL AND r.claimed_until < now()
+    AND ($1::uuid IS NULL OR r.id = $1::uuid)
+  ORDER BY r.claimed_until
+  LIMIT 500
+  FOR UPDATE OF r SKIP LOCKED
+), settled AS (
+  SELECT a.id, mt.id AS trade_id, mt.created_at AS executed_at FROM abandoned a
+  LEFT JOIN LATERAL (
+    SELECT mt.id, mt.created_at FROM market_transactions mt
+    WHERE mt.player_id = a.player_id AND mt.created_at >= a.claimed_at - interval '10 minutes'
+      AND mt.idempotency_key = '${AUTOMATION_KEY_PREFIX}' || a.id::text
+    LIMIT 1) mt ON true
+)
+UPDATE automation_rules r
+SET claimed_at = NULL, claimed_until = NULL, updated_at = now(),
+    status = CASE WHEN s.trade_id IS NULL THEN r.status ELSE 'executed' END,
+    trade_id = s.trade_id, finished_at = s.executed_at,
+    error_code = CASE WHEN s.trade_id IS NULL THEN r.error_code END,
+    error_detail = CASE WHEN s.trade_id IS NULL THEN r.error_detail END
+FROM settled s
+WHERE r.id = s.id
+RETURNING ${RULE_COLUMNS}, r.player_id`;
+
+interface ClaimedRule {
+  id: string;
+  player_id: string;
+  user_id: string;
+  username: string;
+  station_id: string;
+  commodity: string;
+  action: 'buy' | 'sell';
+  quantity: number;
+  limit_price: number;
+  /** The claim's timestamp as Postgres wrote it (text keeps its microseconds): the executor's token. */
+  claim: string;
+}
+
+/**
+ * Runs automation rules. Every market change (a trade, regeneration) and every new rule has that market's due
+ * rules claimed and fired, each as the player's own trade through ExecuteTradeCommand (every trade rule, the
+ * player's rate limit, exactly once by the key `automation:<rule id>`). Checks of one market run one at a
+ * time, at most every CHECK_SPACING_MS while it keeps changing; each node checks the changes it sees, and the
+ * claim keeps two nodes off one rule. A rule's trade then changes the market, which checks it again.
+ *
+ * After the trade: executed (with the trade), failed (a reason on the player's side), or still active (the
+ * market moved, or a pause after a system-side refusal): see outcomeOf.
+ */
+type Trigger = MarketChangedEvent | AutomationRuleChangedEvent | MarketHaltChangedEvent;
+
+@EventsHandler(MarketChangedEvent, AutomationRuleChangedEvent, MarketHaltChangedEvent)
+@Injectable()
+export class AutomationExecutor
+  implements IEventHandler<Trigger>, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly logger = new Logger(AutomationExecutor.name);
+  /** Markets being checked, and whether they changed again meanwhile. */
+  private readonly checking = new Map<string, { again: boolean }>();
+  private readonly running = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly commandBus: CommandBus,
+    private readonly eventBus: EventBus,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const t = setInterval(() => void this.settleAbandoned().catch(() => undefined), SWEEP_INTERVAL_MS);
+    t.unref();
+    this.scheduler.addInterval('automation-sweep', t);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.running]);
+  }
+
+  handle(event: Trigger): void {
+    if (event instanceof AutomationRuleChangedEvent) {
+      if (event.rule.status === 'active') this.check(event.rule.station_id, event.rule.commodity);
+    } else if (event instanceof MarketHaltChangedEvent) {
+      if (!event.halted) void this.checkResumed(event.commodity);
+    } else {
+      this.check(event.stationId, event.commodity);
+    }
+  }
+
+  /** Checks one market's rules now, or once more after the check in progress. */
+  check(stationId: string, commodity: string): void {
+    if (this.closed) return;
+    const key = `${stationId}:${commodity}`;
+    const current = this.checking.get(key);
+    if (current) {
+      current.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.checking.set(key, state);
+    const run = this.drain(key, stationId, commodity, state).finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** A halt was lifted: every market with active rules in its scope is checked (its rules waited). */
+  private async checkResumed(commodity: string | null): Promise<void> {
+    try {
+      const markets = (await this.dataSource.query(
+        `SELECT DISTINCT station_id, commodity FROM automation_rules
+         WHERE status = 'active' AND ($1::text IS NULL OR commodity = $1::text)`,
+        [commodity],
+      )) as Array<{ station_id: string; commodity: string }>;
+      for (const m of markets) this.check(m.station_id, m.commodity);
+    } catch (err) {
+      this.logger.warn({ err, commodity }, 'Could not check automation rules after a halt was lifted');
+    }
+  }
+
+  /** Settles claims whose executor never wrote back (see SETTLE_ABANDONED). Returns the rules it settled. */
+  async settleAbandoned(ruleId: string | null = null): Promise<number> {
+    if (!this.dataSource.isInitialized) return 0;
+    try {
+      const [rows] = (await this.dataSource.query(SETTLE_ABANDONED, [ruleId])) as [
+        Array<RuleRow & { player_id: string }>,
+        number,
+      ];
+      for (const row of rows) {
+        if (row.status === 'executed')
+          this.eventBus.publish(new AutomationRuleChangedEvent(row.player_id, ruleDto(row)));
+      }
+      return rows.length;
+    } catch (err) {
+      this.logger.warn({ err }, 'Settling abandoned automation claims failed; will retry');
+      throw err;
+    }
+  }
+
+  private async drain(key: string, stationId: string, commodity: string, state: { again: boolean }) {
+    try {
+      for (;;) {
+        state.again = false;
+        let more = false;
+        try {
+          more = await this.fireDue(stationId, commodity);
+        } catch (err) {
+          this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
+        }
+        if (this.closed || !(state.again || more)) return;
+        await sleep(CHECK_SPACING_MS, undefined, { ref: false });
+      }
+    } finally {
+      this.checking.delete(key);
+    }
+  }
+
+  /** Claims and fires the market's due rules, in order. True when a full batch was claimed (more may be due). */
+  private async fireDue(stationId: string, commodity: string): Promise<boolean> {
+    if (!this.dataSource.isInitialized) return false;
+    const [claimed] = (await this.dataSource.query(CLAIM_DUE, [
+      stationId,
+      commodity,
+      CLAIM_BATCH,
+      CLAIM_SECONDS,
+    ])) as [ClaimedRule[], number];
+    for (const rule of claimed) await this.fire(rule);
+    return claimed.length === CLAIM_BATCH;
+  }
+
+  private async fire(rule: ClaimedRule): Promise<void> {
+    const actor: Actor = {
+      userId: rule.user_id,
+      username: rule.username,
+      role: 'player',
+      playerId: rule.player_id,
+      requestId: `${AUTOMATION_KEY_PREFIX}${rule.id}`,
+      ip: 'automation',
+    };
+    const request = {
+      stationId: rule.station_id,
+      commodity: rule.commodity as ExecuteTradeCommand['request']['commodity'],
+      action: rule.action,
+      quantity: rule.quantity,
+      limitPrice: rule.limit_price,
+    };
+    try {
+      const { trade } = await this.commandBus.execute(
+        new ExecuteTradeCommand(actor, request, `${AUTOMATION_KEY_PREFIX}${rule.id}`, true),
+      );
+      await this.settle(
+        rule,
+        `status = 'executed', trade_id = $3, finished_at = now(), error_code = NULL, error_detail = NULL,
+         claimed_until = NULL`,
+        [trade.trade_id],
+        trade,
+      );
+    } catch (err) {
+      const outcome = outcomeOf(err);
+      const code = err instanceof AppError ? err.code : 'INTERNAL_ERROR';
+      const detail =
+        err instanceof AppError ? err.message : 'The trade could not run; it will be tried again';
+      if (!(err instanceof AppError) || err.status >= 500)
+        this.logger.warn(
+          { err, ruleId: rule.id },
+          'An automation rule’s trade could not run; retrying later',
+        );
+      if (outcome.kind === 'fail') {
+        await this.settle(
+          rule,
+          `status = 'failed', finished_at = now(), error_code = $3, error_detail = $4, claimed_until = NULL`,
+          [code, detail],
+        );
+      } else {
+        const delay = outcome.kind === 'later' ? outcome.delaySeconds : 0;
+        await this.settle(
+          rule,
+          `error_code = $3, error_detail = $4, claimed_until = now() + make_interval(secs => $5)`,
+          [code, detail, delay],
+        );
+      }
+    }
+  }
+
+  /**
+   * Writes a fired rule's outcome, if this executor's claim still holds (a claim the sweep took over is left to
+   * its new holder), and tells the player when the rule finished.
+   */
+  private async settle(
+    rule: ClaimedRule,
+    set: string,
+    values: unknown[],
+    trade?: TradeResultDto,
+  ): Promise<void> {
+    try {
+      const [[row]] = (await this.dataSource.query(
+        `UPDATE automation_rules r SET ${set}, claimed_at = NULL, updated_at = now()
+         WHERE r.id = $1 AND r.status = 'active' AND r.claimed_at = $2::timestamptz
+         RETURNING ${RULE_COLUMNS}`,
+        [rule.id, rule.claim, ...values],
+      )) as [RuleRow[], number];
+      if (row && row.status !== 'active')
+        this.eventBus.publish(new AutomationRuleChangedEvent(rule.player_id, ruleDto(row), trade));
+    } catch (err) {
+      // The claim expires and the sweep settles the rule from the ledger.
+      this.logger.warn({ err, ruleId: rule.id }, 'Could not record an automation rule’s outcome');
+    }
+  }
+}
