@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
+import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
@@ -29,7 +30,7 @@ const SWEEP_INTERVAL_MS = 30_000;
  * where its trade can pass the market's side of the rules: a buy when the station sells at or below the limit
  * with the stock for it, a sell when the station pays at or above it with the room and the treasury; never in
  * a halted market, nor for a player who is not active (those wait, they do not fail). SKIP LOCKED and the
- * claim make a rule fire on one node at a time.
+ * claim make a rule fire on one node at a time. The top level is a SELECT so that both drivers return its rows.
  */
 const CLAIM_DUE = `
 WITH due AS (
@@ -49,14 +50,16 @@ WITH due AS (
   ORDER BY r.created_at, r.id
   LIMIT $3
   FOR UPDATE OF r SKIP LOCKED
+), claimed AS (
+  UPDATE automation_rules r
+  SET claimed_at = clock_timestamp(), claimed_until = now() + make_interval(secs => $4),
+      attempts = r.attempts + 1, updated_at = now()
+  FROM due, players p
+  WHERE r.id = due.id AND p.id = r.player_id
+  RETURNING r.id, r.player_id, p.user_id, p.username, r.station_id, r.commodity, r.action, r.quantity,
+            r.limit_price, r.claimed_at::text AS claim
 )
-UPDATE automation_rules r
-SET claimed_at = clock_timestamp(), claimed_until = now() + make_interval(secs => $4),
-    attempts = r.attempts + 1, updated_at = now()
-FROM due, players p
-WHERE r.id = due.id AND p.id = r.player_id
-RETURNING r.id, r.player_id, p.user_id, p.username, r.station_id, r.commodity, r.action, r.quantity,
-          r.limit_price, r.claimed_at::text AS claim`;
+SELECT * FROM claimed`;
 
 /**
  * Claims whose executor died (or never wrote back) are settled from the ledger: the rule's trade, if it
@@ -127,6 +130,7 @@ export class AutomationExecutor
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly sql: PreparedStatements,
     private readonly commandBus: CommandBus,
     private readonly eventBus: EventBus,
     private readonly scheduler: SchedulerRegistry,
@@ -222,12 +226,13 @@ export class AutomationExecutor
   /** Claims and fires the market's due rules, in order. True when a full batch was claimed (more may be due). */
   private async fireDue(stationId: string, commodity: string): Promise<boolean> {
     if (!this.dataSource.isInitialized) return false;
-    const [claimed] = (await this.dataSource.query(CLAIM_DUE, [
+    // A named statement: every change of a market runs it, and planning it would cost more than running it.
+    const claimed = await this.sql.query<ClaimedRule>('automation-claim-due', CLAIM_DUE, [
       stationId,
       commodity,
       CLAIM_BATCH,
       CLAIM_SECONDS,
-    ])) as [ClaimedRule[], number];
+    ]);
     for (const rule of claimed) await this.fire(rule);
     return claimed.length === CLAIM_BATCH;
   }

@@ -27,8 +27,11 @@ import {
   type RuleRow,
 } from './automation.dto.js';
 
-/** Serialises one player's rule creations (the active-rule cap), apart from trades' row locks. */
-const RULE_LOCK_NAMESPACE = 2102_0401;
+/**
+ * Serialises one player's rule creations (the active-rule cap) without touching the rows trades lock; the
+ * two-key advisory form, keyed (this, hashtext(player id)).
+ */
+const RULE_LOCK_NAMESPACE = 2102_0303;
 
 /**
  * A new rule, checked as a trade would be where it can be now: a player in good standing, a station that
