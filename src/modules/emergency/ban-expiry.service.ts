@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { EmergencyActionExecutor } from './emergency-action.executor.js';
@@ -27,9 +28,7 @@ export class BanExpiryService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.sweep(), this.config.banSweepSeconds * 1000);
-    timer.unref();
-    this.scheduler.addInterval('ban-expiry-sweep', timer);
+    addTick(this.scheduler, 'ban-expiry-sweep', this.config.banSweepSeconds * 1000, () => this.sweep());
   }
 
   /** Returns how many bans were lifted by this call (0 when another node holds the lock). */
@@ -38,11 +37,7 @@ export class BanExpiryService implements OnApplicationBootstrap {
     this.running = true;
     try {
       const events: IEvent[] = [];
-      const lifted = await this.dataSource.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          BAN_SWEEP_LOCK_KEY,
-        ]);
-        if (!locked) return 0;
+      const lifted = await onOneNode(this.dataSource, BAN_SWEEP_LOCK_KEY, async (m) => {
         const due: { id: string }[] = await m.query(
           `SELECT id FROM players WHERE status = 'banned' AND ban_until IS NOT NULL AND ban_until <= now()
            ORDER BY ban_until LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -55,7 +50,7 @@ export class BanExpiryService implements OnApplicationBootstrap {
         return due.length;
       });
       this.eventBus.publishAll(events);
-      return lifted;
+      return lifted ?? 0;
     } catch (err) {
       this.logger.warn({ err }, 'Lifting expired bans failed; will retry next tick');
       return 0;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 
@@ -21,9 +22,9 @@ export class AnalyticsRefresherService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.refresh(), this.config.analyticsRefreshSeconds * 1000);
-    timer.unref();
-    this.scheduler.addInterval('player-analytics-refresh', timer);
+    addTick(this.scheduler, 'player-analytics-refresh', this.config.analyticsRefreshSeconds * 1000, () =>
+      this.refresh(),
+    );
   }
 
   /** Returns true when this call did the refresh. */
@@ -31,14 +32,11 @@ export class AnalyticsRefresherService implements OnApplicationBootstrap {
     if (this.running || !this.dataSource.isInitialized) return false;
     this.running = true;
     try {
-      return await this.dataSource.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          REFRESH_LOCK_KEY,
-        ]);
-        if (!locked) return false;
+      const done = await onOneNode(this.dataSource, REFRESH_LOCK_KEY, async (m) => {
         await m.query('REFRESH MATERIALIZED VIEW CONCURRENTLY player_analytics_summary');
         return true;
       });
+      return done ?? false;
     } catch (err) {
       this.logger.warn({ err }, 'Refreshing player_analytics_summary failed; will retry next tick');
       return false;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { isCommodity } from './domain/commodities.js';
@@ -33,16 +34,14 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.marketRegenSeconds > 0) {
-      const t = setInterval(() => void this.regenerate(), this.config.marketRegenSeconds * 1000);
-      t.unref();
-      this.scheduler.addInterval('market-regeneration', t);
-    }
-    if (this.config.priceSnapshotSeconds > 0) {
-      const t = setInterval(() => void this.snapshot(), this.config.priceSnapshotSeconds * 1000);
-      t.unref();
-      this.scheduler.addInterval('market-snapshot', t);
-    }
+    if (this.config.marketRegenSeconds > 0)
+      addTick(this.scheduler, 'market-regeneration', this.config.marketRegenSeconds * 1000, () =>
+        this.regenerate(),
+      );
+    if (this.config.priceSnapshotSeconds > 0)
+      addTick(this.scheduler, 'market-snapshot', this.config.priceSnapshotSeconds * 1000, () =>
+        this.snapshot(),
+      );
   }
 
   /** One regeneration pass. Returns the number of markets changed, or null when another node had the tick. */
@@ -50,11 +49,7 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
     if (this.regenerating || !this.dataSource.isInitialized) return null;
     this.regenerating = true;
     try {
-      const changed = await this.dataSource.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          REGEN_LOCK_KEY,
-        ]);
-        if (!locked) return null;
+      const changed = await onOneNode(this.dataSource, REGEN_LOCK_KEY, async (m) => {
         const [{ now }] = await m.query('SELECT now() AS now');
         const due = await m.query(
           `SELECT sm.station_id, sm.commodity, sm.stock, sm.capacity, sm.production_rate, sm.regen_at, s.class
@@ -133,11 +128,7 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
     if (this.snapshotting || !this.dataSource.isInitialized) return null;
     this.snapshotting = true;
     try {
-      return await this.dataSource.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          SNAPSHOT_LOCK_KEY,
-        ]);
-        if (!locked) return null;
+      return await onOneNode(this.dataSource, SNAPSHOT_LOCK_KEY, async (m) => {
         const [{ n }] = await m.query(
           `WITH ins AS (
              INSERT INTO price_history (station_id, commodity, buy_price, sell_price, stock)

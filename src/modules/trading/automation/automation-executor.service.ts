@@ -5,6 +5,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
+import { addTick } from '../../../infrastructure/scheduling/cluster-tick.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
 import type { TradeResultDto } from '../dto/trade.response.dto.js';
@@ -137,9 +138,9 @@ export class AutomationExecutor
   ) {}
 
   onApplicationBootstrap(): void {
-    const t = setInterval(() => void this.settleAbandoned().catch(() => undefined), SWEEP_INTERVAL_MS);
-    t.unref();
-    this.scheduler.addInterval('automation-sweep', t);
+    addTick(this.scheduler, 'automation-sweep', SWEEP_INTERVAL_MS, () =>
+      this.settleAbandoned().catch(() => undefined),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
