@@ -63,6 +63,18 @@ export interface AppConfig {
   /** price_history snapshot tick; 0 turns snapshots off. */
   priceSnapshotSeconds: number;
   priceHistoryRetentionDays: number;
+  /** ARIA's prediction pass (one node at a time); 0 turns it off. */
+  ariaPredictionSeconds: number;
+  /** The price_history window a prediction fits its trend over. */
+  ariaPredictionWindowMinutes: number;
+  /** How far ahead a prediction looks. */
+  ariaPredictionHorizonMinutes: number;
+  /** Predictions older than this are purged on the prediction tick. */
+  ariaPredictionRetentionHours: number;
+  /** An ai_alert needs a predicted change of at least this many percent... */
+  ariaAlertMinChangePct: number;
+  /** ...and at least this confidence (0..1). */
+  ariaAlertMinConfidence: number;
   /** At most one /market market_update per station and commodity per this many ms. */
   marketUpdateCoalesceMs: number;
   /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
@@ -114,6 +126,17 @@ export function loadConfig(env: Env): AppConfig {
     if (raw === undefined) return def;
     if (!/^-?\d+$/.test(raw)) {
       problems.push(`${name} must be an integer, got "${raw}"`);
+      return def;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+  const num = (name: string, def: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(raw)) {
+      problems.push(`${name} must be a number, got "${raw}"`);
       return def;
     }
     const n = Number(raw);
@@ -241,6 +264,12 @@ export function loadConfig(env: Env): AppConfig {
     marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
     priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),
     priceHistoryRetentionDays: int('PRICE_HISTORY_RETENTION_DAYS', 30, 1, 3650),
+    ariaPredictionSeconds: int('ARIA_PREDICTION_SECONDS', 300, 0, 86400),
+    ariaPredictionWindowMinutes: int('ARIA_PREDICTION_WINDOW_MINUTES', 180, 10, 7 * 1440),
+    ariaPredictionHorizonMinutes: int('ARIA_PREDICTION_HORIZON_MINUTES', 60, 1, 1440),
+    ariaPredictionRetentionHours: int('ARIA_PREDICTION_RETENTION_HOURS', 48, 1, 24 * 365),
+    ariaAlertMinChangePct: num('ARIA_ALERT_MIN_CHANGE_PCT', 10, 0.1, 1000),
+    ariaAlertMinConfidence: num('ARIA_ALERT_MIN_CONFIDENCE', 0.6, 0, 1),
     marketUpdateCoalesceMs: int('MARKET_UPDATE_COALESCE_MS', 100, 10, 60_000),
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
     wsRecoveryBufferPackets: int('WS_RECOVERY_BUFFER_PACKETS', 50_000, 100, 10_000_000),

@@ -5,6 +5,7 @@ import { TradingMarket1763790000000 } from './1763790000000-trading-market.js';
 import { AdminOperations1763800000000 } from './1763800000000-admin-operations.js';
 import { ApplyTradeFunction1763810000000 } from './1763810000000-apply-trade-function.js';
 import { PlayersSearchTrigramIndex1763820000000 } from './1763820000000-players-search-trigram-index.js';
+import { AriaPredictions1763830000000 } from './1763830000000-aria-predictions.js';
 import { AutomationRules1763840000000 } from './1763840000000-automation-rules.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   AdminOperations1763800000000,
   ApplyTradeFunction1763810000000,
   PlayersSearchTrigramIndex1763820000000,
+  AriaPredictions1763830000000,
   AutomationRules1763840000000,
 ];

@@ -18,8 +18,8 @@ import { TRADING_NAMESPACE } from './market-rooms.js';
  * /trading: players trade over the socket. trading_command {trade fields, idempotency_key} runs the same
  * ExecuteTradeCommand as POST /trading/trades (same rules, same exactly-once key space) and answers the ack
  * {success: true, data: trade, replayed} or {success: false, error: {code, detail}}. trading_signal is pushed to
- * the player's own sockets by TradingSignalsRelay: {type: 'trade_executed', ...} and {type: 'automation_update',
- * rule, trade?}.
+ * the player's own sockets: {type: 'trade_executed', ...} and {type: 'automation_update', rule, trade?}
+ * (TradingSignalsRelay), and {type: 'ai_alert', alert} (ARIA's relay).
  */
 @RealtimeGateway(TRADING_NAMESPACE)
 export class TradingGateway extends HubGateway {
