@@ -620,6 +620,12 @@ describe('trading', () => {
                 ($1, 'exotic_technology', 222.25, 0.8, now())`,
         [cheap.id],
       );
+      // A prediction whose horizon has passed predicts nothing: `dear` shows none.
+      await t.db.query(
+        `INSERT INTO ai_market_predictions (station_id, commodity, predicted_price, confidence, horizon_minutes, created_at)
+         VALUES ($1, 'exotic_technology', 199, 0.9, 60, now() - interval '61 minutes')`,
+        [dear.id],
+      );
       const res = await t
         .http()
         .get('/api/v1/market/realtime/exotic_technology?side=sells')

@@ -3,9 +3,11 @@ export const VOLUME_24H = `(SELECT coalesce(sum(quantity), 0)::int FROM market_t
    WHERE mt.station_id = sm.station_id AND mt.commodity = sm.commodity
      AND mt.created_at > now() - interval '24 hours')`;
 
+/** ARIA's latest prediction for the market, while its horizon lies ahead (an elapsed one predicts nothing). */
 export const LATEST_PREDICTION = `(SELECT jsonb_build_object('predicted_price', predicted_price,
      'confidence', confidence, 'predicted_at', created_at)
    FROM ai_market_predictions p WHERE p.station_id = sm.station_id AND p.commodity = sm.commodity
+     AND p.created_at > now() - make_interval(mins => p.horizon_minutes)
    ORDER BY created_at DESC LIMIT 1)`;
 
 export const HALTED = `EXISTS (SELECT 1 FROM market_halts h WHERE h.scope IN ('*', sm.commodity))`;
