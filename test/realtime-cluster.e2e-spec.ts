@@ -7,9 +7,10 @@ import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
 import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.service.js';
 import { PresenceService } from '../src/infrastructure/presence/presence.service.js';
 import { REDIS } from '../src/infrastructure/redis/redis.module.js';
+import { AutomationExecutor } from '../src/modules/trading/automation/automation-executor.service.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
-import { createStation, type StationFixture } from './support/market-factories.js';
+import { createStation, marketRow, setCargo, type StationFixture } from './support/market-factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import {
@@ -199,6 +200,79 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     await eventually(async () =>
       (await a.app.get(PresenceService).isOnline(p.playerId!)) ? undefined : true,
     );
+  });
+
+  it('an automation rule made on node A fires once on a trade through node B; A hears it', async () => {
+    const market = await createStation(a, { markets: { luxury_goods: { capacity: 1000, stock: 500 } } });
+    const owner = await registerPlayer(a);
+    await setCargo(a, owner.playerId!, {}, 500);
+    const ownerSocket = await connect(a, '/trading', owner.token);
+    const { sell_price: price } = await marketRow(a, market.id, 'luxury_goods');
+    const rules: string[] = [];
+    for (const quantity of [2, 3, 4]) {
+      const res = await a
+        .http()
+        .post('/api/v1/trading/automation-rules')
+        .set(owner.auth)
+        .send({
+          station_id: market.id,
+          commodity: 'luxury_goods',
+          action: 'buy',
+          quantity,
+          max_unit_price: price - 1,
+        })
+        .expect(201);
+      rules.push(res.body.data.rule_id);
+    }
+    // Another player's sale through node B brings the price under the limit; only B sees that change, and
+    // both nodes also check the market at the same moment.
+    const mover = await registerPlayer(b);
+    await setCargo(b, mover.playerId!, { luxury_goods: 100 }, 500);
+    await b
+      .http()
+      .post('/api/v1/trading/trades')
+      .set(mover.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send({
+        station_id: market.id,
+        commodity: 'luxury_goods',
+        action: 'sell',
+        quantity: 100,
+        min_unit_price: 0,
+      })
+      .expect(201);
+    const fireDue = (node: TestApp) => {
+      const executor = node.app.get(AutomationExecutor) as unknown as {
+        fireDue: (s: string, c: string) => Promise<boolean>;
+      };
+      return executor.fireDue(market.id, 'luxury_goods');
+    };
+    await Promise.all([fireDue(a), fireDue(b), fireDue(a), fireDue(b)]);
+    for (const id of rules) {
+      const rule = await eventually(async () => {
+        const [r] = await a.db.query(`SELECT status, attempts FROM automation_rules WHERE id = $1`, [id]);
+        return r.status === 'executed' ? r : undefined;
+      });
+      expect(rule.attempts).toBe(1); // claimed once: no node fired a rule another held
+    }
+    const keys = await a.db.query(
+      `SELECT idempotency_key, count(*)::int AS n FROM market_transactions WHERE player_id = $1 GROUP BY 1`,
+      [owner.playerId],
+    );
+    expect(keys.map((k: { idempotency_key: string }) => k.idempotency_key).sort()).toEqual(
+      rules.map((id) => `automation:${id}`).sort(),
+    );
+    expect(keys.every((k: { n: number }) => k.n === 1)).toBe(true);
+    // Whichever node fired them, the owner's socket on A hears each one's end.
+    for (const id of rules) {
+      await ownerSocket.next(
+        'trading_signal',
+        (e) =>
+          (e.data as { rule?: { rule_id: string; status: string } }).rule?.rule_id === id &&
+          (e.data as { rule: { status: string } }).rule.status === 'executed',
+      );
+    }
+    expect(ownerSocket.badSignatures).toBe(0);
   });
 
   it('counts presence across nodes: online while any node holds a socket, offline after the last', async () => {
