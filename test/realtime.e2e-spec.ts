@@ -559,6 +559,38 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
     });
   });
 
+  describe('handshake rate limit', () => {
+    const LIMIT = 4;
+    let limited: TestApp;
+
+    beforeAll(async () => {
+      limited = await startTestApp({ WS_HANDSHAKE_RATE_LIMIT: String(LIMIT) });
+    });
+    afterAll(async () => {
+      await limited.close();
+    });
+
+    it('refuses a user past WS_HANDSHAKE_RATE_LIMIT per minute with RATE_LIMITED; other users still connect', async () => {
+      const p = await registerPlayer(limited);
+      const other = await registerPlayer(limited);
+      const sockets: TestSocket[] = [];
+      try {
+        // Namespaces count together: a reconnect loop over any of them spends the same allowance.
+        for (let i = 0; i < LIMIT; i++) {
+          const s = await connectSocket(limited.url, i % 2 ? '/market' : '/player', p.token);
+          sockets.push(s);
+          s.close();
+        }
+        const refused = await refusedHandshake(limited.url, '/trading', p.token);
+        expect(refused.data).toMatchObject({ code: 'RATE_LIMITED', retry_after_seconds: expect.any(Number) });
+        expect(refused.data!.detail).toMatch(/connection attempts/);
+        sockets.push(await connectSocket(limited.url, '/trading', other.token));
+      } finally {
+        for (const s of sockets) s.close();
+      }
+    });
+  });
+
   // The in-memory adapter's buffer (one node, no Redis); the Redis adapter keeps sessions in Redis instead.
   (process.env.TEST_REDIS_URL ? describe.skip : describe)('the embedded recovery buffer', () => {
     let small: TestApp;

@@ -79,6 +79,8 @@ export interface AppConfig {
   marketUpdateCoalesceMs: number;
   /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
   wsRateLimitPerSecond: number;
+  /** Socket.IO handshakes (namespace connections) allowed per user per minute, every node together. */
+  wsHandshakeRateLimit: number;
   /** Packets the embedded (in-memory) Socket.IO adapter keeps per namespace for connection state recovery. */
   wsRecoveryBufferPackets: number;
   /** Period of the /admin metrics_update tick (REALTIME_METRICS_INTERVAL_MS). */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env): AppConfig {
     ariaAlertMinConfidence: num('ARIA_ALERT_MIN_CONFIDENCE', 0.6, 0, 1),
     marketUpdateCoalesceMs: int('MARKET_UPDATE_COALESCE_MS', 100, 10, 60_000),
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
+    wsHandshakeRateLimit: int('WS_HANDSHAKE_RATE_LIMIT', 60, 1, 1_000_000),
     wsRecoveryBufferPackets: int('WS_RECOVERY_BUFFER_PACKETS', 50_000, 100, 10_000_000),
     realtimeMetricsIntervalMs: int('REALTIME_METRICS_INTERVAL_MS', 5000, 100, 3_600_000),
     presenceSocketTtlSeconds: int('PRESENCE_SOCKET_TTL_SECONDS', 90, 5, 86400),

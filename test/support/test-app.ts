@@ -69,6 +69,7 @@ export function testEnv(
     SEED_DEMO: 'false',
     THROTTLE_LIMIT: '100000',
     AUTH_THROTTLE_LIMIT: '100000',
+    WS_HANDSHAKE_RATE_LIMIT: '100000',
     CORS_ORIGINS: 'http://localhost:3000',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.TEST_REDIS_URL

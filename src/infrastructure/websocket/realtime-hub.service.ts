@@ -125,14 +125,22 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
         refuse(err);
         return;
       }
-      if (!this.admission) {
-        next();
-        return;
-      }
-      this.admission(sessionOf(socket).user).then(
-        (refusal) => (refusal ? refuse(refusal) : next()),
-        (err: unknown) => refuse(err),
-      );
+      // Per user, on every node together: a client stuck in a reconnect loop (or a script) cannot make each
+      // handshake cost a read of the player's standing without bound.
+      const user = sessionOf(socket).user;
+      const handshakes = this.limits.limiter('ws-handshake', {
+        points: this.config.wsHandshakeRateLimit,
+        durationSeconds: 60,
+      });
+      this.limits
+        .consume(handshakes, user.userId)
+        .then((verdict) =>
+          verdict.allowed ? this.admission?.(user) : WsErrors.handshakesLimited(verdict.retryAfterSeconds),
+        )
+        .then(
+          (refusal) => (refusal ? refuse(refusal) : next()),
+          (err: unknown) => refuse(err),
+        );
     });
     (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) => {
       const written = this.deliverLocal(nsp, message);

@@ -9,6 +9,10 @@ export const WsErrors = {
     new AppError('RATE_LIMITED', 429, `Too many messages, retry in ${retryAfterSeconds} s`, {
       retry_after_seconds: retryAfterSeconds,
     }),
+  handshakesLimited: (retryAfterSeconds: number) =>
+    new AppError('RATE_LIMITED', 429, `Too many connection attempts, retry in ${retryAfterSeconds} s`, {
+      retry_after_seconds: retryAfterSeconds,
+    }),
   abuse: () =>
     new AppError('WS.ABUSE_DISCONNECT', 429, 'Disconnected for repeatedly exceeding the message rate limit'),
   tokenExpired: () => AuthErrors.tokenExpired(),
