@@ -53,6 +53,9 @@ const MAX_CONSECUTIVE_FAILURES = 3;
  * runs out and another node claims the job and continues from the cursor: a committed batch is never redone,
  * an uncommitted one never happened.
  */
+/** The longest pause between claims while the database keeps failing them (a job created here still wakes it). */
+const MAX_FAILURE_BACKOFF_MS = 10_000;
+
 @Injectable()
 export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(BulkOperationsWorker.name);
@@ -85,15 +88,21 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopping) {
       let job: ClaimedJob | undefined;
       try {
         job = await this.claim();
+        if (failures > 0) this.logger.log({ failures }, 'Claiming bulk operations works again');
+        failures = 0;
       } catch (err) {
-        if (!this.stopping) this.logger.warn({ err }, 'Claiming a bulk operation failed');
+        failures += 1;
+        // The first failure and then each doubling: an outage shows in the log without a line per poll.
+        if (!this.stopping && (failures & (failures - 1)) === 0)
+          this.logger.warn({ err, failures }, 'Claiming a bulk operation failed');
       }
       if (job) await this.process(job);
-      else await this.sleep(this.config.bulkPollMs);
+      else await this.sleep(pollDelay(this.config.bulkPollMs, failures));
     }
   }
 
@@ -343,4 +352,10 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
       job.admin_id,
     );
   }
+}
+
+/** The next poll after `failures` failed claims in a row: the poll period, doubling per failure up to 10 s. */
+export function pollDelay(pollMs: number, failures: number): number {
+  if (failures === 0) return pollMs;
+  return Math.max(pollMs, Math.min(pollMs * 2 ** Math.min(failures, 10), MAX_FAILURE_BACKOFF_MS));
 }
