@@ -211,6 +211,8 @@ async function startServer(databaseUrl: string): Promise<ChildProcess> {
       LOG_LEVEL: 'warn',
       THROTTLE_LIMIT: '1000000',
       TRADE_RATE_LIMIT: '1000000',
+      // Every admin socket of the bench is one user's (bench_admin): 400 handshakes in the first seconds.
+      WS_HANDSHAKE_RATE_LIMIT: '1000000',
       DB_POOL_SIZE: '20',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
