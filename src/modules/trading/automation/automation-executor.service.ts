@@ -25,6 +25,11 @@ const CLAIM_SECONDS = 120;
 /** Checks of one market are at least this far apart while it keeps changing (the first one runs at once). */
 const CHECK_SPACING_MS = 100;
 const SWEEP_INTERVAL_MS = 30_000;
+/**
+ * Checks (with the trades they fire) running at once on a node. A regeneration tick changes thousands of
+ * markets at once: their checks queue here, not in the connection pool that players' requests wait on.
+ */
+const CONCURRENT_CHECKS = 2;
 
 /**
  * The market's active rules whose trigger holds now, oldest first, claimed by this executor. A rule fires only
@@ -127,6 +132,8 @@ export class AutomationExecutor
   /** Markets being checked, and whether they changed again meanwhile. */
   private readonly checking = new Map<string, { again: boolean }>();
   private readonly running = new Set<Promise<void>>();
+  private freeSlots = CONCURRENT_CHECKS;
+  private readonly waitingForSlot: Array<() => void> = [];
   private closed = false;
 
   constructor(
@@ -212,7 +219,7 @@ export class AutomationExecutor
         state.again = false;
         let more = false;
         try {
-          more = await this.fireDue(stationId, commodity);
+          more = await this.inSlot(() => this.fireDue(stationId, commodity));
         } catch (err) {
           this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
         }
@@ -224,9 +231,22 @@ export class AutomationExecutor
     }
   }
 
+  /** Runs `work` when one of the CONCURRENT_CHECKS slots is free. */
+  private async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots -= 1;
+    else await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waitingForSlot.shift();
+      if (next) next();
+      else this.freeSlots += 1;
+    }
+  }
+
   /** Claims and fires the market's due rules, in order. True when a full batch was claimed (more may be due). */
   private async fireDue(stationId: string, commodity: string): Promise<boolean> {
-    if (!this.dataSource.isInitialized) return false;
+    if (this.closed || !this.dataSource.isInitialized) return false;
     // A named statement: every change of a market runs it, and planning it would cost more than running it.
     const claimed = await this.sql.query<ClaimedRule>('automation-claim-due', CLAIM_DUE, [
       stationId,
