@@ -113,8 +113,28 @@ describe('market maintenance and trade limits', () => {
          VALUES ($1, 'luxury_goods', 1, 2, 3, now() - interval '400 days')`,
         [st.id],
       );
+      // Automation rules: one finished long ago (deleted), one finished recently and one active (kept).
+      const rules = await t.db.query(
+        `INSERT INTO automation_rules (player_id, station_id, commodity, action, quantity, limit_price, status,
+                                       finished_at)
+         VALUES ($1, $2, 'luxury_goods', 'buy', 1, 1, 'cancelled', now() - interval '91 days'),
+                ($1, $2, 'luxury_goods', 'buy', 1, 1, 'failed', now() - interval '89 days'),
+                ($1, $2, 'luxury_goods', 'buy', 1, 1, 'active', NULL)
+         RETURNING id`,
+        [player.playerId, st.id],
+      );
       const [{ n: markets }] = await t.db.query('SELECT count(*)::int AS n FROM station_markets');
       expect(await maintenance.snapshot()).toBe(markets);
+      const kept = await t.db.query(
+        `SELECT id FROM automation_rules WHERE player_id = $1 ORDER BY created_at`,
+        [player.playerId],
+      );
+      expect(kept.map((r: { id: string }) => r.id).sort()).toEqual(
+        rules
+          .slice(1)
+          .map((r: { id: string }) => r.id)
+          .sort(),
+      );
       const rows = await t.db.query(
         `SELECT commodity, buy_price, sell_price, stock FROM price_history WHERE station_id = $1 ORDER BY commodity`,
         [st.id],

@@ -56,6 +56,8 @@ export interface AppConfig {
   tradeMaxQuantity: number;
   /** Active automation rules one player may hold (AUTOMATION_MAX_ACTIVE_RULES). */
   automationMaxActiveRules: number;
+  /** Executed, failed and cancelled automation rules are deleted this many days after they finished. */
+  automationRuleRetentionDays: number;
   /** How long a trade's Idempotency-Key and its result are kept (at least 24 h). */
   idempotencyTtlHours: number;
   /** Stock regeneration tick; 0 turns regeneration off (tests that count units). */
@@ -262,6 +264,7 @@ export function loadConfig(env: Env): AppConfig {
     tradeRateWindowSeconds: int('TRADE_RATE_WINDOW_SECONDS', 1, 1, 3600),
     tradeMaxQuantity: int('TRADE_MAX_QUANTITY', 10_000, 1, 1_000_000),
     automationMaxActiveRules: int('AUTOMATION_MAX_ACTIVE_RULES', 20, 1, 1000),
+    automationRuleRetentionDays: int('AUTOMATION_RULE_RETENTION_DAYS', 90, 1, 3650),
     idempotencyTtlHours: int('IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 30),
     marketRegenSeconds: int('MARKET_REGEN_SECONDS', 30, 0, 86400),
     priceSnapshotSeconds: int('PRICE_SNAPSHOT_SECONDS', 300, 0, 86400),

@@ -43,6 +43,10 @@ export class AutomationRules1763840000000 implements MigrationInterface {
       `CREATE INDEX automation_rules_market_idx ON automation_rules (station_id, commodity, created_at)
        WHERE status = 'active'`,
     );
+    // What the snapshot tick's purge probes: rules finished long ago.
+    await q.query(
+      `CREATE INDEX automation_rules_finished_idx ON automation_rules (finished_at) WHERE status <> 'active'`,
+    );
     // What the sweep probes: claims whose holder may have died.
     await q.query(
       `CREATE INDEX automation_rules_claim_idx ON automation_rules (claimed_until)
