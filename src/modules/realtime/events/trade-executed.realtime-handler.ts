@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import { TradeExecutedEvent } from '../../trading/events/trade-executed.event.js';
+import { TradeExecutedEvent, tradeWire } from '../../trading/events/trade-executed.event.js';
 import { AdminFeed } from '../admin-feed.service.js';
 import { PlayerChannel } from '../player-channel.service.js';
 
@@ -16,17 +16,7 @@ export class TradeExecutedRealtimeHandler implements IEventHandler<TradeExecuted
 
   handle(event: TradeExecutedEvent): void {
     try {
-      const trade = {
-        trade_id: event.tradeId,
-        station_id: event.stationId,
-        commodity: event.commodity,
-        action: event.action,
-        quantity: event.quantity,
-        unit_price: event.unitPrice,
-        total: event.total,
-        credits_after: event.creditsAfter,
-        at: event.at.toISOString(),
-      };
+      const trade = tradeWire(event);
       this.feed.playerUpdate(event.playerId, 'trade', trade);
       this.players.notify(event.playerId, 'assets_changed', {
         kind: 'trade',

@@ -13,3 +13,18 @@ export class TradeExecutedEvent {
     readonly at: Date,
   ) {}
 }
+
+/** The trade as Socket.IO messages carry it (the /admin feed, /player assets_changed, /trading trade_executed). */
+export function tradeWire(event: TradeExecutedEvent) {
+  return {
+    trade_id: event.tradeId,
+    station_id: event.stationId,
+    commodity: event.commodity,
+    action: event.action,
+    quantity: event.quantity,
+    unit_price: event.unitPrice,
+    total: event.total,
+    credits_after: event.creditsAfter,
+    at: event.at.toISOString(),
+  };
+}

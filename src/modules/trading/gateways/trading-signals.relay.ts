@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { playerRoom, RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import { AutomationRuleChangedEvent } from '../automation/automation-rule-changed.event.js';
-import { TradeExecutedEvent } from '../events/trade-executed.event.js';
+import { TradeExecutedEvent, tradeWire } from '../events/trade-executed.event.js';
 import { TRADING_NAMESPACE } from './market-rooms.js';
 
 /**
@@ -31,18 +31,7 @@ export class TradingSignalsRelay implements IEventHandler<TradeExecutedEvent | A
 }
 
 function tradeExecuted(event: TradeExecutedEvent) {
-  return {
-    type: 'trade_executed',
-    trade_id: event.tradeId,
-    station_id: event.stationId,
-    commodity: event.commodity,
-    action: event.action,
-    quantity: event.quantity,
-    unit_price: event.unitPrice,
-    total: event.total,
-    credits_after: event.creditsAfter,
-    at: event.at.toISOString(),
-  };
+  return { type: 'trade_executed', ...tradeWire(event) };
 }
 
 function automationUpdate(event: AutomationRuleChangedEvent) {
