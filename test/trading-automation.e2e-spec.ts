@@ -336,7 +336,16 @@ describe('automation rules (trading_signal automation_update)', () => {
     ).toBe(0);
     // An admin has no rules of its own, and no route here reads a player's.
     expectErrorBody((await t.http().get(RULES).set(admin.auth).expect(403)).body, 'TRADING.PLAYERS_ONLY');
-    await t.http().get(RULES).expect(401);
+    for (const res of [
+      await t.http().get(RULES),
+      await t.http().get(`${RULES}/${r.rule_id}`),
+      await create({ auth: {} } as unknown as Session, buyRule(station, 1)),
+      await t.http().delete(`${RULES}/${r.rule_id}`),
+    ]) {
+      expect(res.status).toBe(401);
+      expectErrorBody(res.body, 'AUTH.UNAUTHORIZED');
+    }
+    expect((await rule(owner, r.rule_id)).status).toBe('active');
   });
 
   it('refuses bad rules with a clear code and writes nothing', async () => {
