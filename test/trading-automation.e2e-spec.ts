@@ -293,6 +293,46 @@ describe('automation rules (trading_signal automation_update)', () => {
     expect((await settled(p, r.rule_id)).status).toBe('executed');
   });
 
+  it('fires a rule that waited on a frozen player as soon as an admin unfreezes it, without another trade', async () => {
+    const station = await smallMarket();
+    const p = await trader(station);
+    const socket = await open(p);
+    const now = await marketRow(t, station.id, 'luxury_goods');
+    const r: Rule = (await create(p, buyRule(station, now.sell_price - 1)).expect(201)).body.data;
+    const setStatusAsAdmin = async (status: string) => {
+      const [{ version }] = await t.db.query('SELECT version FROM players WHERE id = $1', [p.playerId]);
+      await t
+        .http()
+        .put(`/api/v1/admin/players/${p.playerId}/comprehensive`)
+        .set(admin.auth)
+        .send({ reason: `automation test: ${status}`, version, status })
+        .expect(200);
+    };
+
+    await setStatusAsAdmin('frozen');
+    await pushPriceDown(station); // the market reaches the limit while the player cannot trade
+    await new Promise((r2) => setTimeout(r2, 300));
+    expect(await rule(p, r.rule_id)).toMatchObject({ status: 'active', attempts: 0 });
+    const ledgerBefore = await t.db.query('SELECT count(*)::int AS n FROM market_transactions');
+
+    await setStatusAsAdmin('active');
+    const done = await settled(p, r.rule_id);
+    expect(done).toMatchObject({ status: 'executed', attempts: 1 });
+    // The one new ledger row is the rule's own trade: nothing else moved the market.
+    const ledgerAfter = await t.db.query('SELECT count(*)::int AS n FROM market_transactions');
+    expect(ledgerAfter[0].n).toBe(ledgerBefore[0].n + 1);
+    expect(await ledgerOf(p.playerId!)).toEqual([
+      expect.objectContaining({ id: done.trade_id, idempotency_key: `automation:${r.rule_id}` }),
+    ]);
+    const signal = await socket.next(
+      'trading_signal',
+      (e) =>
+        (e.data as { type: string }).type === 'automation_update' &&
+        (e.data as { rule: Rule }).rule.status === 'executed',
+    );
+    expect(signal.data).toMatchObject({ rule: { rule_id: r.rule_id, trade_id: done.trade_id } });
+  });
+
   it('cancels an active rule once; a cancelled rule never fires', async () => {
     const station = await smallMarket();
     const p = await trader(station);

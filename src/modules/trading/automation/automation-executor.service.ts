@@ -7,6 +7,7 @@ import { PreparedStatements } from '../../../infrastructure/database/prepared-st
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { addTick } from '../../../infrastructure/scheduling/cluster-tick.js';
 import type { Actor } from '../../auth/domain/actor.js';
+import { PlayerStatusChangedEvent } from '../../players/events/player-status-changed.event.js';
 import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
 import type { TradeResultDto } from '../dto/trade.response.dto.js';
 import { RESERVED_KEY_PREFIX } from '../domain/idempotency.js';
@@ -97,6 +98,12 @@ FROM settled s
 WHERE r.id = s.id
 RETURNING ${RULE_COLUMNS}, r.player_id`;
 
+/** The markets of the active rules in a scope (a lifted halt's commodity, players made active again). */
+const MARKETS_OF_COMMODITY = `SELECT DISTINCT station_id, commodity FROM automation_rules
+  WHERE status = 'active' AND ($1::text IS NULL OR commodity = $1::text)`;
+const MARKETS_OF_PLAYERS = `SELECT DISTINCT station_id, commodity FROM automation_rules
+  WHERE status = 'active' AND player_id = ANY($1::uuid[])`;
+
 interface ClaimedRule {
   id: string;
   player_id: string;
@@ -112,8 +119,8 @@ interface ClaimedRule {
 }
 
 /**
- * Runs automation rules. Every market change (a trade, regeneration) and every new rule has that market's due
- * rules claimed and fired, each as the player's own trade through ExecuteTradeCommand (every trade rule, the
+ * Runs automation rules. Every market change (a trade, regeneration, a lifted halt), every new rule and every
+ * player made active again has the due rules of the markets concerned claimed and fired, each as the player's own trade through ExecuteTradeCommand (every trade rule, the
  * player's rate limit, exactly once by the key `automation:<rule id>`). Checks of one market run one at a
  * time, at most every CHECK_SPACING_MS while it keeps changing; each node checks the changes it sees, and the
  * claim keeps two nodes off one rule. A rule's trade then changes the market, which checks it again.
@@ -121,9 +128,15 @@ interface ClaimedRule {
  * After the trade: executed (with the trade), failed (a reason on the player's side), or still active (the
  * market moved, or a pause after a system-side refusal): see outcomeOf.
  */
-type Trigger = MarketChangedEvent | AutomationRuleChangedEvent | MarketHaltChangedEvent;
+type Trigger =
+  MarketChangedEvent | AutomationRuleChangedEvent | MarketHaltChangedEvent | PlayerStatusChangedEvent;
 
-@EventsHandler(MarketChangedEvent, AutomationRuleChangedEvent, MarketHaltChangedEvent)
+@EventsHandler(
+  MarketChangedEvent,
+  AutomationRuleChangedEvent,
+  MarketHaltChangedEvent,
+  PlayerStatusChangedEvent,
+)
 @Injectable()
 export class AutomationExecutor
   implements IEventHandler<Trigger>, OnApplicationBootstrap, OnApplicationShutdown
@@ -134,6 +147,8 @@ export class AutomationExecutor
   private readonly running = new Set<Promise<void>>();
   private freeSlots = CONCURRENT_CHECKS;
   private readonly waitingForSlot: Array<() => void> = [];
+  /** Players made active again since the last look at their rules' markets (a bulk unfreeze comes at once). */
+  private reactivated = new Set<string>();
   private closed = false;
 
   constructor(
@@ -159,7 +174,10 @@ export class AutomationExecutor
     if (event instanceof AutomationRuleChangedEvent) {
       if (event.rule.status === 'active') this.check(event.rule.station_id, event.rule.commodity);
     } else if (event instanceof MarketHaltChangedEvent) {
-      if (!event.halted) void this.checkResumed(event.commodity);
+      if (!event.halted)
+        void this.checkMarketsOf(MARKETS_OF_COMMODITY, [event.commodity], 'a halt was lifted');
+    } else if (event instanceof PlayerStatusChangedEvent) {
+      if (event.to === 'active' && event.from !== 'active') this.playerReactivated(event.playerId);
     } else {
       this.check(event.stationId, event.commodity);
     }
@@ -180,17 +198,31 @@ export class AutomationExecutor
     this.running.add(run);
   }
 
-  /** A halt was lifted: every market with active rules in its scope is checked (its rules waited). */
-  private async checkResumed(commodity: string | null): Promise<void> {
+  /**
+   * A player's rules waited while it was not active (the claim skips such players); now that it is active
+   * again, their markets are checked without waiting for the next change. Reactivations in one turn of the
+   * event loop (a bulk unfreeze) share one query.
+   */
+  private playerReactivated(playerId: string): void {
+    if (this.reactivated.add(playerId).size > 1) return;
+    setImmediate(() => {
+      const players = [...this.reactivated];
+      this.reactivated = new Set();
+      void this.checkMarketsOf(MARKETS_OF_PLAYERS, [players], 'players were made active again');
+    });
+  }
+
+  /** Every market with active rules in a scope is checked: its rules may have waited on something else. */
+  private async checkMarketsOf(query: string, params: unknown[], why: string): Promise<void> {
+    if (this.closed || !this.dataSource.isInitialized) return;
     try {
-      const markets = (await this.dataSource.query(
-        `SELECT DISTINCT station_id, commodity FROM automation_rules
-         WHERE status = 'active' AND ($1::text IS NULL OR commodity = $1::text)`,
-        [commodity],
-      )) as Array<{ station_id: string; commodity: string }>;
+      const markets = (await this.dataSource.query(query, params)) as Array<{
+        station_id: string;
+        commodity: string;
+      }>;
       for (const m of markets) this.check(m.station_id, m.commodity);
     } catch (err) {
-      this.logger.warn({ err, commodity }, 'Could not check automation rules after a halt was lifted');
+      this.logger.warn({ err }, `Could not check automation rules after ${why}`);
     }
   }
 
