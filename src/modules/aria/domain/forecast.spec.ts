@@ -114,4 +114,27 @@ describe('alertOf', () => {
     expect(alertOf(f(-15), 'rise', rule)).toEqual({ direction: 'fall', raise: true });
     expect(alertOf(f(2), 'rise', rule)).toEqual({ direction: null, raise: false });
   });
+
+  it('holds an alert that is on down to half the change and 0.1 less confidence: a hovering trend alerts once', () => {
+    // Hovering around the 10 % threshold: 11, 9, 12, 8, 10.5 alerts at the first forecast only.
+    let previous: 'rise' | 'fall' | null = null;
+    const raised: number[] = [];
+    for (const change of [11, 9, 12, 8, 10.5]) {
+      const d = alertOf(f(change), previous, rule);
+      if (d.raise) raised.push(change);
+      previous = d.direction;
+    }
+    expect(raised).toEqual([11]);
+    expect(previous).toBe('rise');
+
+    expect(alertOf(f(5), 'rise', rule)).toEqual({ direction: 'rise', raise: false });
+    expect(alertOf(f(4.99), 'rise', rule)).toEqual({ direction: null, raise: false });
+    expect(alertOf(f(12, 0.5), 'rise', rule)).toEqual({ direction: 'rise', raise: false });
+    expect(alertOf(f(12, 0.49), 'rise', rule)).toEqual({ direction: null, raise: false });
+    // Only an alert that is on holds: the same forecasts after a quiet one do not qualify.
+    expect(alertOf(f(9), null, rule)).toEqual({ direction: null, raise: false });
+    expect(alertOf(f(12, 0.55), null, rule)).toEqual({ direction: null, raise: false });
+    // Once it drops below the hold thresholds, the next qualifying forecast alerts again.
+    expect(alertOf(f(11), null, rule)).toEqual({ direction: 'rise', raise: true });
+  });
 });

@@ -80,13 +80,26 @@ export interface AlertDecision {
 }
 
 /**
+ * Hysteresis: once a market alerts in a direction, its alert stays on (it is stored again, not raised again)
+ * while the forecast keeps that direction with at least this share of the change threshold and at most this
+ * much less confidence than the threshold. A trend that hovers around the thresholds alerts once, not each
+ * time it crosses back over.
+ */
+export const ALERT_HOLD_CHANGE_FRACTION = 0.5;
+export const ALERT_HOLD_CONFIDENCE_MARGIN = 0.1;
+
+/**
  * Edge-triggered: a forecast qualifies with a large enough, confident enough change; it raises an alert only when
- * the market's previous forecast (`previous`, its stored direction) did not already qualify in the same direction.
+ * the market's previous forecast (`previous`, its stored direction) was not already alerting in the same
+ * direction. An alert already on holds at the lower thresholds above.
  */
 export function alertOf(f: Forecast, previous: AlertDirection | null, rule: AlertRule): AlertDecision {
-  const qualifies =
-    f.change_pct !== 0 && Math.abs(f.change_pct) >= rule.minChangePct && f.confidence >= rule.minConfidence;
-  if (!qualifies) return { direction: null, raise: false };
+  if (f.change_pct === 0) return { direction: null, raise: false };
   const direction: AlertDirection = f.change_pct > 0 ? 'rise' : 'fall';
-  return { direction, raise: previous !== direction };
+  const held = previous === direction;
+  const minChange = held ? rule.minChangePct * ALERT_HOLD_CHANGE_FRACTION : rule.minChangePct;
+  const minConfidence = held ? rule.minConfidence - ALERT_HOLD_CONFIDENCE_MARGIN : rule.minConfidence;
+  if (Math.abs(f.change_pct) < minChange || f.confidence < minConfidence)
+    return { direction: null, raise: false };
+  return { direction, raise: !held };
 }
