@@ -1,5 +1,26 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { CommonErrors } from '../errors/common.errors.js';
+import { inputShapeProblem } from './input-shape.js';
+
+/**
+ * Constraints that say what a field is: when one fails it is the message to show first ("quantity must be an
+ * integer number", not the range rule that a string also fails).
+ */
+const TYPE_CONSTRAINTS = new Set([
+  'isDefined',
+  'isInt',
+  'isNumber',
+  'isString',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isUuid',
+  'isIn',
+  'isEnum',
+  'isIso8601',
+  'isEmail',
+  'nestedValidation',
+]);
 
 function collect(
   errors: ValidationError[],
@@ -8,11 +29,17 @@ function collect(
 ): Record<string, string[]> {
   for (const e of errors) {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    if (e.constraints) out[path] = Object.values(e.constraints);
+    if (e.constraints)
+      out[path] = Object.entries(e.constraints)
+        .sort(([a], [b]) => Number(TYPE_CONSTRAINTS.has(b)) - Number(TYPE_CONSTRAINTS.has(a)))
+        .map(([, message]) => message);
     if (e.children?.length) collect(e.children, path, out);
   }
   return out;
 }
+
+/** What a client sent (a Socket.IO message payload arrives as 'body'); 'custom' is the server's own objects. */
+const CLIENT_INPUT = new Set<ArgumentMetadata['type']>(['body', 'query', 'param']);
 
 const PRIMITIVES: readonly unknown[] = [Object, String, Number, Boolean, Array];
 
@@ -41,6 +68,16 @@ export class AppValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (CLIENT_INPUT.has(metadata.type)) {
+      // Before anything walks the input (class-transformer recurses): see inputShapeProblem.
+      const problem = inputShapeProblem(value);
+      if (problem) {
+        const field = problem.path || metadata.data || metadata.type;
+        throw CommonErrors.validation(`Invalid value for ${field}: ${problem.message}`, {
+          [field]: [problem.message],
+        });
+      }
+    }
     if (
       metadata.type === 'body' &&
       typeof metadata.metatype === 'function' &&
