@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
-import { clientErrorHandler } from './infrastructure/http/error-response.js';
+import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
@@ -30,12 +30,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     requestTimeout: config.httpRequestTimeoutMs,
     http: { requestTimeout: config.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 },
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req: IncomingMessage) => requestIdFromHeaders(req.headers),
     requestIdHeader: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
+    // registered, so a form post (which a cross-site page can send without a preflight) is a 415.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

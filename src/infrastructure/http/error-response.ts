@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError } from '../errors/app-error.js';
@@ -122,4 +123,28 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Duple
     );
   }
   socket.destroy(err);
+}
+
+/** Fastify's router refusals, which answer before any route (and so before Nest's filter) runs. */
+const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', detail: 'A path parameter is too long' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', detail: 'The request URL is not validly encoded' },
+};
+
+/**
+ * Fastify's frameworkErrors: the DESIGN.md error body for a URL the router cannot take (a bad percent-encoding,
+ * a path parameter longer than maxParamLength), instead of Fastify's own body, which echoes the path.
+ */
+export function frameworkErrorHandler(
+  err: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const known = FRAMEWORK_ERRORS[err.code] ?? {
+    status: 400,
+    code: 'BAD_REQUEST',
+    detail: 'The request could not be routed',
+  };
+  const body: ErrorBody = { error: known.code, detail: known.detail, timestamp: new Date().toISOString() };
+  void reply.code(known.status).send(body);
 }
