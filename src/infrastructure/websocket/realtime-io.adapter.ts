@@ -155,6 +155,15 @@ export class RealtimeIoAdapter extends IoAdapter {
       );
       this.log.log('Socket.IO uses the Redis Streams adapter');
     }
+    // No gateway serves the main namespace; without this it would hold unauthenticated sockets that no one
+    // answers. Refused like an unknown namespace, with a code.
+    server.of('/').use((_socket, next) => {
+      const refusal = new Error('Connect to one of /admin, /market, /trading, /aria or /player') as Error & {
+        data: unknown;
+      };
+      refusal.data = { code: 'WS.UNKNOWN_NAMESPACE', detail: refusal.message };
+      next(refusal);
+    });
     return server;
   }
 }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { AccessTokenClaims, AuthUser } from '../../modules/auth/domain/actor.js';
+import { userFromClaims, type AccessTokenClaims, type AuthUser } from '../../modules/auth/domain/actor.js';
 import { AuthErrors } from '../../modules/auth/domain/auth.errors.js';
-import { isRole } from '../../modules/auth/domain/roles.js';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../modules/auth/guards/jwt.strategy.js';
 import { CommonErrors } from '../errors/common.errors.js';
 
@@ -32,12 +31,8 @@ export class WsAuthenticator {
       if ((err as { name?: string }).name === 'TokenExpiredError') throw AuthErrors.tokenExpired();
       throw AuthErrors.tokenInvalid();
     }
-    if (typeof claims.sub !== 'string' || !isRole(claims.role) || typeof claims.exp !== 'number') {
-      throw AuthErrors.tokenInvalid();
-    }
-    return {
-      user: { userId: claims.sub, username: claims.usr, role: claims.role, playerId: claims.pid ?? null },
-      expiresAt: claims.exp * 1000,
-    };
+    const user = userFromClaims(claims);
+    if (!user || typeof claims.exp !== 'number') throw AuthErrors.tokenInvalid();
+    return { user, expiresAt: claims.exp * 1000 };
   }
 }

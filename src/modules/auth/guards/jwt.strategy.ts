@@ -3,8 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import type { AccessTokenClaims, AuthUser } from '../domain/actor.js';
-import { isRole } from '../domain/roles.js';
+import { userFromClaims, type AccessTokenClaims, type AuthUser } from '../domain/actor.js';
 import { AuthErrors } from '../domain/auth.errors.js';
 
 export const JWT_ISSUER = 'sectorwars-gameserver';
@@ -34,7 +33,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(claims: AccessTokenClaims): AuthUser {
-    if (typeof claims.sub !== 'string' || !isRole(claims.role)) throw AuthErrors.tokenInvalid();
-    return { userId: claims.sub, username: claims.usr, role: claims.role, playerId: claims.pid ?? null };
+    const user = userFromClaims(claims);
+    if (!user) throw AuthErrors.tokenInvalid();
+    return user;
   }
 }
