@@ -34,9 +34,18 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
 
   async execute({ actor, request: r }: CreateBulkOperationCommand): Promise<CreateBulkOperationResult> {
     const params = normaliseBulkParameters(r.operation_type, r.parameters);
-    const hasIds = r.target.player_ids !== undefined;
-    const hasFilter = r.target.filter !== undefined;
-    if (hasIds === hasFilter) throw BulkOpsErrors.targetRequired();
+    // Own fields of a plain object only: on an array, `filter` would be Array.prototype.filter, and an empty
+    // filter is every player. (Validation refuses such a target first; a bulk write must not depend on it.)
+    const t: unknown = r.target;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw BulkOpsErrors.targetRequired();
+    const hasIds = Object.hasOwn(t, 'player_ids') && Array.isArray(r.target.player_ids);
+    const hasFilter =
+      Object.hasOwn(t, 'filter') &&
+      typeof r.target.filter === 'object' &&
+      r.target.filter !== null &&
+      !Array.isArray(r.target.filter);
+    if (hasIds === hasFilter || (Object.hasOwn(t, 'player_ids') && Object.hasOwn(t, 'filter')))
+      throw BulkOpsErrors.targetRequired();
 
     let target: StoredTarget;
     if (hasIds) {

@@ -26,7 +26,8 @@ export class BulkEmergencyHandler implements ICommandHandler<BulkEmergencyComman
 
   async execute(cmd: BulkEmergencyCommand): Promise<BulkEmergencyResult> {
     const results: BulkEmergencyItem[] = [];
-    for (const playerId of [...new Set(cmd.playerIds)]) {
+    // Case-insensitively: an id in capitals names the same player, who must be acted on once.
+    for (const playerId of [...new Set(cmd.playerIds.map((id) => id.toLowerCase()))]) {
       try {
         const { result, events } = await inTransaction(this.dataSource, (m) =>
           this.executor.apply(m, cmd.actor, playerId, cmd.action, cmd.params, cmd.reason),
