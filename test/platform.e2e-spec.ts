@@ -119,6 +119,11 @@ describe('platform: health, metrics, docs, envelope', () => {
     expect(params).toEqual(
       expect.arrayContaining(['search', 'status', 'min_credits', 'sort', 'cursor', 'online']),
     );
+    // A header is documented once, whatever its spelling in the decorators.
+    const headers = doc.paths['/api/v1/admin/players/{id}/comprehensive'].put.parameters
+      .filter((p: { in: string }) => p.in === 'header')
+      .map((p: { name: string }) => p.name.toLowerCase());
+    expect(headers).toEqual(['if-match']);
     // Every operation documents the outage and rate-limit answers a client must handle.
     const trade = doc.paths['/api/v1/trading/trades'].post.responses;
     expect(trade['503'].description).toMatch(/DATABASE_UNAVAILABLE.*Idempotency-Key/s);

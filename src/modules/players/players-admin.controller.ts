@@ -55,7 +55,7 @@ export class PlayersAdminController {
     summary: 'Change a player (reason required, optimistic concurrency via version or If-Match)',
   })
   @ApiHeader({
-    name: 'If-Match',
+    name: 'if-match', // as @Headers names it, so the document lists the header once
     required: false,
     description: 'The player version, e.g. "3" (alternative to body.version)',
   })

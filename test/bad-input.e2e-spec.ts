@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
+import { addShip, insertPlayers } from './support/adminops-fixtures.js';
+import { connectSocket, craftToken, refusedHandshake } from './support/socket-client.js';
+
+// jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
+jest.setTimeout(60_000);
+
+/** `levels` nested arrays: a few KB of brackets, far below the body limit. */
+const nested = (levels: number): unknown => {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+};
+
+/**
+ * Input no DTO can describe (nesting thousands deep, NUL characters, lone surrogates, a URL the router cannot
+ * take, a form post, a token whose claims are not the server's shape) and ids that differ only in case: each
+ * is a 4xx with a stable code, on public routes too, and writes nothing.
+ */
+describe('bad input the DTOs cannot see', () => {
+  let t: TestApp;
+  let admin: Session;
+  const auditRows = async () =>
+    Number((await t.db.query('SELECT count(*)::int AS n FROM audit_log'))[0].n as number);
+  const halts = async () => Number((await t.db.query('SELECT count(*)::int AS n FROM market_halts'))[0].n);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await loginAs(t, 'admin');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses a body nested thousands deep with 400 VALIDATION_FAILED, on public and admin routes', async () => {
+    const login = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: 'a', password: 'b', zz: nested(4000) })
+      .expect(400);
+    expectErrorBody(login.body, 'VALIDATION_FAILED');
+    expect(login.body.fields.zz[0]).toMatch(/nested too deeply/);
+
+    const before = { audit: await auditRows(), halts: await halts() };
+    const halt = await t
+      .http()
+      .post('/api/v1/admin/market/halt')
+      .set(admin.auth)
+      .send({ reason: 'deep', commodity: 'ore', extra: nested(40) })
+      .expect(400);
+    expectErrorBody(halt.body, 'VALIDATION_FAILED');
+    expect({ audit: await auditRows(), halts: await halts() }).toEqual(before);
+  });
+
+  it('refuses NUL characters and lone surrogates in text with 400 naming the field, and writes nothing', async () => {
+    const login = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: 'a\u0000b', password: 'x' })
+      .expect(400);
+    expectErrorBody(login.body, 'VALIDATION_FAILED');
+    expect(login.body.fields).toEqual({ username: ['must not contain NUL characters'] });
+
+    const name = `surrogate_${randomUUID().slice(0, 8)}`;
+    const register = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ username: name, email: 'a\ud800@example.com', password: 'PlayerPass123!' })
+      .expect(400);
+    expectErrorBody(register.body, 'VALIDATION_FAILED');
+    expect(register.body.fields).toEqual({ email: ['must be well-formed Unicode'] });
+    expect(await t.db.query('SELECT 1 FROM users WHERE username = $1', [name])).toHaveLength(0);
+
+    const before = { audit: await auditRows(), halts: await halts() };
+    const halt = await t
+      .http()
+      .post('/api/v1/admin/market/halt')
+      .set(admin.auth)
+      .send({ reason: 'ab\u0000cd', commodity: 'ore' })
+      .expect(400);
+    expect(halt.body.fields).toEqual({ reason: ['must not contain NUL characters'] });
+    const search = await t
+      .http()
+      .get('/api/v1/admin/players/enhanced?search=a%00b')
+      .set(admin.auth)
+      .expect(400);
+    expect(search.body.fields).toEqual({ search: ['must not contain NUL characters'] });
+    expect({ audit: await auditRows(), halts: await halts() }).toEqual(before);
+  });
+
+  it('checks Socket.IO messages the same way: an error code in the ack, and the socket keeps working', async () => {
+    const p = await registerPlayer(t);
+    const socket = await connectSocket(t.url, '/market', p.token);
+    try {
+      const deep = await socket.request('market_subscribe', { commodities: ['ore'], zz: nested(3000) });
+      expect(deep).toMatchObject({ success: false, error: { code: 'VALIDATION_FAILED' } });
+      const nul = await socket.request('market_subscribe', { commodities: ['o\u0000re'] });
+      expect(nul).toMatchObject({ success: false, error: { code: 'VALIDATION_FAILED' } });
+      const ok = await socket.request('market_subscribe', { commodities: ['ore'] });
+      expect(ok).toMatchObject({ success: true, data: { commodities: ['ore'] } });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('answers URLs the router cannot take in the error body, without echoing them', async () => {
+    const long = 'a'.repeat(150);
+    const tooLong = await t.http().get(`/api/v1/market/stations/${long}`).set(admin.auth).expect(414);
+    expectErrorBody(tooLong.body, 'URI_TOO_LONG');
+    expect(JSON.stringify(tooLong.body)).not.toContain(long);
+
+    const badUrl = await t.http().get('/api/v1/market/stations/%E0%A4%A').set(admin.auth).expect(400);
+    expectErrorBody(badUrl.body, 'BAD_REQUEST');
+    expect(JSON.stringify(badUrl.body)).not.toContain('%E0');
+  });
+
+  it('takes JSON only: a form-encoded body is 415 UNSUPPORTED_MEDIA_TYPE and halts nothing', async () => {
+    const before = await halts();
+    const res = await t
+      .http()
+      .post('/api/v1/admin/market/halt')
+      .set(admin.auth)
+      .type('form')
+      .send('reason=form%20post%20halt')
+      .expect(415);
+    expectErrorBody(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(await halts()).toBe(before);
+  });
+
+  it('refuses a validly signed token whose ids are not UUIDs (401 AUTH.TOKEN_INVALID, over REST and sockets)', async () => {
+    const token = craftToken({ sub: 'not-a-uuid', role: 'player', pid: 'also-not' });
+    expectErrorBody(
+      (await t.http().get('/api/v1/players/me').set('Authorization', `Bearer ${token}`).expect(401)).body,
+      'AUTH.TOKEN_INVALID',
+    );
+    const pidOnly = craftToken({ role: 'player', pid: 'x' });
+    expectErrorBody(
+      (await t.http().get('/api/v1/players/me').set('Authorization', `Bearer ${pidOnly}`).expect(401)).body,
+      'AUTH.TOKEN_INVALID',
+    );
+    const refused = await refusedHandshake(t.url, '/trading', token);
+    expect(refused.data?.code).toBe('AUTH.TOKEN_INVALID');
+  });
+
+  it('refuses the main namespace, which no gateway serves, with a code', async () => {
+    const p = await registerPlayer(t);
+    const refused = await refusedHandshake(t.url, '/', p.token);
+    expect(refused.data?.code).toBe('WS.UNKNOWN_NAMESPACE');
+    const anonymous = await refusedHandshake(t.url, '/', undefined);
+    expect(anonymous.data?.code).toBe('WS.UNKNOWN_NAMESPACE');
+  });
+
+  it('treats an id in capitals as the same id: one emergency action per player, and path ids that work', async () => {
+    const [a, b] = await insertPlayers(t, 2, { credits: 1000 });
+    const res = await t
+      .http()
+      .post('/api/v1/admin/players/emergency/bulk')
+      .set(admin.auth)
+      .send({
+        action: 'emergency_credits',
+        amount: 5,
+        player_ids: [a, a!.toUpperCase(), b],
+        reason: 'one grant each',
+      })
+      .expect(200);
+    expect(res.body.data).toMatchObject({ succeeded: 2, failed: 0 });
+    const credits = await t.db.query('SELECT id, credits::text FROM players WHERE id = ANY($1) ORDER BY id', [
+      [a, b],
+    ]);
+    expect(credits.map((r: { credits: string }) => r.credits)).toEqual(['1005', '1005']);
+
+    // A path id in capitals names the same player as in lower case (it used to be a 404 here).
+    await addShip(t, a!, { active: true });
+    await addShip(t, b!, { active: true });
+    const transfer = await t
+      .http()
+      .post(`/api/v1/admin/players/${a!.toUpperCase()}/assets/transfer`)
+      .set(admin.auth)
+      .send({ to_player_id: b, credits: 5, reason: 'case test transfer' })
+      .expect(200);
+    expect(transfer.body.data).toMatchObject({
+      credits: { amount: 5, from_after: '1000', to_after: '1010' },
+    });
+  });
+
+  it('never takes a bulk target that is not an object: an array is a 400, not every player', async () => {
+    const [p] = await insertPlayers(t, 1);
+    const count = async () =>
+      Number((await t.db.query('SELECT count(*)::int AS n FROM admin_bulk_operations'))[0].n);
+    const before = await count();
+    for (const target of [[{ player_ids: [p] }], [], { filter: [] }, { player_ids: [p], filter: {} }]) {
+      const res = await t
+        .http()
+        .post('/api/v1/admin/players/bulk-operations')
+        .set(admin.auth)
+        .send({ operation_type: 'adjust_turns', parameters: { amount: 1 }, target, reason: 'only one' });
+      expect({ target, status: res.status }).toEqual({ target, status: 400 });
+      expectErrorBody(res.body, 'VALIDATION_FAILED');
+    }
+    expect(await count()).toBe(before);
+  });
+});
