@@ -332,7 +332,12 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       const s = await connect('/admin', moderator.token);
       const watched = await registerPlayer(t);
       const other = await registerPlayer(t);
-      await s.request('subscribe', { players: [watched.playerId], topics: ['credits'] });
+      // An id in capitals names the same player (the update carries it in lower case).
+      const sub = await s.request('subscribe', {
+        players: [watched.playerId!.toUpperCase()],
+        topics: ['credits'],
+      });
+      expect(sub.data).toMatchObject({ all: false, players: [watched.playerId] });
       await setPlayer(other.playerId!, { credits: 1 });
       await setPlayer(watched.playerId!, { turns: 7 }); // an 'assets' update: filtered out by topic
       await setPlayer(watched.playerId!, { credits: 2 });
@@ -342,7 +347,7 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
         expect.objectContaining({ player_id: watched.playerId, update_type: 'credits' }),
       ]);
 
-      const unsub = await s.request('unsubscribe', { players: [watched.playerId] });
+      const unsub = await s.request('unsubscribe', { players: [watched.playerId!.toUpperCase()] });
       expect(unsub.data).toMatchObject({ all: false, players: [] });
       await setPlayer(watched.playerId!, { credits: 3 });
       // A later message proves ordering: nothing for the unsubscribed player arrived before it.

@@ -87,7 +87,10 @@ export class AdminGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     if (body.players === 'all') void socket.join(Rooms.watchAll);
     else {
       const watched = this.watchedIds(socket);
-      const fresh = body.players.filter((id) => !watched.includes(id));
+      // Rooms are named by the lower-case id the events carry: an id in capitals must join the same one.
+      const fresh = [...new Set(body.players.map((id) => id.toLowerCase()))].filter(
+        (id) => !watched.includes(id),
+      );
       if (watched.length + fresh.length > MAX_WATCHED_PLAYERS) {
         throw new AppError(
           'REALTIME.TOO_MANY_SUBSCRIPTIONS',
@@ -110,7 +113,7 @@ export class AdminGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       for (const id of this.watchedIds(socket)) void socket.leave(Rooms.watchPlayer(id));
       (socket.data as SocketData).topics = null;
     } else if (players !== 'all') {
-      for (const id of players) void socket.leave(Rooms.watchPlayer(id));
+      for (const id of players) void socket.leave(Rooms.watchPlayer(id.toLowerCase()));
     }
     return this.hub.envelope(socket, 'unsubscribed', this.subscriptions(socket));
   }
