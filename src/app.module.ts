@@ -12,6 +12,7 @@ import { MetricsModule } from './infrastructure/metrics/metrics.module.js';
 import { PresenceModule } from './infrastructure/presence/presence.module.js';
 import { LeaderModule } from './infrastructure/leader/leader-election.service.js';
 import { WebsocketModule } from './infrastructure/websocket/websocket.module.js';
+import { StrayQueryGuard } from './infrastructure/http/stray-query.guard.js';
 import { RateLimitGuard } from './infrastructure/throttling/throttling.js';
 import { ThrottlingModule } from './infrastructure/throttling/throttling.module.js';
 import { EnvelopeInterceptor } from './infrastructure/http/envelope.interceptor.js';
@@ -63,10 +64,12 @@ export class AppModule {
         SeedModule,
       ],
       providers: [
-        // Order matters: authenticate, then authorize, then count against the caller's rate limit.
+        // Order matters: authenticate, then authorize, then count against the caller's rate limit; only then is
+        // the request's shape judged (as the validation pipe does, after the guards).
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: PermissionsGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: StrayQueryGuard },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],

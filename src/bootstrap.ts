@@ -8,13 +8,12 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
 import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
+import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
 import { REDIS } from './infrastructure/redis/redis.module.js';
 import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapter.js';
-
-export const API_PREFIX = 'api/v1';
 
 /**
  * Builds the application (not yet listening). main.ts, the e2e tests and the benchmarks all start the

@@ -117,6 +117,25 @@ describe('bad input the DTOs cannot see', () => {
     expect(JSON.stringify(badUrl.body)).not.toContain('%E0');
   });
 
+  it('refuses query parameters on API routes that take none, as unknown body fields are; probes take any', async () => {
+    const p = await registerPlayer(t);
+    const me = await t.http().get('/api/v1/players/me?foo=1&bar=2').set(p.auth).expect(400);
+    expectErrorBody(me.body, 'VALIDATION_FAILED');
+    expect(me.body.fields).toEqual({
+      foo: ['is not a parameter of this route'],
+      bar: ['is not a parameter of this route'],
+    });
+    await t.http().get('/api/v1/players/me').set(p.auth).expect(200);
+    // Routes with a query DTO keep their own rules: known parameters pass, unknown ones are named.
+    await t.http().get('/api/v1/trading/trades?limit=5').set(p.auth).expect(200);
+    expect((await t.http().get('/api/v1/trading/trades?foo=1').set(p.auth).expect(400)).body.error).toBe(
+      'VALIDATION_FAILED',
+    );
+    await t.http().get('/health/live?_=123').expect(200);
+    // Authentication still comes first.
+    expectErrorBody((await t.http().get('/api/v1/players/me?foo=1').expect(401)).body, 'AUTH.UNAUTHORIZED');
+  });
+
   it('takes JSON only: a form-encoded body is 415 UNSUPPORTED_MEDIA_TYPE and halts nothing', async () => {
     const before = await halts();
     const res = await t
