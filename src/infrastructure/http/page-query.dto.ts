@@ -1,20 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { IntFromQuery, Optional } from './validators.js';
 
 /** `page` and `limit` of a paginated list query; list DTOs extend it and add their filters. */
 export class PageQueryDto {
   @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(10_000)
   page?: number;
 
   @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -18,6 +18,7 @@ const TYPE_CONSTRAINTS = new Set([
   'isIn',
   'isEnum',
   'isIso8601',
+  'isTimestamp',
   'isEmail',
   'nestedValidation',
 ]);

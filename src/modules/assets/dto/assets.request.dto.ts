@@ -6,20 +6,40 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
+  IsObject,
   IsString,
   IsUUID,
   Max,
   MaxLength,
   Min,
   MinLength,
+  registerDecorator,
   ValidateNested,
 } from 'class-validator';
+import { INT4_MAX, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../../trading/domain/commodities.js';
 import { SHIP_TYPES } from '../../players/domain/starting-kit.js';
 
 const MAX_CREDITS = 1e15;
 const MAX_CARGO = 1_000_000;
+
+/**
+ * An adjust by 0 changes nothing, yet would bump the player's version (a 409 for everyone else editing it)
+ * and write an audit row: refused. A set to 0 is a real change.
+ */
+function NonZeroAdjustment() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'nonZeroAdjustment',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must not be 0 with mode "adjust"` },
+      validator: {
+        validate: (value: unknown, args) =>
+          (args?.object as { mode?: unknown }).mode !== 'adjust' || value !== 0,
+      },
+    });
+}
 
 class ReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
@@ -35,7 +55,7 @@ export class CargoTransferDto {
   ship_id: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "The receiver's ship (default: its active ship)" })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   to_ship_id?: string;
 
@@ -56,14 +76,14 @@ export class TransferAssetsRequestDto extends ReasonDto {
   to_player_id: string;
 
   @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(MAX_CREDITS)
   credits?: number;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
@@ -71,7 +91,7 @@ export class TransferAssetsRequestDto extends ReasonDto {
   ship_ids?: string[];
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
@@ -79,7 +99,8 @@ export class TransferAssetsRequestDto extends ReasonDto {
   planet_ids?: string[];
 
   @ApiPropertyOptional({ type: CargoTransferDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => CargoTransferDto)
   cargo?: CargoTransferDto;
@@ -90,10 +111,11 @@ export class CreditsChangeDto {
   @IsIn(['set', 'adjust'])
   mode: 'set' | 'adjust';
 
-  @ApiProperty({ description: 'New balance (set, >= 0) or signed delta (adjust)' })
+  @ApiProperty({ description: 'New balance (set, >= 0) or signed delta (adjust, not 0)' })
   @IsInt()
   @Min(-MAX_CREDITS)
   @Max(MAX_CREDITS)
+  @NonZeroAdjustment()
   amount: number;
 }
 
@@ -103,7 +125,7 @@ export class ShipAddDto {
   type: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(60)
@@ -116,29 +138,30 @@ export class ShipUpdateDto {
   ship_id: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(60)
   name?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(100)
   hull?: number;
 
   @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   sector_id?: number;
 }
 
 export class ShipsChangeDto {
   @ApiPropertyOptional({ type: [ShipAddDto] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(20)
   @ValidateNested({ each: true })
@@ -146,7 +169,7 @@ export class ShipsChangeDto {
   add?: ShipAddDto[];
 
   @ApiPropertyOptional({ type: [ShipUpdateDto] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })
@@ -158,7 +181,7 @@ export class ShipsChangeDto {
     format: 'uuid',
     description: 'Ships taken from the player (unowned)',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
@@ -179,16 +202,17 @@ export class CargoChangeDto {
   @IsIn(['set', 'adjust'])
   mode: 'set' | 'adjust';
 
-  @ApiProperty({ description: 'Units (set, >= 0) or signed delta (adjust)' })
+  @ApiProperty({ description: 'Units (set, >= 0) or signed delta (adjust, not 0)' })
   @IsInt()
   @Min(-MAX_CARGO)
   @Max(MAX_CARGO)
+  @NonZeroAdjustment()
   quantity: number;
 }
 
 export class PlanetsChangeDto {
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Unowned planets given to the player' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
@@ -196,7 +220,7 @@ export class PlanetsChangeDto {
   assign?: string[];
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: "The player's planets made unowned" })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
@@ -206,25 +230,28 @@ export class PlanetsChangeDto {
 
 export class BulkUpdateAssetsRequestDto extends ReasonDto {
   @ApiPropertyOptional({ description: 'The player version you read; a stale one is refused with 409' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version?: number;
 
   @ApiPropertyOptional({ type: CreditsChangeDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => CreditsChangeDto)
   credits?: CreditsChangeDto;
 
   @ApiPropertyOptional({ type: ShipsChangeDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ShipsChangeDto)
   ships?: ShipsChangeDto;
 
   @ApiPropertyOptional({ type: [CargoChangeDto] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @ValidateNested({ each: true })
@@ -232,7 +259,8 @@ export class BulkUpdateAssetsRequestDto extends ReasonDto {
   cargo?: CargoChangeDto[];
 
   @ApiPropertyOptional({ type: PlanetsChangeDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PlanetsChangeDto)
   planets?: PlanetsChangeDto;

@@ -1,50 +1,51 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
 
 export class ListAuditLogsRequestDto {
   @ApiPropertyOptional({ description: 'Actor user id' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   actor?: string;
 
   @ApiPropertyOptional({ description: 'Exact action name, e.g. players.update' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   action?: string;
 
   @ApiPropertyOptional({ description: 'Target id (a player id, a route, ...)' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   target?: string;
 
   @ApiPropertyOptional({ enum: ['success', 'denied'] })
-  @IsOptional()
+  @Optional()
   @IsIn(['success', 'denied'])
   outcome?: 'success' | 'denied';
 
   @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Rows older than this id (keyset paging, from next_cursor)' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER) // a bigint id, but one a JS number still holds exactly
   cursor?: number;
 
   @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(200)

@@ -6,10 +6,10 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   IsUUID,
   Max,
@@ -18,6 +18,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { IntFromQuery, Optional } from '../../../infrastructure/http/validators.js';
 import { ListPlayersRequestDto } from '../../players/dto/list-players.request.dto.js';
 import { BULK_OPERATION_TYPES, BULK_STATUSES } from '../domain/bulk-parameters.js';
 
@@ -31,7 +32,7 @@ export class BulkTargetFilterDto extends OmitType(ListPlayersRequestDto, [
 
 export class BulkTargetDto {
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: 100_000 })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100_000)
@@ -42,7 +43,8 @@ export class BulkTargetDto {
     type: BulkTargetFilterDto,
     description: 'Same filters as GET /admin/players/enhanced',
   })
-  @IsOptional()
+  @Optional()
+  @IsObject() // an array's .filter is Array.prototype.filter: it must not read as a filter over everyone
   @ValidateNested()
   @Type(() => BulkTargetFilterDto)
   filter?: BulkTargetFilterDto;
@@ -63,6 +65,8 @@ export class CreateBulkOperationRequestDto {
   parameters: Record<string, unknown>;
 
   @ApiProperty({ type: BulkTargetDto })
+  @IsDefined()
+  @IsObject() // an array of targets is not one target (its .filter would select every player)
   @ValidateNested()
   @Type(() => BulkTargetDto)
   target: BulkTargetDto;
@@ -74,7 +78,7 @@ export class CreateBulkOperationRequestDto {
   reason: string;
 
   @ApiPropertyOptional({ description: 'Count the targets and show a sample; change nothing' })
-  @IsOptional()
+  @Optional() // null is refused: it is neither a dry run nor, silently, a real one
   @IsBoolean()
   dry_run?: boolean;
 }
@@ -89,16 +93,16 @@ export class CancelBulkOperationRequestDto {
 
 export class BulkStatusRequestDto {
   @ApiPropertyOptional({ default: 1, description: 'Page of per-player errors' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(100_000)
   errors_page?: number;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(500)
@@ -107,12 +111,12 @@ export class BulkStatusRequestDto {
 
 export class ListBulkOperationsRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: BULK_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(BULK_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   admin_id?: string;
 }

@@ -7,7 +7,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Max,
@@ -15,6 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { Optional } from '../../../infrastructure/http/validators.js';
 import { EMERGENCY_ACTIONS, MAX_BAN_HOURS, MAX_EMERGENCY_CREDITS } from '../domain/emergency-actions.js';
 
 export class EmergencyReasonDto {
@@ -31,21 +31,21 @@ export class BanRequestDto extends EmergencyReasonDto {
     minimum: 1,
     maximum: MAX_BAN_HOURS,
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(MAX_BAN_HOURS)
   duration_hours?: number;
 
   @ApiPropertyOptional({ description: 'true for a ban without end (instead of duration_hours)' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   permanent?: boolean;
 }
 
 export class ResetTurnsRequestDto extends EmergencyReasonDto {
   @ApiPropertyOptional({ default: 1000, minimum: 0, maximum: 1_000_000 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
@@ -65,7 +65,7 @@ export class ShipActionRequestDto extends EmergencyReasonDto {
     format: 'uuid',
     description: 'Default: every ship (clear_cargo) or the active ship (repair_ship)',
   })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   ship_id?: string;
 }
@@ -82,11 +82,11 @@ export class BulkEmergencyRequestDto extends EmergencyReasonDto {
   @IsUUID('all', { each: true })
   player_ids: string[];
 
-  @ApiPropertyOptional() @IsOptional() @IsInt() duration_hours?: number;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() permanent?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsInt() amount?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() turns?: number;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() ship_id?: string;
+  @ApiPropertyOptional() @Optional() @IsInt() duration_hours?: number;
+  @ApiPropertyOptional() @Optional() @IsBoolean() permanent?: boolean;
+  @ApiPropertyOptional() @Optional() @IsInt() amount?: number;
+  @ApiPropertyOptional() @Optional() @IsInt() turns?: number;
+  @ApiPropertyOptional({ format: 'uuid' }) @Optional() @IsUUID() ship_id?: string;
 }
 
 export class EmergencyHistoryRequestDto extends PageQueryDto {}

@@ -5,15 +5,15 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
   Min,
   MinLength,
-  ValidateIf,
 } from 'class-validator';
+import { INT4_MAX, Nullable, Optional } from '../../../infrastructure/http/validators.js';
 import { INTERVENTION_STATUSES, PRIORITIES } from '../domain/intervention-status.js';
 
 const CATEGORY = /^[a-z][a-z0-9_]{1,39}$/;
@@ -28,66 +28,66 @@ class ReasonDto {
 
 export class InterventionQueueRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: INTERVENTION_STATUSES, description: 'Default: every open status' })
-  @IsOptional()
+  @Optional()
   @IsIn(INTERVENTION_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @Matches(CATEGORY)
   category?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   assigned_to?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   player_id?: string;
 }
 
 export class CreateInterventionRequestDto extends ReasonDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   player_id?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Fills priority, category and description not given' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   template_id?: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: (typeof PRIORITIES)[number];
 
   @ApiPropertyOptional({ example: 'economy' })
-  @IsOptional()
+  @Optional()
   @Matches(CATEGORY, { message: 'category must be lower_snake_case, 2-40 characters' })
   category?: string;
 
   @ApiPropertyOptional({ description: 'One open intervention per player and cause' })
-  @IsOptional()
+  @Optional()
   @Matches(CATEGORY, { message: 'cause must be lower_snake_case, 2-40 characters' })
   cause?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(3)
   @MaxLength(2000)
   description?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   assigned_to?: string;
 }
@@ -96,26 +96,26 @@ export class UpdateInterventionRequestDto extends ReasonDto {
   @ApiProperty({ description: 'The version you read; a stale one is refused with 409' })
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version: number;
 
   @ApiPropertyOptional({ enum: INTERVENTION_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(INTERVENTION_STATUSES)
   status?: (typeof INTERVENTION_STATUSES)[number];
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null unassigns' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsUUID()
   assigned_to?: string | null;
 
   @ApiPropertyOptional({ enum: PRIORITIES })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: (typeof PRIORITIES)[number];
 
   @ApiPropertyOptional({ maxLength: 4000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(3)
   @MaxLength(4000)
@@ -144,7 +144,7 @@ export class CreateTemplateRequestDto extends ReasonDto {
   description: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Suggested steps, e.g. emergency actions to consider' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })
@@ -156,18 +156,19 @@ export class UpdateTemplateRequestDto extends ReasonDto {
   @ApiProperty()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(3) @MaxLength(80) name?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(CATEGORY) category?: string;
+  @ApiPropertyOptional() @Optional() @IsString() @MinLength(3) @MaxLength(80) name?: string;
+  @ApiPropertyOptional() @Optional() @Matches(CATEGORY) category?: string;
   @ApiPropertyOptional({ enum: PRIORITIES })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: (typeof PRIORITIES)[number];
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(3) @MaxLength(2000) description?: string;
+  @ApiPropertyOptional() @Optional() @IsString() @MinLength(3) @MaxLength(2000) description?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })

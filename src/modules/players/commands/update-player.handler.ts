@@ -42,7 +42,8 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
   async execute(cmd: UpdatePlayerCommand): Promise<UpdatePlayerResult> {
     const { actor, playerId, expectedVersion, reason } = cmd;
     const changes: Snapshot = { ...cmd.changes };
-    if (changes.email !== undefined) changes.email = String(changes.email).toLowerCase();
+    // Only a string is an address: the DTO refuses anything else, and String(null) would store "null".
+    if (typeof changes.email === 'string') changes.email = changes.email.toLowerCase();
     if (changes.credits !== undefined) changes.credits = String(changes.credits); // compared with the bigint text
     if (changes.status !== undefined && changes.status !== 'banned' && changes.ban_until === undefined) {
       changes.ban_until = null; // leaving "banned" clears the ban's end

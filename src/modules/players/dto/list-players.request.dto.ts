@@ -1,11 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -14,6 +12,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { INT4_MAX, IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
 import { PLAYER_STATUSES } from '../domain/player-status.js';
 import { SORT_FIELDS } from '../domain/player-filters.js';
 
@@ -25,67 +24,68 @@ export class ListPlayersRequestDto {
   @ApiPropertyOptional({
     description: 'Case-insensitive substring of username or email (3+ chars), or an exact player id',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(3)
   @MaxLength(100)
   search?: string;
 
   @ApiPropertyOptional({ enum: PLAYER_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(PLAYER_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   team_id?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
   min_credits?: number;
   @ApiPropertyOptional()
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
   max_credits?: number;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100) min_risk?: number;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100) max_risk?: number;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100) min_activity?: number;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100) max_activity?: number;
+  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_risk?: number;
+  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_risk?: number;
+  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_activity?: number;
+  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_activity?: number;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   last_login_after?: string;
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   last_login_before?: string;
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   created_after?: string;
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   created_before?: string;
 
   @ApiPropertyOptional({ description: 'Current sector id' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   sector?: number;
 
   @ApiPropertyOptional({ description: 'Only players online now (true) or offline (false)' })
-  @IsOptional()
+  @Optional()
   @Transform(toBoolean)
   @IsBoolean()
   online?: boolean;
@@ -94,30 +94,30 @@ export class ListPlayersRequestDto {
     description: `field:asc|desc over ${SORT_FIELDS.join(', ')}`,
     example: 'credits:desc',
   })
-  @IsOptional()
+  @Optional()
   @Matches(new RegExp(`^(${SORT_FIELDS.join('|')})(:(asc|desc))?$`), {
     message: `sort must be field:asc|desc with field one of ${SORT_FIELDS.join(', ')}`,
   })
   sort?: string;
 
   @ApiPropertyOptional({ default: 1, description: 'Offset paging; prefer cursor past the first pages' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(10_000)
   page?: number;
 
   @ApiPropertyOptional({ default: 25, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(100)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'next_cursor from the previous page (keyset paging; overrides page)' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(500)
   cursor?: string;

@@ -3,9 +3,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNumber,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -13,11 +11,21 @@ import {
   MaxLength,
   Min,
   MinLength,
-  ValidateIf,
 } from 'class-validator';
+import {
+  INT4_MAX,
+  IsFutureTimestamp,
+  IsTimestamp,
+  Nullable,
+  Optional,
+} from '../../../infrastructure/http/validators.js';
 import { PLAYER_STATUSES, type PlayerStatus } from '../domain/player-status.js';
 import { USERNAME_PATTERN } from '../../auth/dto/auth.request.dto.js';
 
+/**
+ * Every field but reason is optional, and an omitted one is left alone. null is refused except where it
+ * means something: team_id (leave the team) and ban_until (a ban without end).
+ */
 export class UpdatePlayerRequestDto {
   @ApiProperty({ description: 'Why: recorded in the audit log', minLength: 3 })
   @IsString()
@@ -26,39 +34,43 @@ export class UpdatePlayerRequestDto {
   reason: string;
 
   @ApiPropertyOptional({ description: 'The version you read (or send If-Match)' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version?: number;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(USERNAME_PATTERN) username?: string;
-  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(254) email?: string;
+  @ApiPropertyOptional() @Optional() @Matches(USERNAME_PATTERN) username?: string;
+  @ApiPropertyOptional() @Optional() @IsEmail() @MaxLength(254) email?: string;
 
   @ApiPropertyOptional({ description: 'New balance (whole credits)' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(1e15)
   credits?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(1_000_000) turns?: number;
-  @ApiPropertyOptional({ enum: PLAYER_STATUSES }) @IsOptional() @IsIn(PLAYER_STATUSES) status?: PlayerStatus;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(1_000_000) turns?: number;
+  @ApiPropertyOptional({ enum: PLAYER_STATUSES }) @Optional() @IsIn(PLAYER_STATUSES) status?: PlayerStatus;
 
-  @ApiPropertyOptional({ description: 'With status "banned": when the ban lifts (omit for permanent)' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  ban_until?: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'With status "banned": when the ban lifts, in the future (omit or null for permanent)',
+  })
+  @Nullable()
+  @IsTimestamp()
+  @IsFutureTimestamp({ message: 'ban_until must be in the future (an end already past is no ban)' })
+  ban_until?: string | null;
 
   @ApiPropertyOptional({ nullable: true, description: 'A team id, or null to leave the team' })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @Nullable()
   @IsUUID()
   team_id?: string | null;
 
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) current_sector?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100) activity_score?: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(100) risk_score?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1) aria_trust_level?: number;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(INT4_MAX) current_sector?: number;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(100) activity_score?: number;
+  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(100) risk_score?: number;
+  @ApiPropertyOptional() @Optional() @IsNumber() @Min(0) @Max(1) aria_trust_level?: number;
 }
 
 export const UPDATABLE_FIELDS = [

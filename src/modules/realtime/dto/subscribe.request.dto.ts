@@ -1,13 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsOptional,
-  registerDecorator,
-  isUUID,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, registerDecorator, isUUID } from 'class-validator';
+import { Optional } from '../../../infrastructure/http/validators.js';
 import { UPDATE_TYPES, type UpdateType } from '../domain/player-update.js';
 
 /** Most players one socket may watch by id (beyond that, subscribe to 'all' and filter client-side). */
@@ -50,7 +43,7 @@ export class SubscribeRequestDto {
     isArray: true,
     description: 'Update types wanted; all when absent',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(UPDATE_TYPES.length)
   @ArrayUnique()
@@ -64,9 +57,9 @@ export class UnsubscribeRequestDto {
       { type: 'string', enum: ['all'] },
       { type: 'array', items: { type: 'string', format: 'uuid' } },
     ],
-    description: 'What to stop watching; everything when absent',
+    description: 'What to stop watching; everything when absent (null is refused)',
   })
-  @IsOptional()
+  @Optional()
   @IsPlayerSelection()
   players?: 'all' | string[];
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
+import { Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { ExecuteTradeRequestDto } from '../dto/trade.request.dto.js';
 
@@ -15,17 +16,17 @@ export class CreateAutomationRuleRequestDto extends ExecuteTradeRequestDto {}
 
 export class ListAutomationRulesRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: RULE_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(RULE_STATUSES)
   status?: RuleStatus;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   station_id?: string;
 
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })
-  @IsOptional()
+  @Optional()
   @IsIn(COMMODITY_NAMES)
   commodity?: string;
 }

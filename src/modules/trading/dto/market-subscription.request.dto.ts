@@ -1,4 +1,5 @@
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsUUID } from 'class-validator';
+import { Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES, type Commodity } from '../domain/commodities.js';
 
 export const MAX_STATION_SUBSCRIPTIONS = 200;
@@ -11,22 +12,27 @@ export class MarketSubscribeRequestDto {
   @IsIn(COMMODITY_NAMES, { each: true })
   commodities: Commodity[];
 
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_STATION_SUBSCRIPTIONS)
   @IsUUID('all', { each: true })
   station_ids?: string[];
 }
 
-/** /market market_unsubscribe: without commodities, everything. */
+/**
+ * /market market_unsubscribe: without commodities, everything (an omitted field, not null). The same caps
+ * as market_subscribe: every element is compared with every room the socket is in.
+ */
 export class MarketUnsubscribeRequestDto {
-  @IsOptional()
+  @Optional()
   @IsArray()
+  @ArrayMaxSize(COMMODITY_NAMES.length)
   @IsIn(COMMODITY_NAMES, { each: true })
   commodities?: Commodity[];
 
-  @IsOptional()
+  @Optional()
   @IsArray()
+  @ArrayMaxSize(MAX_STATION_SUBSCRIPTIONS)
   @IsUUID('all', { each: true })
   station_ids?: string[];
 }

@@ -1,47 +1,38 @@
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { INT4_MAX, IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { HISTORY_INTERVALS } from '../domain/market-trend.js';
 
 export class RealtimeMarketRequestDto {
   @ApiPropertyOptional({ description: 'Lowest sector id (inclusive)' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   min_sector?: number;
 
   @ApiPropertyOptional({ description: 'Highest sector id (inclusive)' })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   max_sector?: number;
 
   @ApiPropertyOptional({
     enum: ['buys', 'sells'],
     description: 'Only stations that buy it (best buy_price first) or sell it (best sell_price first)',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(['buys', 'sells'])
   side?: 'buys' | 'sells';
 
   @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
+  @Optional()
+  @IntFromQuery()
   @IsInt()
   @Min(1)
   @Max(500)
@@ -59,36 +50,36 @@ export class PriceHistoryRequestDto {
   commodity: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: 24 h before `to`' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: now' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @Optional()
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ enum: Object.keys(HISTORY_INTERVALS), default: '1h' })
-  @IsOptional()
+  @Optional()
   @IsIn(Object.keys(HISTORY_INTERVALS))
   interval?: keyof typeof HISTORY_INTERVALS;
 }
 
 export class ListTradesRequestDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })
-  @IsOptional()
+  @Optional()
   @IsIn(COMMODITY_NAMES)
   commodity?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   station_id?: string;
 }
 
 export class MarketHaltRequestDto {
   @ApiPropertyOptional({ enum: COMMODITY_NAMES, description: 'Omit to halt (or resume) all trading' })
-  @IsOptional()
+  @Optional() // only an omitted commodity means all: a null from an unset form field must not stop the market
   @IsIn(COMMODITY_NAMES)
   commodity?: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+import { Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES, type Commodity } from '../domain/commodities.js';
 import type { TradeAction, TradeRequest } from '../domain/trade-rules.js';
 
@@ -30,17 +31,17 @@ abstract class TradeBodyDto {
   min_unit_price?: number;
 }
 
-/** POST /trading/quote: like a trade, with the price limit optional. */
+/** POST /trading/quote: like a trade, with the price limit optional (omit it for none; null is refused). */
 export class QuoteRequestDto extends TradeBodyDto {
   @ApiPropertyOptional({ description: 'buy only: the most you pay per unit' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_PRICE)
   declare max_unit_price?: number;
 
   @ApiPropertyOptional({ description: 'sell only: the least you accept per unit' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_PRICE)
