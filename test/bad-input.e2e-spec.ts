@@ -203,6 +203,22 @@ describe('bad input the DTOs cannot see', () => {
     expect(transfer.body.data).toMatchObject({
       credits: { amount: 5, from_after: '1000', to_after: '1010' },
     });
+    // So does an id in the body: the receiver in capitals is found, and the sender in capitals is itself.
+    const back = await t
+      .http()
+      .post(`/api/v1/admin/players/${b}/assets/transfer`)
+      .set(admin.auth)
+      .send({ to_player_id: a!.toUpperCase(), credits: 5, reason: 'case test transfer back' })
+      .expect(200);
+    expect(back.body.data).toMatchObject({ credits: { amount: 5, from_after: '1005', to_after: '1005' } });
+    const self = await t
+      .http()
+      .post(`/api/v1/admin/players/${a}/assets/transfer`)
+      .set(admin.auth)
+      .send({ to_player_id: a!.toUpperCase(), credits: 5, reason: 'to itself in capitals' })
+      .expect(400);
+    expectErrorBody(self.body, 'VALIDATION_FAILED');
+    expect(self.body.fields).toEqual({ to_player_id: ['must differ from the source player'] });
   });
 
   it('never takes a bulk target that is not an object: an array is a 400, not every player', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsInt, IsUUID, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min, validateSync } from 'class-validator';
 import {
   INT4_MAX,
   IntFromQuery,
+  IsId,
   IsFutureTimestamp,
   IsTimestamp,
   isTimestamp,
@@ -13,7 +14,7 @@ import {
 
 class Sample {
   @Optional() @IsBoolean() flag?: boolean;
-  @Nullable() @IsUUID() team?: string | null;
+  @Nullable() @IsId() team?: string | null;
   @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(INT4_MAX) n?: number;
   @Optional() @IsTimestamp() at?: string;
   @Nullable() @IsTimestamp() @IsFutureTimestamp() until?: string | null;
@@ -157,5 +158,24 @@ describe('IsTimestamp and IsFutureTimestamp', () => {
     expect(Object.keys(past?.constraints ?? {})).toEqual(['isFutureTimestamp']);
     const [bad] = validateSync(plainToInstance(Sample, { until: 'soon' }));
     expect(Object.keys(bad?.constraints ?? {})).toEqual(['isTimestamp']);
+  });
+});
+
+describe('IsId', () => {
+  class Ids {
+    @IsId() one: string;
+    @Optional() @IsId({ each: true }) many?: string[];
+  }
+  const id = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+
+  it('lower-cases a UUID (and each of an array) before it reaches the handler', () => {
+    const dto = plainToInstance(Ids, { one: id, many: [id, id.toLowerCase()] });
+    expect(validateSync(dto)).toEqual([]);
+    expect(dto).toEqual({ one: id.toLowerCase(), many: [id.toLowerCase(), id.toLowerCase()] });
+  });
+
+  it('still refuses what is not a UUID', () => {
+    const errors = validateSync(plainToInstance(Ids, { one: 'NOT-A-UUID', many: [id, 7] }));
+    expect(errors.map((e) => e.property)).toEqual(['one', 'many']);
   });
 });

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { isISO8601, registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
+import { isISO8601, IsUUID, registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 
 /** The largest value of a Postgres integer (int4) column: sector ids, versions. */
 export const INT4_MAX = 2_147_483_647;
@@ -87,4 +87,25 @@ export function IsFutureTimestamp(options?: ValidationOptions): PropertyDecorato
       options: { message: `${String(propertyName)} must be in the future`, ...options },
       validator: { validate: (value: unknown) => !isTimestamp(value) || Date.parse(value) > Date.now() },
     });
+}
+
+function lowerCased(value: unknown): unknown {
+  if (typeof value === 'string') return value.toLowerCase();
+  if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+  return value;
+}
+
+/**
+ * An id field (a UUID, or with `{each: true}` an array of them), lower-cased before it is validated: Postgres
+ * compares uuids in any case, but the handlers' own comparisons, maps and Socket.IO rooms compare text, so an
+ * id in capitals must reach them as the one the server hands out (a transfer to a player's id in capitals was
+ * a 404, a same-player check let it through).
+ */
+export function IsId(options?: ValidationOptions): PropertyDecorator {
+  const lower = Transform(({ value }: { value: unknown }) => lowerCased(value));
+  const uuid = IsUUID('all', options);
+  return (target: object, propertyName: string | symbol) => {
+    lower(target, propertyName);
+    uuid(target, propertyName);
+  };
 }

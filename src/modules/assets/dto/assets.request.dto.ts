@@ -8,7 +8,6 @@ import {
   IsInt,
   IsObject,
   IsString,
-  IsUUID,
   Max,
   MaxLength,
   Min,
@@ -16,7 +15,7 @@ import {
   registerDecorator,
   ValidateNested,
 } from 'class-validator';
-import { INT4_MAX, Optional } from '../../../infrastructure/http/validators.js';
+import { INT4_MAX, IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../../trading/domain/commodities.js';
 import { SHIP_TYPES } from '../../players/domain/starting-kit.js';
 
@@ -51,12 +50,12 @@ class ReasonDto {
 
 export class CargoTransferDto {
   @ApiProperty({ format: 'uuid', description: "The source player's ship" })
-  @IsUUID()
+  @IsId()
   ship_id: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "The receiver's ship (default: its active ship)" })
   @Optional()
-  @IsUUID()
+  @IsId()
   to_ship_id?: string;
 
   @ApiProperty({ enum: COMMODITY_NAMES })
@@ -72,7 +71,7 @@ export class CargoTransferDto {
 
 export class TransferAssetsRequestDto extends ReasonDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   to_player_id: string;
 
   @ApiPropertyOptional({ minimum: 1 })
@@ -87,7 +86,7 @@ export class TransferAssetsRequestDto extends ReasonDto {
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   ship_ids?: string[];
 
   @ApiPropertyOptional({ type: [String], format: 'uuid' })
@@ -95,7 +94,7 @@ export class TransferAssetsRequestDto extends ReasonDto {
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   planet_ids?: string[];
 
   @ApiPropertyOptional({ type: CargoTransferDto })
@@ -134,7 +133,7 @@ export class ShipAddDto {
 
 export class ShipUpdateDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   ship_id: string;
 
   @ApiPropertyOptional()
@@ -185,13 +184,13 @@ export class ShipsChangeDto {
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   remove?: string[];
 }
 
 export class CargoChangeDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   ship_id: string;
 
   @ApiProperty({ enum: COMMODITY_NAMES })
@@ -216,7 +215,7 @@ export class PlanetsChangeDto {
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   assign?: string[];
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: "The player's planets made unowned" })
@@ -224,7 +223,7 @@ export class PlanetsChangeDto {
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   release?: string[];
 }
 

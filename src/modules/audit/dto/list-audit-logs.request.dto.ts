@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import { IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IntFromQuery, IsId, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
 
 export class ListAuditLogsRequestDto {
   @ApiPropertyOptional({ description: 'Actor user id' })
   @Optional()
-  @IsUUID()
+  @IsId()
   actor?: string;
 
   @ApiPropertyOptional({ description: 'Exact action name, e.g. players.update' })

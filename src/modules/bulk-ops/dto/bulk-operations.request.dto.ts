@@ -11,14 +11,13 @@ import {
   IsInt,
   IsObject,
   IsString,
-  IsUUID,
   Max,
   MaxLength,
   Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IntFromQuery, Optional } from '../../../infrastructure/http/validators.js';
+import { IntFromQuery, IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { ListPlayersRequestDto } from '../../players/dto/list-players.request.dto.js';
 import { BULK_OPERATION_TYPES, BULK_STATUSES } from '../domain/bulk-parameters.js';
 
@@ -36,7 +35,7 @@ export class BulkTargetDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100_000)
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   player_ids?: string[];
 
   @ApiPropertyOptional({
@@ -117,6 +116,6 @@ export class ListBulkOperationsRequestDto extends PageQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   admin_id?: string;
 }

@@ -8,13 +8,12 @@ import {
   IsIn,
   IsInt,
   IsString,
-  IsUUID,
   Max,
   MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
-import { Optional } from '../../../infrastructure/http/validators.js';
+import { IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { EMERGENCY_ACTIONS, MAX_BAN_HOURS, MAX_EMERGENCY_CREDITS } from '../domain/emergency-actions.js';
 
 export class EmergencyReasonDto {
@@ -66,7 +65,7 @@ export class ShipActionRequestDto extends EmergencyReasonDto {
     description: 'Default: every ship (clear_cargo) or the active ship (repair_ship)',
   })
   @Optional()
-  @IsUUID()
+  @IsId()
   ship_id?: string;
 }
 
@@ -79,14 +78,14 @@ export class BulkEmergencyRequestDto extends EmergencyReasonDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   player_ids: string[];
 
   @ApiPropertyOptional() @Optional() @IsInt() duration_hours?: number;
   @ApiPropertyOptional() @Optional() @IsBoolean() permanent?: boolean;
   @ApiPropertyOptional() @Optional() @IsInt() amount?: number;
   @ApiPropertyOptional() @Optional() @IsInt() turns?: number;
-  @ApiPropertyOptional({ format: 'uuid' }) @Optional() @IsUUID() ship_id?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @Optional() @IsId() ship_id?: string;
 }
 
 export class EmergencyHistoryRequestDto extends PageQueryDto {}

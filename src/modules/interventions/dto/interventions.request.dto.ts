@@ -6,14 +6,13 @@ import {
   IsIn,
   IsInt,
   IsString,
-  IsUUID,
   Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
 } from 'class-validator';
-import { INT4_MAX, Nullable, Optional } from '../../../infrastructure/http/validators.js';
+import { INT4_MAX, IsId, Nullable, Optional } from '../../../infrastructure/http/validators.js';
 import { INTERVENTION_STATUSES, PRIORITIES } from '../domain/intervention-status.js';
 
 const CATEGORY = /^[a-z][a-z0-9_]{1,39}$/;
@@ -44,24 +43,24 @@ export class InterventionQueueRequestDto extends PageQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   assigned_to?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   player_id?: string;
 }
 
 export class CreateInterventionRequestDto extends ReasonDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   player_id?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Fills priority, category and description not given' })
   @Optional()
-  @IsUUID()
+  @IsId()
   template_id?: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES })
@@ -88,7 +87,7 @@ export class CreateInterventionRequestDto extends ReasonDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   assigned_to?: string;
 }
 
@@ -106,7 +105,7 @@ export class UpdateInterventionRequestDto extends ReasonDto {
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null unassigns' })
   @Nullable()
-  @IsUUID()
+  @IsId()
   assigned_to?: string | null;
 
   @ApiPropertyOptional({ enum: PRIORITIES })

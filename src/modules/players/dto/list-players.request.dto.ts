@@ -1,18 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import { INT4_MAX, IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
+  INT4_MAX,
+  IntFromQuery,
+  IsId,
+  IsTimestamp,
+  Optional,
+} from '../../../infrastructure/http/validators.js';
 import { PLAYER_STATUSES } from '../domain/player-status.js';
 import { SORT_FIELDS } from '../domain/player-filters.js';
 
@@ -37,7 +32,7 @@ export class ListPlayersRequestDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   team_id?: string;
 
   @ApiPropertyOptional()

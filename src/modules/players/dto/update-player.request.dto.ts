@@ -5,7 +5,6 @@ import {
   IsInt,
   IsNumber,
   IsString,
-  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -15,6 +14,7 @@ import {
 import {
   INT4_MAX,
   IsFutureTimestamp,
+  IsId,
   IsTimestamp,
   Nullable,
   Optional,
@@ -64,7 +64,7 @@ export class UpdatePlayerRequestDto {
 
   @ApiPropertyOptional({ nullable: true, description: 'A team id, or null to leave the team' })
   @Nullable()
-  @IsUUID()
+  @IsId()
   team_id?: string | null;
 
   @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(INT4_MAX) current_sector?: number;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
-import { Optional } from '../../../infrastructure/http/validators.js';
+import { IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { ExecuteTradeRequestDto } from '../dto/trade.request.dto.js';
 
@@ -22,7 +22,7 @@ export class ListAutomationRulesRequestDto extends PageQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   station_id?: string;
 
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsUUID } from 'class-validator';
-import { Optional } from '../../../infrastructure/http/validators.js';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn } from 'class-validator';
+import { IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES, type Commodity } from '../domain/commodities.js';
 
 export const MAX_STATION_SUBSCRIPTIONS = 200;
@@ -15,7 +15,7 @@ export class MarketSubscribeRequestDto {
   @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_STATION_SUBSCRIPTIONS)
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   station_ids?: string[];
 }
 
@@ -33,6 +33,6 @@ export class MarketUnsubscribeRequestDto {
   @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_STATION_SUBSCRIPTIONS)
-  @IsUUID('all', { each: true })
+  @IsId({ each: true })
   station_ids?: string[];
 }

@@ -1,7 +1,13 @@
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { INT4_MAX, IntFromQuery, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  INT4_MAX,
+  IntFromQuery,
+  IsId,
+  IsTimestamp,
+  Optional,
+} from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { HISTORY_INTERVALS } from '../domain/market-trend.js';
 
@@ -41,7 +47,7 @@ export class RealtimeMarketRequestDto {
 
 export class PriceHistoryRequestDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   station_id: string;
 
   @ApiProperty({ enum: COMMODITY_NAMES })
@@ -73,7 +79,7 @@ export class ListTradesRequestDto extends PageQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @Optional()
-  @IsUUID()
+  @IsId()
   station_id?: string;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, IsUUID, Max, Min, ValidateIf } from 'class-validator';
-import { Optional } from '../../../infrastructure/http/validators.js';
+import { IsIn, IsInt, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES, type Commodity } from '../domain/commodities.js';
 import type { TradeAction, TradeRequest } from '../domain/trade-rules.js';
 
@@ -9,7 +9,7 @@ const MAX_PRICE = 1_000_000;
 /** The fields a trade and a quote share. */
 abstract class TradeBodyDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   station_id: string;
 
   @ApiProperty({ enum: COMMODITY_NAMES })
