@@ -759,6 +759,31 @@ describe('Socket.IO /trading and /market', () => {
       expect(watcher.socket.connected).toBe(true);
       expect((await refusedHandshake(t.url, '/market', undefined)).data?.code).toBe('AUTH.UNAUTHORIZED');
     });
+
+    it('caps a socket at 1,000 market subscriptions in all: past it nothing is joined', async () => {
+      const p = await registerPlayer(t);
+      const watcher = await open('/market', p);
+      const stations = (n: number) => Array.from({ length: n }, () => randomUUID());
+      const five = ['ore', 'organics', 'equipment', 'fuel', 'luxury_goods'];
+      const full = (await watcher.request('market_subscribe', {
+        commodities: five,
+        station_ids: stations(200),
+      })) as unknown as Ack & { data: { stations: unknown[] } };
+      expect(full.success).toBe(true);
+      expect(full.data.stations).toHaveLength(1000);
+      // Subscribing again to what it holds is no growth; one more is refused, and nothing of it joined.
+      const more = (await watcher.request('market_subscribe', { commodities: ['ore'] })) as unknown as Ack;
+      expect(more.success).toBe(false);
+      expect(more.error).toMatchObject({ code: 'MARKET.TOO_MANY_SUBSCRIPTIONS', limit: 1000, held: 1000 });
+      const after = (await watcher.request('market_unsubscribe', {
+        commodities: ['fuel'],
+      })) as unknown as Ack & {
+        data: { commodities: string[]; stations: unknown[] };
+      };
+      expect(after.data).toMatchObject({ commodities: [] });
+      expect(after.data.stations).toHaveLength(800);
+      expect(watcher.socket.connected).toBe(true);
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
+import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { HubGateway, RealtimeGateway } from '../../../infrastructure/websocket/realtime-gateway.js';
 import type { NamespacePolicy } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import {
@@ -7,6 +8,13 @@ import {
   MarketUnsubscribeRequestDto,
 } from '../dto/market-subscription.request.dto.js';
 import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
+
+/**
+ * Market rooms one socket may be in, all subscriptions together: one message may name 9 commodities at 200
+ * stations, and without a total, repeated messages would grow a socket's rooms (and every fan-out's lookups)
+ * without end.
+ */
+export const MAX_MARKET_ROOMS = 1000;
 
 /**
  * /market: live prices for any authenticated user. market_subscribe {commodities, station_ids?} joins rooms;
@@ -24,7 +32,17 @@ export class MarketGateway extends HubGateway {
     const rooms = body.station_ids?.length
       ? body.commodities.flatMap((c) => body.station_ids!.map((s) => MarketRooms.station(c, s)))
       : body.commodities.map((c) => MarketRooms.commodity(c));
-    void socket.join(rooms);
+    const fresh = [...new Set(rooms)].filter((r) => !socket.rooms.has(r));
+    const held = [...socket.rooms].filter((r) => r.startsWith('market:')).length;
+    if (held + fresh.length > MAX_MARKET_ROOMS) {
+      throw new AppError(
+        'MARKET.TOO_MANY_SUBSCRIPTIONS',
+        400,
+        `A socket may hold at most ${MAX_MARKET_ROOMS} market subscriptions (a commodity, or a commodity at one station); it holds ${held}`,
+        { limit: MAX_MARKET_ROOMS, held },
+      );
+    }
+    void socket.join(fresh);
     return this.hub.ackSuccess(socket, 'market_subscribed', this.subscriptions(socket));
   }
 
