@@ -22,12 +22,14 @@ export class ListAuditLogsHandler implements IQueryHandler<ListAuditLogsQuery> {
     if (f.cursor) add('id < ?', f.cursor);
     const limit = f.limit ?? 50;
     params.push(limit + 1);
+    // ORDER BY the table's bigint id, as the cursor compares it: a bare `id` would name the output column, its
+    // text, and sort 998 before 1000 (pages then skipped rows).
     const rows: AuditLogView[] = await this.dataSource.query(
       `SELECT id::text, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
                 actor_id, actor_role, action, outcome, target_type, target_id, reason, before, after,
                 request_id, client_ip, prev_hash, hash
          FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY id DESC LIMIT $${params.length}`,
+         ORDER BY audit_log.id DESC LIMIT $${params.length}`,
       params,
     );
     const hasMore = rows.length > limit;
