@@ -53,3 +53,16 @@ export class TokenService {
     };
   }
 }
+
+/**
+ * Revokes every live refresh token of a user (a ban, a changed password); returns how many. Its access tokens
+ * still work until their TTL (JWT_ACCESS_TTL_SECONDS).
+ */
+export async function revokeRefreshTokens(m: EntityManager, userId: string | null): Promise<number> {
+  if (!userId) return 0;
+  const [, count] = await m.query(
+    'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL',
+    [userId],
+  );
+  return count as number;
+}

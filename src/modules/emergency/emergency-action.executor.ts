@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { EntityManager } from 'typeorm';
+import { revokeRefreshTokens } from '../auth/token.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../auth/domain/actor.js';
 import type { PlayerStatus } from '../players/domain/player-status.js';
@@ -36,16 +37,6 @@ interface LockedPlayer {
   home_sector: number;
   active_ship_id: string | null;
   ban_until: Date | null;
-}
-
-/** Revokes every live refresh token of a user; returns how many. Access tokens expire on their own TTL. */
-export async function revokeRefreshTokens(m: EntityManager, userId: string | null): Promise<number> {
-  if (!userId) return 0;
-  const [, count] = await m.query(
-    'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL',
-    [userId],
-  );
-  return count as number;
 }
 
 /**

@@ -19,6 +19,8 @@ interface TokenRow {
   role: Role;
   active: boolean;
   player_id: string | null;
+  player_status: string | null;
+  ban_until: Date | null;
 }
 
 /**
@@ -40,7 +42,8 @@ export class RefreshTokenHandler implements ICommandHandler<RefreshTokenCommand>
     const outcome = await this.dataSource.transaction(async (m) => {
       const [row]: TokenRow[] = await m.query(
         `SELECT t.id, t.family_id, t.token_hash, t.expires_at < now() AS expired, t.used_at, t.revoked_at,
-                u.id AS user_id, u.username, u.role, u.active, p.id AS player_id
+                u.id AS user_id, u.username, u.role, u.active, p.id AS player_id,
+                p.status AS player_status, p.ban_until
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN players p ON p.user_id = u.id
          WHERE t.id = $1 FOR UPDATE OF t`,
         [parsed.id],
@@ -55,6 +58,10 @@ export class RefreshTokenHandler implements ICommandHandler<RefreshTokenCommand>
         return { error: row.used_at ? AuthErrors.refreshReused() : AuthErrors.refreshRevoked() };
       }
       if (row.expired || !row.active) return { error: AuthErrors.refreshInvalid() };
+      // As at login: a ban in force refuses new tokens (a ban also revokes the refresh tokens; this holds
+      // whatever path set it).
+      if (row.player_status === 'banned' && (row.ban_until === null || row.ban_until > new Date()))
+        return { error: AuthErrors.playerBanned(row.ban_until) };
       await m.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
       const user = { userId: row.user_id, username: row.username, role: row.role, playerId: row.player_id };
       const pair = await this.tokens.issue(m, user, row.family_id);

@@ -2,6 +2,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { inTransaction, isUniqueViolation } from '../../../infrastructure/database/transaction.js';
 import { AuditService } from '../../audit/audit.service.js';
+import { revokeRefreshTokens } from '../../auth/token.service.js';
 import { PlayersErrors } from '../domain/players.errors.js';
 import type { PlayerStatus } from '../domain/player-status.js';
 import { CreditsChangedEvent } from '../events/credits-changed.event.js';
@@ -93,7 +94,7 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
       return await inTransaction(this.dataSource, async (m) => {
         const [current] = await m.query(
           `SELECT username, email, credits::text AS credits, turns, status, ban_until, team_id, current_sector,
-                  activity_score, risk_score, aria_trust_level, version
+                  activity_score, risk_score, aria_trust_level, version, user_id
            FROM players WHERE id = $1 FOR UPDATE`,
           [playerId],
         );
@@ -138,6 +139,9 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
             [playerId, after.username],
           );
         }
+        // A ban ends the player's logins, as the emergency ban does: its refresh tokens go with the change (its
+        // sockets are disconnected on the status event; an access token lives out its TTL for REST reads).
+        if (after.status === 'banned') await revokeRefreshTokens(m, current.user_id as string | null);
         await this.audit.record(m, actor, {
           action: 'players.update',
           targetType: 'player',
