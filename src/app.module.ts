@@ -64,11 +64,12 @@ export class AppModule {
         SeedModule,
       ],
       providers: [
-        // Order matters: authenticate, then authorize, then count against the caller's rate limit; only then is
-        // the request's shape judged (as the validation pipe does, after the guards).
+        // Order matters: authenticate, then count against the caller's rate limit (refusals too: each denied
+        // attempt writes an audit row, which must not be free to repeat), then authorize; only then is the
+        // request's shape judged (as the validation pipe does, after the guards).
         { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: PermissionsGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
+        { provide: APP_GUARD, useClass: PermissionsGuard },
         { provide: APP_GUARD, useClass: StrayQueryGuard },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

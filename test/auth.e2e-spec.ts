@@ -297,4 +297,24 @@ describe('auth', () => {
       await limited.close();
     }
   });
+
+  it('counts refused requests against the caller’s limit: denied attempts (each audited) are not free', async () => {
+    const limited = await startTestApp({ THROTTLE_LIMIT: '5' });
+    try {
+      const p = await registerPlayer(limited);
+      const audited = async () =>
+        Number(
+          (await limited.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE outcome = 'denied'`))[0].n,
+        );
+      for (let i = 0; i < 5; i++) {
+        await limited.http().get('/api/v1/admin/market/halts').set(p.auth).expect(403);
+      }
+      expect(await audited()).toBe(5);
+      const res = await limited.http().get('/api/v1/admin/market/halts').set(p.auth).expect(429);
+      expectErrorBody(res.body, 'RATE_LIMITED');
+      expect(await audited()).toBe(5);
+    } finally {
+      await limited.close();
+    }
+  });
 });
