@@ -52,7 +52,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     ],
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableCors({ origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true });
+  app.enableCors({
+    origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+    credentials: true,
+    // Every method the API has (the default is GET, HEAD and POST: a console could not PUT or DELETE), and the
+    // answers' headers a browser client reads.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+  });
 
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(helmet, {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import jwt from 'jsonwebtoken';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import { addShip, insertPlayers } from './support/adminops-fixtures.js';
 import { connectSocket, craftToken, refusedHandshake } from './support/socket-client.js';
@@ -162,6 +163,63 @@ describe('bad input the DTOs cannot see', () => {
     );
     const refused = await refusedHandshake(t.url, '/trading', token);
     expect(refused.data?.code).toBe('AUTH.TOKEN_INVALID');
+  });
+
+  it('wants a real reason for an admin change: blank or punctuation-only is a 400, and it is stored trimmed', async () => {
+    const before = { audit: await auditRows(), halts: await halts() };
+    for (const reason of ['   ', '\t\n ', '\u00a0\u00a0\u00a0', '...']) {
+      const res = await t
+        .http()
+        .post('/api/v1/admin/market/halt')
+        .set(admin.auth)
+        .send({ commodity: 'ore', reason })
+        .expect(400);
+      expectErrorBody(res.body, 'VALIDATION_FAILED');
+      expect(Object.keys(res.body.fields)).toEqual(['reason']);
+    }
+    expect({ audit: await auditRows(), halts: await halts() }).toEqual(before);
+
+    await t
+      .http()
+      .post('/api/v1/admin/market/halt')
+      .set(admin.auth)
+      .send({ commodity: 'ore', reason: '  ore audit  ' })
+      .expect(200);
+    await t
+      .http()
+      .post('/api/v1/admin/market/resume')
+      .set(admin.auth)
+      .send({ commodity: 'ore', reason: 'ore audit over' })
+      .expect(200);
+    const [row] = await t.db.query(
+      `SELECT reason FROM audit_log WHERE action = 'market.halt' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(row.reason).toBe('ore audit');
+  });
+
+  it('refuses a token without an expiry over REST, as sockets do', async () => {
+    const p = await registerPlayer(t);
+    const me = await t.http().get('/api/v1/players/me').set(p.auth).expect(200);
+    const forever = jwt.sign(
+      { sub: p.userId, usr: p.username, role: 'player', pid: me.body.data.id },
+      TEST_JWT_SECRET,
+      { algorithm: 'HS256', issuer: 'sectorwars-gameserver', audience: 'sectorwars-clients' },
+    );
+    expectErrorBody(
+      (await t.http().get('/api/v1/players/me').set('Authorization', `Bearer ${forever}`).expect(401)).body,
+      'AUTH.TOKEN_INVALID',
+    );
+  });
+
+  it('lets an allowed origin use every method of the API (CORS preflight)', async () => {
+    const preflight = await t
+      .http()
+      .options('/api/v1/admin/players/x/comprehensive')
+      .set('Origin', 'http://localhost:3000')
+      .set('Access-Control-Request-Method', 'PUT')
+      .expect(204);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET, HEAD, POST, PUT, DELETE');
+    expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:3000');
   });
 
   it('refuses the main namespace, which no gateway serves, with a code', async () => {

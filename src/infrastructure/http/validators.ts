@@ -1,5 +1,15 @@
 import { Transform } from 'class-transformer';
-import { isISO8601, IsUUID, registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
+import {
+  isISO8601,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  type ValidationOptions,
+} from 'class-validator';
 
 /** The largest value of a Postgres integer (int4) column: sector ids, versions. */
 export const INT4_MAX = 2_147_483_647;
@@ -107,5 +117,22 @@ export function IsId(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     lower(target, propertyName);
     uuid(target, propertyName);
+  };
+}
+
+/**
+ * The `reason` of an admin change, recorded in the audit log: trimmed, then 3 to 500 characters with at least
+ * one letter or digit. "   " or "..." is no reason, and an auditor months later must find one.
+ */
+export function IsReason(): PropertyDecorator {
+  const decorators = [
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString(),
+    MinLength(3),
+    MaxLength(500),
+    Matches(/[\p{L}\p{N}]/u, { message: 'reason must say why (letters or digits, not only punctuation)' }),
+  ];
+  return (target: object, propertyName: string | symbol) => {
+    for (const decorate of decorators) decorate(target, propertyName);
   };
 }

@@ -15,7 +15,7 @@ import {
   registerDecorator,
   ValidateNested,
 } from 'class-validator';
-import { INT4_MAX, IsId, Optional } from '../../../infrastructure/http/validators.js';
+import { INT4_MAX, IsId, IsReason, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../../trading/domain/commodities.js';
 import { SHIP_TYPES } from '../../players/domain/starting-kit.js';
 
@@ -42,9 +42,7 @@ function NonZeroAdjustment() {
 
 class ReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 }
 

@@ -32,9 +32,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(claims: AccessTokenClaims): AuthUser {
+  validate(claims: AccessTokenClaims & { exp?: unknown }): AuthUser {
     const user = userFromClaims(claims);
-    if (!user) throw AuthErrors.tokenInvalid();
+    // jsonwebtoken lets a token without exp live for ever; the server never issues one, so none is taken.
+    if (!user || typeof claims.exp !== 'number') throw AuthErrors.tokenInvalid();
     return user;
   }
 }

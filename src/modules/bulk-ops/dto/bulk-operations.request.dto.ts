@@ -10,14 +10,11 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsString,
   Max,
-  MaxLength,
   Min,
-  MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IntFromQuery, IsId, Optional } from '../../../infrastructure/http/validators.js';
+import { IntFromQuery, IsId, IsReason, Optional } from '../../../infrastructure/http/validators.js';
 import { ListPlayersRequestDto } from '../../players/dto/list-players.request.dto.js';
 import { BULK_OPERATION_TYPES, BULK_STATUSES } from '../domain/bulk-parameters.js';
 
@@ -71,9 +68,7 @@ export class CreateBulkOperationRequestDto {
   target: BulkTargetDto;
 
   @ApiProperty({ minLength: 3, maxLength: 500 })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 
   @ApiPropertyOptional({ description: 'Count the targets and show a sample; change nothing' })
@@ -84,9 +79,7 @@ export class CreateBulkOperationRequestDto {
 
 export class CancelBulkOperationRequestDto {
   @ApiProperty({ minLength: 3, maxLength: 500 })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 }
 

@@ -1,26 +1,12 @@
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMinSize,
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import { IsId, Optional } from '../../../infrastructure/http/validators.js';
+import { ArrayMinSize, ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
+import { IsId, IsReason, Optional } from '../../../infrastructure/http/validators.js';
 import { EMERGENCY_ACTIONS, MAX_BAN_HOURS, MAX_EMERGENCY_CREDITS } from '../domain/emergency-actions.js';
 
 export class EmergencyReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 }
 

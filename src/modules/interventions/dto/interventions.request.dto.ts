@@ -12,16 +12,14 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { INT4_MAX, IsId, Nullable, Optional } from '../../../infrastructure/http/validators.js';
+import { INT4_MAX, IsId, IsReason, Nullable, Optional } from '../../../infrastructure/http/validators.js';
 import { INTERVENTION_STATUSES, PRIORITIES } from '../domain/intervention-status.js';
 
 const CATEGORY = /^[a-z][a-z0-9_]{1,39}$/;
 
 class ReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 }
 

@@ -1,20 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsNumber, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
   INT4_MAX,
   IsFutureTimestamp,
   IsId,
+  IsReason,
   IsTimestamp,
   Nullable,
   Optional,
@@ -28,9 +18,7 @@ import { USERNAME_PATTERN } from '../../auth/dto/auth.request.dto.js';
  */
 export class UpdatePlayerRequestDto {
   @ApiProperty({ description: 'Why: recorded in the audit log', minLength: 3 })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 
   @ApiPropertyOptional({ description: 'The version you read (or send If-Match)' })

@@ -1,10 +1,11 @@
 import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import {
   INT4_MAX,
   IntFromQuery,
   IsId,
+  IsReason,
   IsTimestamp,
   Optional,
 } from '../../../infrastructure/http/validators.js';
@@ -90,8 +91,6 @@ export class MarketHaltRequestDto {
   commodity?: string;
 
   @ApiProperty({ minLength: 3, maxLength: 500 })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @IsReason()
   reason: string;
 }
