@@ -438,6 +438,43 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect(s.badSignatures).toBe(0); // the recovered session kept its key
     });
 
+    it('a session recovered under another user’s token starts afresh: none of the first user’s rooms or messages', async () => {
+      const a = await registerPlayer(t);
+      const b = await registerPlayer(t);
+      const first = await connect('/player', a.token);
+      const established = await first.next('connection_established');
+      if (t.config.redisUrl) await first.next('session_checkpoint');
+      else await setPlayer(a.playerId!, { turns: 11 }); // one buffered packet gives the client an offset
+      const { _pid: pid, _lastOffset: offset } = first.socket as unknown as {
+        _pid: string;
+        _lastOffset: string;
+      };
+      expect(pid).toEqual(expect.any(String));
+      first.socket.io.engine.close(); // dropped (no reconnection): its session waits for recovery
+      await eventually(() => (t.app.get(RealtimeHub).localCount('/player') === 0 ? true : undefined));
+
+      // B presents A's private session id and offset with B's own token.
+      const intruder = await connect('/player', b.token, { auth: { token: b.token, pid, offset } });
+      const fresh = await intruder.next('connection_established');
+      expect(fresh.session_id).not.toBe(established.session_id);
+      expect(fresh.data).toMatchObject({ user: { player_id: b.playerId } });
+      expect(intruder.of('connection_recovered')).toHaveLength(0);
+      await setPlayer(a.playerId!, { credits: 4242 });
+      await setPlayer(b.playerId!, { credits: 4343 });
+      const own = await intruder.next(
+        'assets_changed',
+        (e) => (e.data as { kind: string }).kind === 'credits',
+      );
+      expect(own.data).toMatchObject({ credits: '4343' });
+      expect(
+        intruder.of('assets_changed').filter((e) => (e.data as { credits?: string }).credits === '4242'),
+      ).toHaveLength(0);
+      // Everything from connection_established on is B's own, signed with B's key. (What Socket.IO replays
+      // from the one-node recovery buffer comes before it, before any middleware can run: see README.)
+      const start = intruder.messages.findIndex((m) => m.event === 'connection_established');
+      expect(intruder.badSignatures).toBe(start);
+    });
+
     it('a client whose session cannot be restored gets a new session and a fresh initial state', async () => {
       // What a client sends after the server lost its session (a restart, the window passed): pid and offset.
       const s = await connect('/admin', admin.token, {

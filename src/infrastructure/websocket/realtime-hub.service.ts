@@ -241,7 +241,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
       session.tokenExpiresAt - Date.now(),
     );
 
-    const recovered = socket.recovered;
+    const recovered = socket.recovered && !(socket.data as SocketData).restarted;
     const base = {
       session_id: session.sessionId,
       namespace: socket.nsp.name,
@@ -444,15 +444,25 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     const data = socket.data as SocketData;
     const previous = data.session;
     // A recovered socket keeps its session (id and key) if the same user re-authenticated.
-    data.session =
-      previous && previous.user.userId === user.userId
-        ? { ...previous, user, tokenExpiresAt: expiresAt }
-        : {
-            sessionId: randomUUID(),
-            sessionKey: randomBytes(32).toString('base64url'),
-            user,
-            tokenExpiresAt: expiresAt,
-          };
+    if (previous && previous.user.userId === user.userId) {
+      data.session = { ...previous, user, tokenExpiresAt: expiresAt };
+      data.restarted = false;
+      return;
+    }
+    if (previous) {
+      // Recovered under another user's token (its private session id reused): nothing of the previous user's
+      // follows. Socket.IO restored its rooms and data before this middleware; they go, and the socket starts
+      // as a new one (connection_established, a new key).
+      for (const room of [...socket.rooms]) if (room !== socket.id) void socket.leave(room);
+      data.topics = null;
+    }
+    data.restarted = previous !== undefined;
+    data.session = {
+      sessionId: randomUUID(),
+      sessionKey: randomBytes(32).toString('base64url'),
+      user,
+      tokenExpiresAt: expiresAt,
+    };
   }
 
   /**

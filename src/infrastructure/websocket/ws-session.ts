@@ -18,6 +18,8 @@ export interface SocketData {
   session?: SocketSession;
   /** /admin: update types this socket wants (null: all). */
   topics?: string[] | null;
+  /** Recovered by Socket.IO but under another user's token: treated as a new connection (see authenticate). */
+  restarted?: boolean;
 }
 
 export type AppSocket = Socket<
