@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { PresenceService } from '../../infrastructure/presence/presence.service.js';
@@ -18,7 +18,7 @@ import { PLAYER_NAMESPACE } from './player-channel.service.js';
  * offline reach /admin as player_update login / logout.
  */
 @Injectable()
-export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PlayerPresenceTracker.name);
   private readonly local = new Map<string, number>();
   private timer?: NodeJS.Timeout;
@@ -44,7 +44,8 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, OnApplicat
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before any shutdown hook closes Redis: a timer firing while it quits left commands that failed unheard. */
+  beforeApplicationShutdown(): void {
     clearInterval(this.timer);
   }
 
