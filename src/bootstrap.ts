@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
+import { DrainingFastifyAdapter } from './infrastructure/http/draining-fastify.adapter.js';
 import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
@@ -20,7 +21,7 @@ import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapte
  * server through here, so they run the same pipeline.
  */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const adapter = new DrainingFastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: 1_048_576,
     // Fastify's default is no limit on how long a request may take to arrive. Node 20 enforces one only when
@@ -76,6 +77,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const metrics = app.get(MetricsService);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Shutting down: each answer closes its connection (see DrainingFastifyAdapter).
+    if (adapter.draining) reply.header('connection', 'close');
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions?.url ?? 'unmatched';

@@ -4,6 +4,7 @@ import pg from 'pg';
 import {
   createTestDatabase,
   eventually,
+  lockWaiter,
   startTestApp,
   type TestApp,
   type TestDatabase,
@@ -111,13 +112,7 @@ const key = () => `outage-${randomUUID()}`;
       [station.id],
     );
     const pending = trade(player, buy(5), k).then((r) => r);
-    const victim = await eventually(async () => {
-      const { rows } = await direct.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-      );
-      return rows[0]?.pid;
-    });
+    const victim = await lockWaiter(direct);
     await direct.query('SELECT pg_terminate_backend($1)', [victim]);
     await direct.query('ROLLBACK');
 
@@ -304,12 +299,7 @@ const key = () => `outage-${randomUUID()}`;
           .set('Idempotency-Key', k)
           .send(buy(3))
           .then((r) => r);
-        await eventually(async () => {
-          const { rows } = await direct.query(
-            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return rows.length > 0 ? true : undefined;
-        });
+        await lockWaiter(direct);
         const busy = await small.http().get('/api/v1/trading/trades').set(player.auth);
         expect(busy.status).toBe(503);
         expect(busy.body.error).toBe('DATABASE_BUSY');

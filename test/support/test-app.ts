@@ -124,3 +124,17 @@ export async function eventually<T>(
   }
   throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/**
+ * Waits until a backend of `client`'s database other than its own waits on a lock (the app's statement blocked
+ * behind a row the test holds); returns that backend's pid.
+ */
+export async function lockWaiter(client: pg.Client): Promise<number> {
+  return eventually(async () => {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+    );
+    return rows[0]?.pid;
+  });
+}
