@@ -18,9 +18,10 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   // Log a stray rejection instead of letting Node end the process (its default), which would drop every
-  // player on this node. The one known source, @socket.io/redis-streams-adapter 0.3.1's unawaited PUBLISH and
-  // session SET during a Redis outage, is handled where the adapter gets its client (realtime-io.adapter.ts);
-  // this is the net for whatever a dependency does next. Nothing of ours is left unhandled on purpose.
+  // player on this node. The known sources, @socket.io/redis-streams-adapter 0.3.1's unawaited PUBLISH and
+  // session SET during a Redis outage and ioredis' unawaited re-subscribe when the node closes as Redis comes
+  // back, are handled where the adapter gets its client (realtime-io.adapter.ts); this is the net for whatever
+  // a dependency does next. Nothing of ours is left unhandled on purpose.
   const logger = new Logger('Process');
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason }, 'Unhandled promise rejection; the server keeps running');

@@ -71,13 +71,17 @@ function closeOnce(make: AdapterFactory): AdapterFactory {
  * without waiting on them: the PUBLISH of an ephemeral message (every serverSideEmit, so every cross-node
  * fan-out) and the SET that stores a dropped client's session. With Redis away longer than ioredis' retries they
  * reject with nobody listening, an unhandled rejection for each. Through this view both come back with the
- * rejection already handled (logged); a caller that awaits them still sees it. Everything else passes through.
+ * rejection already handled (logged); a caller that awaits them still sees it. The clients it duplicates (its
+ * subscriber and stream reader) get the same for what ioredis itself sends unawaited (see
+ * withHandledResubscribe). Everything else passes through.
  */
-function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
+export function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
   const unawaited = new Set<PropertyKey>(['publish', 'spublish', 'set']);
   return new Proxy(redis, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
+      if (prop === 'duplicate' && typeof value === 'function')
+        return (...args: unknown[]) => withHandledResubscribe(value.apply(target, args) as Redis, log);
       if (!unawaited.has(prop) || typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const result: unknown = value.apply(target, args);
@@ -89,6 +93,31 @@ function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
       };
     },
   });
+}
+
+/**
+ * ioredis re-subscribes a subscriber that reconnected (and re-selects its database) without waiting on the
+ * SUBSCRIBE or SELECT. When the node closes just as Redis comes back, the adapter disconnects its subscriber
+ * with those in flight and each rejects "Connection is closed.", unhandled (seen at the end of an outage test).
+ * The handler goes on the client itself, as ioredis calls these on its own instance, not through any view: the
+ * rejection is handled (debug-logged: the adapter is going away, or the next reconnect subscribes again); a
+ * caller that awaits them still sees it.
+ */
+function withHandledResubscribe(client: Redis, log: Logger): Redis {
+  const methods = client as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['subscribe', 'psubscribe', 'ssubscribe', 'select']) {
+    const original = methods[name];
+    if (typeof original !== 'function') continue;
+    methods[name] = (...args: unknown[]) => {
+      const result = original.apply(client, args);
+      if (result instanceof Promise)
+        result.catch((err: unknown) =>
+          log.debug({ err, command: name }, 'A Socket.IO adapter subscription to Redis failed'),
+        );
+      return result;
+    };
+  }
+  return client;
 }
 
 /**
