@@ -42,7 +42,7 @@ export class AppModule {
         loggingModule(config),
         DatabaseModule.forRoot(config),
         RedisModule,
-        cacheModule(config),
+        cacheModule(),
         ThrottlingModule,
         CqrsModule.forRoot(),
         ScheduleModule.forRoot(),

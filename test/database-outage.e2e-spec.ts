@@ -225,21 +225,24 @@ const key = () => `outage-${randomUUID()}`;
   });
 
   (process.env.TEST_REDIS_URL ? it : it.skip)(
-    'Redis unreachable: trades go on (rate limits fall back to each node), readiness names Redis, and it recovers',
+    'Redis unreachable: trades go on (rate limits fall back to each node), the node stays ready naming Redis, and it recovers',
     async () => {
       const player = await registerPlayer(t);
       await redisRelay!.down();
       try {
         await trade(player, buy(1), key()).expect(201);
         await t.http().get('/api/v1/trading/trades').set(player.auth).expect(200);
+        // Only the database decides readiness (test/redis-outage.e2e-spec.ts has the rest of a Redis outage).
         const ready = await t.http().get('/health/ready');
-        expect(ready.status).toBe(503);
-        expect(ready.body.checks).toMatchObject({ error: { redis: { status: 'down' } } });
+        expect(ready.status).toBe(200);
+        expect(ready.body).toMatchObject({ status: 'degraded', error: { redis: { status: 'down' } } });
         await t.http().get('/health/live').expect(200);
       } finally {
         await redisRelay!.up();
       }
-      await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+      await eventually(async () =>
+        (await t.http().get('/health/ready')).body.status === 'ok' ? true : undefined,
+      );
       await trade(player, buy(1), key()).expect(201);
       expect(await ledgerRows(player.playerId!)).toBe(2);
     },
@@ -251,20 +254,24 @@ const key = () => `outage-${randomUUID()}`;
       const player = await registerPlayer(t);
       redisRelay!.blackhole();
       try {
-        // The first request waits out one REDIS_COMMAND_TIMEOUT_MS (2 s); rate limits then count in memory for
-        // a while, so the next one does not wait at all.
+        // The first request waits out one REDIS_COMMAND_TIMEOUT_MS (2 s), or two when its auto-pipelined batch
+        // queues behind one already on the wire (ioredis runs one batch at a time; the player's login message is
+        // often that one); rate limits then count in memory for a while, so the next one does not wait at all.
         let started = Date.now();
         await trade(player, buy(1), key()).expect(201);
-        expect(Date.now() - started).toBeLessThan(3500);
+        expect(Date.now() - started).toBeLessThan(2 * 2000 + 1500);
         started = Date.now();
         await trade(player, buy(1), key()).expect(201);
         expect(Date.now() - started).toBeLessThan(1000);
         const ready = await t.http().get('/health/ready');
-        expect(ready.status).toBe(503);
+        expect(ready.status).toBe(200);
+        expect(ready.body.status).toBe('degraded');
       } finally {
         await redisRelay!.up();
       }
-      await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+      await eventually(async () =>
+        (await t.http().get('/health/ready')).body.status === 'ok' ? true : undefined,
+      );
       await trade(player, buy(1), key()).expect(201);
       expect(await ledgerRows(player.playerId!)).toBe(3);
     },

@@ -1,17 +1,28 @@
 import { CacheModule } from '@nestjs/cache-manager';
-import { createKeyvNonBlocking } from '@keyv/redis';
-import type { AppConfig } from '../../config/app-config.js';
+import { Keyv } from 'keyv';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
+import { RedisCacheStore } from './redis-cache-store.js';
 
 /**
  * cache-manager on Keyv: Redis (shared by every node) when REDIS_URL is set, process memory otherwise.
- * The non-blocking Redis store turns a Redis outage into cache misses instead of failed requests.
+ * The Redis store runs on the app's shared client and turns a Redis outage into cache misses instead of failed
+ * or held requests, and the cache comes back by itself with Redis (see RedisCacheStore).
  */
-export function cacheModule(config: AppConfig) {
-  return CacheModule.register({
+export function cacheModule() {
+  return CacheModule.registerAsync({
     isGlobal: true,
-    ttl: 30_000,
-    stores: config.redisUrl
-      ? [createKeyvNonBlocking(config.redisUrl, { namespace: `${config.redisKeyPrefix}cache` })]
-      : undefined,
+    inject: [APP_CONFIG, RedisAvailability],
+    useFactory: (config: AppConfig, availability: RedisAvailability) => ({
+      ttl: 30_000,
+      stores: config.redisUrl
+        ? [
+            new Keyv({
+              store: new RedisCacheStore(availability, `${config.redisKeyPrefix}cache:`),
+              useKeyPrefix: false,
+            }),
+          ]
+        : undefined,
+    }),
   });
 }

@@ -1,8 +1,11 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { timePoolWaits } from '../database/pool-wait.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
+import { REDIS } from '../redis/redis.module.js';
 import type { RecoveryBufferObserver } from '../websocket/realtime-io.adapter.js';
 
 /** Seconds; dense where the targets are (sub-50 ms). */
@@ -36,7 +39,7 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
   private readonly recoveryBuffers = new Map<string, () => number>();
   private readonly recoveryEvicted: Counter<'namespace'>;
 
-  constructor(dataSource: DataSource) {
+  constructor(dataSource: DataSource, @Inject(REDIS) redis: Redis | null, availability: RedisAvailability) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
@@ -86,6 +89,17 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
       labelNames: ['namespace'],
       registers: [this.registry],
     });
+    if (redis) {
+      // Readiness no longer fails on Redis (the node serves without it): this is what to alert on.
+      new Gauge({
+        name: 'redis_up',
+        help: 'Whether Redis answered a PING from this node when scraped (1) or not (0: rate limits count per node, no cache, presence unknown)',
+        registers: [this.registry],
+        async collect() {
+          this.set((await availability.probe()).up ? 1 : 0);
+        },
+      });
+    }
     const master = (dataSource.driver as unknown as { master?: Pool }).master;
     if (master) timePoolWaits(master, (seconds) => this.poolWait.observe(seconds));
     this.poolGauges = new Gauge({

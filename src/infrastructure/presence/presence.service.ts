@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
 import { REDIS } from '../redis/redis.module.js';
+import { PresenceErrors } from './presence.errors.js';
 
 /** How long a sign of life keeps a player online; sockets and logins renew it. */
 export const PRESENCE_TTL_MS = 5 * 60_000;
@@ -9,6 +11,10 @@ export const PRESENCE_TTL_MS = 5 * 60_000;
 /**
  * Who is online now. A sorted set of player ids scored by expiry time: in Redis when configured (shared by
  * every node, so counts stay right across nodes and a dead node's players expire), in memory otherwise.
+ *
+ * While Redis is away every method rejects with PRESENCE.UNAVAILABLE, at once when Redis is known to be away
+ * (RedisAvailability) rather than after a command timeout each: a write is lost (the tracker's next renewal
+ * writes it again) and a read is unknown, which its caller decides how to show.
  */
 @Injectable()
 export class PresenceService {
@@ -18,8 +24,16 @@ export class PresenceService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly availability: RedisAvailability,
   ) {
     this.key = `${config.redisKeyPrefix}presence:players`;
+  }
+
+  /** A Redis round trip, or PRESENCE.UNAVAILABLE when Redis is away or fails it. */
+  private inRedis<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.availability.run('presence', command).catch(() => {
+      throw PresenceErrors.unavailable();
+    });
   }
 
   /**
@@ -32,11 +46,9 @@ export class PresenceService {
     let previous: number | undefined;
     if (this.redis) {
       // MULTI runs both commands as one: the score read is the one this ZADD replaced.
-      const replies = await this.redis
-        .multi()
-        .zscore(this.key, playerId)
-        .zadd(this.key, until, playerId)
-        .exec();
+      const replies = await this.inRedis((r) =>
+        r.multi().zscore(this.key, playerId).zadd(this.key, until, playerId).exec(),
+      );
       const score = replies?.[0]?.[1];
       previous = score === null || score === undefined ? undefined : Number(score);
     } else {
@@ -47,19 +59,19 @@ export class PresenceService {
   }
 
   async remove(playerId: string): Promise<void> {
-    if (this.redis) await this.redis.zrem(this.key, playerId);
+    if (this.redis) await this.inRedis((r) => r.zrem(this.key, playerId));
     else this.memory.delete(playerId);
   }
 
   async onlineIds(): Promise<string[]> {
     const now = Date.now();
-    if (this.redis) return this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
+    if (this.redis) return this.inRedis((r) => r.zrangebyscore(this.key, `(${now}`, '+inf'));
     return [...this.memory].filter(([, until]) => until > now).map(([id]) => id);
   }
 
   async countOnline(): Promise<number> {
     const now = Date.now();
-    if (this.redis) return this.redis.zcount(this.key, `(${now}`, '+inf');
+    if (this.redis) return this.inRedis((r) => r.zcount(this.key, `(${now}`, '+inf'));
     let n = 0;
     for (const until of this.memory.values()) if (until > now) n += 1;
     return n;
@@ -73,11 +85,9 @@ export class PresenceService {
   async takeExpired(): Promise<string[]> {
     const now = Date.now();
     if (this.redis) {
-      const replies = await this.redis
-        .multi()
-        .zrangebyscore(this.key, '-inf', now)
-        .zremrangebyscore(this.key, '-inf', now)
-        .exec();
+      const replies = await this.inRedis((r) =>
+        r.multi().zrangebyscore(this.key, '-inf', now).zremrangebyscore(this.key, '-inf', now).exec(),
+      );
       return (replies?.[0]?.[1] as string[] | undefined) ?? [];
     }
     const expired: string[] = [];
@@ -91,7 +101,7 @@ export class PresenceService {
 
   async isOnline(playerId: string): Promise<boolean> {
     const until = this.redis
-      ? Number(await this.redis.zscore(this.key, playerId))
+      ? Number(await this.inRedis((r) => r.zscore(this.key, playerId)))
       : this.memory.get(playerId);
     return until !== undefined && until > Date.now();
   }
@@ -101,7 +111,7 @@ export class PresenceService {
     if (playerIds.length === 0) return new Set();
     const now = Date.now();
     if (this.redis) {
-      const scores = await this.redis.zmscore(this.key, ...playerIds);
+      const scores = await this.inRedis((r) => r.zmscore(this.key, ...playerIds));
       return new Set(playerIds.filter((_, i) => scores[i] !== null && Number(scores[i]) > now));
     }
     return new Set(playerIds.filter((id) => (this.memory.get(id) ?? 0) > now));

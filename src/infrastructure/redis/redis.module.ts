@@ -1,9 +1,10 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RedisAvailability } from './redis-availability.js';
+import { REDIS } from './redis.token.js';
 
-/** The shared ioredis client, or null in the embedded (no REDIS_URL) mode. */
-export const REDIS = Symbol('REDIS');
+export { REDIS };
 
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
@@ -40,7 +41,8 @@ class RedisLifecycle implements OnApplicationShutdown {
       },
     },
     RedisLifecycle,
+    RedisAvailability,
   ],
-  exports: [REDIS],
+  exports: [REDIS, RedisAvailability],
 })
 export class RedisModule {}

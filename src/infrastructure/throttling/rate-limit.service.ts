@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
@@ -7,6 +7,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
 import { REDIS } from '../redis/redis.module.js';
 
 export interface RateLimitRule {
@@ -18,9 +19,6 @@ export interface RateLimitRule {
 
 export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-/** After a Redis failure, how long limiters count in memory before they try Redis again. */
-export const REDIS_RETRY_AFTER_FAILURE_MS = 5_000;
-
 /**
  * Named rate limiters shared by HTTP guards, gateways and commands. Counters live in Redis when configured
  * (so the limit holds across nodes) and in memory otherwise. rate-limiter-flexible does the atomic counting;
@@ -28,18 +26,19 @@ export const REDIS_RETRY_AFTER_FAILURE_MS = 5_000;
  *
  * When Redis fails (down, or silent until REDIS_COMMAND_TIMEOUT_MS), each limiter falls back to a memory twin
  * (the limit then holds per node) for REDIS_RETRY_AFTER_FAILURE_MS before it asks Redis again, so that an
- * outage costs a request the timeout once per window rather than on every call.
+ * outage costs a request the timeout once per window rather than on every call. While the client is not
+ * connected at all it counts in memory without asking (see RedisAvailability, which the cache and presence
+ * share: a failure any of them sees moves all of them off Redis).
  */
 @Injectable()
 export class RateLimitService {
-  private readonly logger = new Logger(RateLimitService.name);
   private readonly limiters = new Map<string, RateLimiterAbstract>();
   private readonly fallbacks = new WeakMap<RateLimiterAbstract, RateLimiterMemory>();
-  private redisAvoidedUntil = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly availability: RedisAvailability,
   ) {}
 
   /** Defines (once) and returns the limiter called `name`. `local` keeps it in memory even with Redis. */
@@ -65,7 +64,7 @@ export class RateLimitService {
 
   async consume(limiter: RateLimiterAbstract, key: string, points = 1): Promise<RateLimitVerdict> {
     const fallback = this.fallbacks.get(limiter);
-    const active = fallback && Date.now() < this.redisAvoidedUntil ? fallback : limiter;
+    const active = fallback && !this.availability.available ? fallback : limiter;
     try {
       await active.consume(key, points);
       return { allowed: true };
@@ -75,9 +74,7 @@ export class RateLimitService {
       }
       if (!fallback || active === fallback) throw rejection;
       // The store failed, not the limit: count in memory for a while.
-      if (Date.now() >= this.redisAvoidedUntil)
-        this.logger.warn({ err: rejection }, 'Rate limits count in memory: Redis failed');
-      this.redisAvoidedUntil = Date.now() + REDIS_RETRY_AFTER_FAILURE_MS;
+      this.availability.failed(rejection, 'rate limits');
       return this.consume(limiter, key, points);
     }
   }

@@ -13,6 +13,7 @@ import type { AuthUser } from '../../modules/auth/domain/actor.js';
 import { AppError } from '../errors/app-error.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
 import { REDIS } from '../redis/redis.module.js';
 import { RateLimitService } from '../throttling/rate-limit.service.js';
 import { PreparedMessage, type Envelope } from './envelope.js';
@@ -100,6 +101,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) redis: Redis | null,
     private readonly metrics: MetricsService,
+    private readonly redisAvailability: RedisAvailability,
   ) {
     this.clustered = redis !== null;
   }
@@ -381,14 +383,16 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
    * Delivers to the sockets of `rooms` (null: the whole namespace) on every node, each signed for its session.
    * Local delivery waits for the next turn of the event loop: a command publishes its events before it
    * answers, and a fan-out to thousands of sockets should not stand between a trade and its HTTP response.
-   * Messages keep their order.
+   * Messages keep their order. While the Redis client is not connected a message reaches this node's sockets
+   * only: it is not left in ioredis' offline queue to reach the other nodes late (or not at all, depending on
+   * how soon Redis comes back), nor a failed command to log for every message.
    */
   publish(namespace: string, message: Omit<FanoutMessage, 'timestamp'> & { timestamp?: string }): void {
     const nsp = this.namespaces.get(namespace);
     if (!nsp) return; // the gateway is not up (boot or shutdown): nothing to deliver to
     const full: FanoutMessage = { ...message, timestamp: message.timestamp ?? new Date().toISOString() };
     if (this.outbox.push([nsp, full, performance.now()]) === 1) setImmediate(() => this.flushOutbox());
-    if (this.clustered) nsp.serverSideEmit(FANOUT_EVENT, full);
+    if (this.clustered && this.redisAvailability.connected) nsp.serverSideEmit(FANOUT_EVENT, full);
   }
 
   private flushOutbox(): void {

@@ -6,11 +6,13 @@ import {
   TypeOrmHealthIndicator,
   HealthIndicatorService,
   type HealthCheckResult,
+  type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { Public } from '../auth/decorators.js';
 import { RawResponse } from '../../infrastructure/http/raw-response.decorator.js';
 import { REDIS } from '../../infrastructure/redis/redis.module.js';
+import { RedisAvailability } from '../../infrastructure/redis/redis-availability.js';
 import { AppError } from '../../infrastructure/errors/app-error.js';
 
 /** Probes for load balancers and orchestrators; bodies are terminus' report, not the API envelope. */
@@ -22,6 +24,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
+    private readonly availability: RedisAvailability,
     @Inject(REDIS) private readonly redis: Redis | null,
   ) {}
 
@@ -33,32 +36,49 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /**
+   * Only the database decides readiness. Every node shares one Redis and serves without it (rate limits per
+   * node, no cache, presence unknown): failing readiness on Redis would take every node out of the load
+   * balancer at once when Redis restarts, a total outage caused by a dependency the app survives. Redis is
+   * still reported: down, it is under `error` and `details` and the overall status is `degraded` (200).
+   */
   @Get('ready')
   @Public()
   @RawResponse()
-  @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer' })
+  @ApiOperation({
+    summary:
+      'Readiness: 200 while the database answers (status degraded, with Redis under error, while Redis does not); 503 HEALTH.NOT_READY when the database does not',
+  })
   async ready(): Promise<HealthCheckResult> {
+    const redis = this.redis ? this.pingRedis() : undefined;
+    let report: HealthCheckResult;
     try {
-      return await this.health.check([
-        () => this.db.pingCheck('database', { timeout: 2000 }),
-        ...(this.redis ? [() => this.pingRedis()] : []),
-      ]);
+      report = await this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
     } catch (err) {
-      const checks = (err as { response?: unknown }).response;
-      throw new AppError('HEALTH.NOT_READY', 503, 'A dependency is not ready', { checks });
+      const checks = (err as { response?: HealthCheckResult }).response;
+      throw new AppError('HEALTH.NOT_READY', 503, 'The database is not ready', {
+        checks: checks && withRedis(checks, await redis),
+      });
     }
+    return withRedis(report, await redis);
   }
 
-  private async pingRedis() {
+  private async pingRedis(): Promise<HealthIndicatorResult<'redis'>> {
     const check = this.indicator.check('redis');
-    try {
-      await Promise.race([
-        this.redis!.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
-      ]);
-      return check.up();
-    } catch (err) {
-      return check.down({ message: (err as Error).message });
-    }
+    const probe = await this.availability.probe();
+    return probe.up ? check.up() : check.down({ message: probe.message });
   }
+}
+
+/** Adds Redis to a terminus report without letting it fail the check: down, it makes an `ok` node `degraded`. */
+function withRedis(report: HealthCheckResult, redis?: HealthIndicatorResult<'redis'>): HealthCheckResult {
+  if (!redis) return report;
+  const down = redis.redis.status === 'down';
+  return {
+    ...report,
+    status: down && report.status === 'ok' ? 'degraded' : report.status,
+    info: down ? report.info : { ...report.info, ...redis },
+    error: down ? { ...report.error, ...redis } : report.error,
+    details: { ...report.details, ...redis },
+  };
 }

@@ -20,7 +20,12 @@ export class PlayerSummaryDto {
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
   @ApiProperty({ description: 'Optimistic concurrency: send it back with an update' }) version: number;
-  @ApiProperty() online: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: Boolean,
+    description: 'null while presence is unknown (Redis unavailable)',
+  })
+  online: boolean | null;
 }
 
 export class PlayerListDto {
@@ -43,6 +48,11 @@ export class RealtimeAnalyticsDto {
   @ApiProperty({ description: 'bigint sum as a decimal string' }) total_credits: string;
   @ApiProperty() players_today: number;
   @ApiProperty() new_players_week: number;
-  @ApiProperty() players_online: number;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'null while presence is unknown (Redis unavailable)',
+  })
+  players_online: number | null;
   @ApiProperty({ description: 'When the materialized view was last refreshed' }) refreshed_at: string;
 }

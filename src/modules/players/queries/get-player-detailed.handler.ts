@@ -1,5 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
+import { orUnknown } from '../../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import { PlayersErrors } from '../domain/players.errors.js';
 import { GetPlayerDetailedQuery, type PlayerDetailedView } from './get-player-detailed.query.js';
@@ -58,7 +59,7 @@ export class GetPlayerDetailedHandler implements IQueryHandler<GetPlayerDetailed
     const { active_ship_id: _activeShip, ...player } = row.player;
     return {
       ...row,
-      player: { ...player, online: await this.presence.isOnline(playerId) },
+      player: { ...player, online: await orUnknown(this.presence.isOnline(playerId)) },
     };
   }
 

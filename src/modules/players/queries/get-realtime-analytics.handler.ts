@@ -1,10 +1,11 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
+import { orUnknown } from '../../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import type { RealtimeAnalyticsDto } from '../dto/player.response.dto.js';
 import { GetRealtimeAnalyticsQuery } from './get-realtime-analytics.query.js';
 
-/** Headline numbers from the materialized view (refreshed on a schedule) plus live presence. */
+/** Headline numbers from the materialized view (refreshed on a schedule) plus live presence (null while unknown). */
 @QueryHandler(GetRealtimeAnalyticsQuery)
 export class GetRealtimeAnalyticsHandler implements IQueryHandler<GetRealtimeAnalyticsQuery> {
   constructor(
@@ -20,7 +21,7 @@ export class GetRealtimeAnalyticsHandler implements IQueryHandler<GetRealtimeAna
                   to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS refreshed_at
            FROM player_analytics_summary`,
       ),
-      this.presence.countOnline(),
+      orUnknown(this.presence.countOnline()),
     ]);
     return { ...row, players_online: online };
   }

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { RequestContext } from '../../../infrastructure/http/request-context.js';
+import { orUnknown } from '../../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import {
   appliedFilters,
@@ -87,10 +88,11 @@ export class ListPlayersHandler implements IQueryHandler<ListPlayersQuery> {
     ]);
     const hasMore = rows.length > limit;
     const pageRows = hasMore ? rows.slice(0, limit) : rows;
-    const online = await this.presence.onlineAmong(pageRows.map((r) => r.id));
+    // Unknown while Redis is away; the online filter above cannot do without it (PRESENCE.UNAVAILABLE).
+    const online = await orUnknown(this.presence.onlineAmong(pageRows.map((r) => r.id)));
     const last = pageRows[pageRows.length - 1];
     return {
-      players: pageRows.map((row) => toPlayerSummary(row, online.has(row.id))),
+      players: pageRows.map((row) => toPlayerSummary(row, online ? online.has(row.id) : null)),
       total_count: total.count,
       total_count_estimated: total.estimated,
       page,

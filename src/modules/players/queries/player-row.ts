@@ -16,7 +16,7 @@ export type PlayerRow = Omit<PlayerSummaryDto, 'online'>;
  * page of rest/spread copies (`{ sort_key, ...row }`, then `{ ...row, online }`) made ~2.5x slower to build
  * and serialize.
  */
-export function toPlayerSummary(r: PlayerRow, online: boolean): PlayerSummaryDto {
+export function toPlayerSummary(r: PlayerRow, online: boolean | null): PlayerSummaryDto {
   return {
     id: r.id,
     username: r.username,
