@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { RedisAvailability } from '../redis/redis-availability.js';
 import { REDIS } from '../redis/redis.module.js';
 
 /** Keep the lease if we hold it, else take it if free: one atomic step. */
@@ -23,13 +24,13 @@ return 0`;
  */
 @Injectable()
 export class LeaderElection implements OnApplicationShutdown {
-  private readonly logger = new Logger(LeaderElection.name);
   readonly nodeId = randomUUID();
   private readonly held = new Set<string>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly availability: RedisAvailability,
   ) {}
 
   /** True when this node holds (now, for leaseMs more) the lease on `job`. Call on every tick. */
@@ -37,12 +38,15 @@ export class LeaderElection implements OnApplicationShutdown {
     if (!this.redis) return true;
     try {
       const won =
-        (await this.redis.eval(ACQUIRE_OR_RENEW, 1, this.key(job), this.nodeId, String(leaseMs))) === 1;
+        (await this.availability.run('leader election', (r) =>
+          r.eval(ACQUIRE_OR_RENEW, 1, this.key(job), this.nodeId, String(leaseMs)),
+        )) === 1;
       if (won) this.held.add(job);
       else this.held.delete(job);
       return won;
-    } catch (err) {
-      this.logger.warn({ err, job }, 'Leader election failed; skipping this tick');
+    } catch {
+      // Redis away: nobody can be sure to lead, so the tick is skipped on every node. RedisAvailability logs
+      // the failure once per window (not once per tick) and skips Redis at once while it is known to be away.
       return false;
     }
   }
