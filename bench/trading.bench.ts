@@ -16,7 +16,9 @@
  * directory works too: postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres, then pgbench uses it as well),
  * BENCH_CONCURRENCY (8; e.g. 1,4,8,16 for a sweep), BENCH_DURATION (20), BENCH_WARMUP (3), BENCH_PLAYERS
  * (200), BENCH_STATIONS (10), BENCH_PORT (a free one), PGBENCH (/usr/lib/postgresql/15/bin/pgbench),
- * BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_SERVER_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_NODES (1): server processes on one Postgres, as nodes of a cluster, connection w going to node w mod N;
+ * with more than one they share BENCH_REDIS_URL (redis://127.0.0.1:6379), as many nodes must.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -45,8 +47,11 @@ const DURATION_S = Number(env.BENCH_DURATION ?? 20);
 const WARMUP_S = Number(env.BENCH_WARMUP ?? 3);
 const PLAYERS = Number(env.BENCH_PLAYERS ?? 200);
 const STATIONS = Number(env.BENCH_STATIONS ?? 10);
-// A free port of our own unless BENCH_PORT says otherwise (other benchmarks may run on this machine).
-let PORT = Number(env.BENCH_PORT ?? 0);
+const NODES = Number(env.BENCH_NODES ?? 1);
+if (!Number.isInteger(NODES) || NODES < 1) throw new Error('BENCH_NODES: a positive integer');
+const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Free ports of our own unless BENCH_PORT says where the first is (other benchmarks may run on this machine).
+const BASE_PORT = Number(env.BENCH_PORT ?? 0);
 const PGBENCH = env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench';
 const APP_DB = 'sw_bench_trading';
 const PGBENCH_DB = 'sw_bench_trading_pgbench';
@@ -67,15 +72,22 @@ async function recreate(name: string): Promise<void> {
   await c.end();
 }
 
-async function startServer(): Promise<ChildProcess> {
-  if (PORT === 0) PORT = await freePort();
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
+async function startServer(node: number): Promise<Server> {
+  const port = BASE_PORT === 0 ? await freePort() : BASE_PORT + node;
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, 'dist/src/main.js'], {
     env: {
       PATH: env.PATH,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: String(PORT),
+      PORT: String(port),
       DATABASE_URL: dbUrl(APP_DB),
+      // One node keeps its rate limits and fan-out in memory; several share them in Redis, as in production.
+      ...(NODES > 1 ? { REDIS_URL, REDIS_KEY_PREFIX: `sw_bench_trading_${process.pid}:` } : {}),
       JWT_SECRET,
       DB_POOL_SIZE: String(Math.max(10, Math.max(...CONCURRENCIES) * 2)),
       THROTTLE_LIMIT: '1000000',
@@ -90,8 +102,8 @@ async function startServer(): Promise<ChildProcess> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${PORT}/health/ready`);
-      if (res.ok) return child;
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      if (res.ok) return { child, port };
     } catch {
       /* not up yet */
     }
@@ -156,12 +168,19 @@ interface LoadResult {
   seconds: number;
 }
 
-function post(agent: http.Agent, path: string, token: string, key: string, body: string): Promise<number> {
+function post(
+  agent: http.Agent,
+  port: number,
+  path: string,
+  token: string,
+  key: string,
+  body: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
         host: '127.0.0.1',
-        port: PORT,
+        port,
         path,
         method: 'POST',
         agent,
@@ -182,7 +201,7 @@ function post(agent: http.Agent, path: string, token: string, key: string, body:
   });
 }
 
-async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
+async function drive(servers: Server[], seeded: Seeded, concurrency: number): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
@@ -192,6 +211,7 @@ async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
   const stopAt = measureFrom + DURATION_S * 1000;
   const worker = async (w: number) => {
     // Connection w plays the players w, w + C, w + 2C, ... in turn; each lot is bought then sold back.
+    const port = servers[w % servers.length].port;
     let n = 0;
     while (Date.now() < stopAt) {
       const player = (w + concurrency * Math.floor(n / 2)) % seeded.tokens.length;
@@ -207,7 +227,14 @@ async function drive(seeded: Seeded, concurrency: number): Promise<LoadResult> {
         ...(action === 'buy' ? { max_unit_price: 1000 } : { min_unit_price: 0 }),
       });
       const t0 = performance.now();
-      const status = await post(agent, '/api/v1/trading/trades', seeded.tokens[player], randomUUID(), body);
+      const status = await post(
+        agent,
+        port,
+        '/api/v1/trading/trades',
+        seeded.tokens[player],
+        randomUUID(),
+        body,
+      );
       const ms = performance.now() - t0;
       const now = Date.now();
       if (now >= measureFrom && now < stopAt) {
@@ -249,33 +276,39 @@ function runPgbench(clients: number): { tps: number; latencyMs: number } {
   return { tps, latencyMs };
 }
 
-/** The server's trade_attempts_total counters, as `mode/outcome: n`. */
-async function tradeAttempts(): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+/** The servers' trade_attempts_total counters, summed over the nodes, as `mode/outcome: n`. */
+async function tradeAttempts(servers: Server[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^trade_attempts_total\{mode="(\w+)",outcome="(\w+)"\} (\d+)$/gm))
-    out[`${m[1]}/${m[2]}`] = Number(m[3]);
+  for (const { port } of servers) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const m of text.matchAll(/^trade_attempts_total\{mode="(\w+)",outcome="(\w+)"\} (\d+)$/gm))
+      out[`${m[1]}/${m[2]}`] = (out[`${m[1]}/${m[2]}`] ?? 0) + Number(m[3]);
+  }
   return out;
 }
 
+function serverTicks(servers: Server[]): number {
+  return servers.reduce((sum, s) => sum + processTicks(s.child.pid!), 0);
+}
+
 /** One point: pgbench, the trade load, pgbench again, with CPU shares and the conservation check. */
-async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concurrency: number) {
+async function point(servers: Server[], db: pg.Client, seeded: Seeded, concurrency: number) {
   const pgBefore = runPgbench(concurrency);
   const before = await economy(db);
-  const serverTicks0 = processTicks(server.pid!);
+  const serverTicks0 = serverTicks(servers);
   const pgTicks0 = ticksByName('postgres');
   const gen0 = process.cpuUsage();
   const wall0 = performance.now();
-  const load = await drive(seeded, concurrency);
+  const load = await drive(servers, seeded, concurrency);
   const wallS = (performance.now() - wall0) / 1000;
   const gen = process.cpuUsage(gen0);
   const cpu = {
-    server: (processTicks(server.pid!) - serverTicks0) / TICKS_PER_SECOND / wallS,
+    server: (serverTicks(servers) - serverTicks0) / TICKS_PER_SECOND / wallS,
     generator: (gen.user + gen.system) / 1e6 / wallS,
     postgres: (ticksByName('postgres') - pgTicks0) / TICKS_PER_SECOND / wallS,
   };
   const after = await economy(db);
-  const attempts = await tradeAttempts();
+  const attempts = await tradeAttempts(servers);
   const pgAfter = runPgbench(concurrency);
   const anchor = (pgBefore.tps + pgAfter.tps) / 2;
 
@@ -289,6 +322,7 @@ async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concur
     BigInt(a.stock) + BigInt(a.cargo) === BigInt(b.stock) + BigInt(b.cargo);
   return {
     concurrency,
+    nodes: servers.length,
     duration_s: DURATION_S,
     trades: load.trades,
     trades_per_s: Math.round(tradesPerSecond * 10) / 10,
@@ -328,35 +362,41 @@ async function point(server: ChildProcess, db: pg.Client, seeded: Seeded, concur
 
 async function main(): Promise<void> {
   console.log(
-    `bench:trading — concurrency ${CONCURRENCIES.join(', ')}, ${DURATION_S} s (+${WARMUP_S} s warm-up) each, ${PLAYERS} players, ${STATIONS} stations, ${os.cpus().length} CPUs`,
+    `bench:trading — concurrency ${CONCURRENCIES.join(', ')}, ${NODES} node(s), ${DURATION_S} s (+${WARMUP_S} s warm-up) each, ${PLAYERS} players, ${STATIONS} stations, ${os.cpus().length} CPUs`,
   );
   await recreate(APP_DB);
   await recreate(PGBENCH_DB);
   pgbenchInit(Math.max(10, ...CONCURRENCIES));
-  const server = await startServer();
+  // The first node runs the migrations; the others start on the migrated schema.
+  const servers = [await startServer(0)];
+  for (let n = 1; n < NODES; n++) servers.push(await startServer(n));
   const db = new pg.Client({ connectionString: dbUrl(APP_DB) });
   await db.connect();
   const points = [];
   try {
     const seeded = await seed(db);
     for (const c of CONCURRENCIES) {
-      const result = await point(server, db, seeded, c);
+      const result = await point(servers, db, seeded, c);
       console.log(JSON.stringify(result, null, 2));
       points.push(result);
     }
   } finally {
     await db.end();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await Promise.all(
+      servers.map(({ child }) => {
+        child.kill('SIGTERM');
+        return new Promise((r) => child.once('exit', r));
+      }),
+    );
   }
   console.log(
-    '\n| concurrency | trades/s | p50 / p95 / p99 ms | pgbench TPS before / after | ratio | CPU server / generator / postgres (cores) | server / postgres ms per trade |',
+    '\n| concurrency | nodes | trades/s | p50 / p95 / p99 ms | pgbench TPS before / after | ratio | CPU server / generator / postgres (cores) | server / postgres ms per trade |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of points) {
     const c = r.cpu_share_of_one_core;
     console.log(
-      `| ${r.concurrency} | ${r.trades_per_s} | ${r.latency_ms.p50} / ${r.latency_ms.p95} / ${r.latency_ms.p99} | ${r.pgbench_tpcb_like.tps_before} / ${r.pgbench_tpcb_like.tps_after} | ${r.ratio_trades_to_pgbench} | ${c.server} / ${c.load_generator} / ${c.postgres} | ${r.cpu_ms_per_trade.server} / ${r.cpu_ms_per_trade.postgres} |`,
+      `| ${r.concurrency} | ${r.nodes} | ${r.trades_per_s} | ${r.latency_ms.p50} / ${r.latency_ms.p95} / ${r.latency_ms.p99} | ${r.pgbench_tpcb_like.tps_before} / ${r.pgbench_tpcb_like.tps_after} | ${r.ratio_trades_to_pgbench} | ${c.server} / ${c.load_generator} / ${c.postgres} | ${r.cpu_ms_per_trade.server} / ${r.cpu_ms_per_trade.postgres} |`,
     );
   }
   mkdirSync('bench/results', { recursive: true });
