@@ -1,22 +1,19 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from './config/app-config.js';
+import { loadConfig } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
+import { failStartup } from './infrastructure/startup-failure.js';
 import { SeedAdminService } from './modules/auth/seed-admin.service.js';
 import { DemoGalaxyService } from './seed/demo-galaxy.service.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config, app;
   try {
     config = loadConfig(process.env);
+    app = await createApp(config);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
+    failStartup(err);
   }
-  const app = await createApp(config);
   // Log a stray rejection instead of letting Node end the process (its default), which would drop every
   // player on this node. The known sources, @socket.io/redis-streams-adapter 0.3.1's unawaited PUBLISH and
   // session SET during a Redis outage and ioredis' unawaited re-subscribe when the node closes as Redis comes

@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
 import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
 import { EmbeddedPostgres } from '../infrastructure/database/embedded-postgres.js';
 import { runMigrations } from '../infrastructure/database/run-migrations.js';
+import { failStartup } from '../infrastructure/startup-failure.js';
 
 /**
  * `npm run migration:run | migration:revert | migration:show` against DATABASE_URL, or the embedded
- * database in PGLITE_DATA_DIR when it is unset (stop the server first: PGlite has one writer).
+ * database in PGLITE_DATA_DIR when it is unset (stop the server first: one process at a time holds it, see
+ * DataDirLock).
  */
 async function main(): Promise<void> {
   const command = process.argv[2] ?? 'run';
@@ -39,7 +41,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-});
+main().catch(failStartup);

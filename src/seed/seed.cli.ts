@@ -2,14 +2,15 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/app-config.js';
 import { dataSourceOptions } from '../infrastructure/database/data-source-options.js';
 import { EmbeddedPostgres } from '../infrastructure/database/embedded-postgres.js';
+import { failStartup } from '../infrastructure/startup-failure.js';
 import { Seeder } from './seeder.js';
 
 const USAGE = `usage: npm run seed -- --players N [--sectors S] [--stations N] [--teams N] [--seed K]
   Applies migrations, creates the galaxy once (sectors default 1000), then appends N players with a ship each.
-  DATABASE_URL selects Postgres; without it the embedded PGlite under PGLITE_DATA_DIR (stop the server first).`;
+  DATABASE_URL selects Postgres; without it the embedded PGlite under PGLITE_DATA_DIR (stop the server first: one process at a time holds it).`;
 
 function count(name: string, raw: string | undefined, def: number | undefined, min = 0): number | undefined {
   if (raw === undefined) return def;
@@ -41,11 +42,7 @@ async function main(): Promise<void> {
     // The seeder signs no tokens: a throwaway secret keeps loadConfig's JWT_SECRET rule from blocking it.
     config = loadConfig({ JWT_SECRET: randomBytes(48).toString('base64url'), ...process.env });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
+    failStartup(err);
   }
   const players = count('players', values.players, 0)!;
   const sectors = count('sectors', values.sectors, 1000, 1);
@@ -95,7 +92,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().catch(failStartup);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { DataDirLock } from './data-dir-lock.js';
 
 /**
  * PGlite (Postgres compiled to WASM) served on a loopback port, so the application reaches it through the
@@ -12,21 +13,36 @@ export class EmbeddedPostgres {
   private constructor(
     private readonly db: PGlite,
     private readonly server: PGLiteSocketServer,
+    private readonly lock: DataDirLock | null,
     readonly url: string,
   ) {}
 
+  /** Throws DataDirLockedError, before opening anything, while another process has `dataDir` open. */
   static async start(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
-    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-    const db = await PGlite.create({ dataDir, extensions: { pg_trgm } });
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
-    await server.start();
-    // getServerConn() reports the port the OS assigned (we ask for port 0 so parallel test suites never collide).
-    const url = `postgres://postgres:postgres@${server.getServerConn()}/postgres`;
-    return new EmbeddedPostgres(db, server, url);
+    let lock: DataDirLock | null = null;
+    if (!dataDir.startsWith('memory://')) {
+      mkdirSync(dataDir, { recursive: true });
+      lock = DataDirLock.acquire(dataDir);
+    }
+    try {
+      const db = await PGlite.create({ dataDir, extensions: { pg_trgm } });
+      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+      await server.start();
+      // getServerConn() reports the port the OS assigned (we ask for port 0 so parallel test suites never collide).
+      const url = `postgres://postgres:postgres@${server.getServerConn()}/postgres`;
+      return new EmbeddedPostgres(db, server, lock, url);
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
-    await this.server.stop();
-    await this.db.close();
+    try {
+      await this.server.stop();
+      await this.db.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
