@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataDirLockedError } from '../src/infrastructure/database/data-dir-lock.js';
-import { EmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres.js';
+import {
+  EmbeddedDatabaseUnreadableError,
+  EmbeddedPostgres,
+} from '../src/infrastructure/database/embedded-postgres.js';
 
 /**
  * The embedded database's directory has one owner at a time. PGlite takes no lock itself: a second process
@@ -107,5 +110,17 @@ describe('embedded database directory', () => {
     writeFileSync(`${lockFile()}.takeover`, '');
     await expect(EmbeddedPostgres.start(dir, 2)).rejects.toThrow('is being taken over by another process');
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
+  });
+
+  it('names a directory whose files cannot be read, and what to do, instead of WASM Aborted()', async () => {
+    const db = await EmbeddedPostgres.start(dir, 2);
+    await db.stop();
+    truncateSync(join(dir, 'global', 'pg_control'), 100);
+    const opening = EmbeddedPostgres.start(dir, 2);
+    await expect(opening).rejects.toThrow(EmbeddedDatabaseUnreadableError);
+    await expect(opening).rejects.toThrow(`The embedded database in ${dir} could not be opened`);
+    await expect(opening).rejects.toThrow('Move the directory aside');
+    // The failed opener let go of the directory.
+    expect(existsSync(lockFile())).toBe(false);
   });
 });

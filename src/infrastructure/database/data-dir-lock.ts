@@ -1,14 +1,10 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { StartupError } from '../startup-failure.js';
 
 /** Another process holds the embedded database's directory. */
-export class DataDirLockedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataDirLockedError';
-  }
-}
+export class DataDirLockedError extends StartupError {}
 
 interface Holder {
   pid: number;
