@@ -12,6 +12,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
+import { StartupError } from './infrastructure/startup-failure.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
 import { REDIS } from './infrastructure/redis/redis.module.js';
 import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapter.js';
@@ -114,4 +115,24 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
   }
   return app;
+}
+
+/**
+ * Listens, or closes the application and throws. Not listening is not running: what started (the embedded
+ * database and its lock, pools, timers) is closed, so that the process can exit and a supervisor sees the
+ * failure, instead of a process that holds the database and serves nothing. A port in use is a StartupError.
+ */
+export async function listenOrClose(app: NestFastifyApplication, port: number, host: string): Promise<void> {
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new StartupError(
+          `${host}:${port} is in use by another process (an old server still running?): stop it, or set PORT ` +
+            `(or HOST) to a free one.`,
+          { cause: err },
+        )
+      : err;
+  }
 }

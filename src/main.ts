@@ -1,19 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
-import { createApp } from './bootstrap.js';
+import { createApp, listenOrClose } from './bootstrap.js';
 import { failStartup } from './infrastructure/startup-failure.js';
 import { SeedAdminService } from './modules/auth/seed-admin.service.js';
 import { DemoGalaxyService } from './seed/demo-galaxy.service.js';
 
 async function main(): Promise<void> {
-  let config, app;
-  try {
-    config = loadConfig(process.env);
-    app = await createApp(config);
-  } catch (err) {
-    failStartup(err);
-  }
+  const config = loadConfig(process.env);
+  const app = await createApp(config);
   // Log a stray rejection instead of letting Node end the process (its default), which would drop every
   // player on this node. The known sources, @socket.io/redis-streams-adapter 0.3.1's unawaited PUBLISH and
   // session SET during a Redis outage and ioredis' unawaited re-subscribe when the node closes as Redis comes
@@ -23,7 +18,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason }, 'Unhandled promise rejection; the server keeps running');
   });
-  await app.listen({ port: config.port, host: config.host });
+  await listenOrClose(app, config.port, config.host);
 
   const demo = await app.get(DemoGalaxyService).summary();
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
@@ -56,4 +51,5 @@ async function main(): Promise<void> {
   console.log(lines.join('\n') + '\n');
 }
 
-void main();
+// A failure to start (configuration, the embedded database, the port, ...) ends the process with status 1.
+main().catch(failStartup);

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect } from 'node:net';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { createApp, listenOrClose } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { StartupError } from '../src/infrastructure/startup-failure.js';
+import { createTestDatabase, startTestApp, testEnv, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer } from './support/factories.js';
 
 describe('platform: health, metrics, docs, envelope', () => {
@@ -145,5 +149,24 @@ describe('platform: health, metrics, docs, envelope', () => {
       .send({ username: 'x'.repeat(2_000_000), password: 'y' })
       .expect(413);
     expectErrorBody(res.body, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('a node whose port is taken fails to start, closes what it opened, and says which port', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const { port } = squatter.address() as AddressInfo;
+    const database = await createTestDatabase('platform-port');
+    const app = await createApp(loadConfig(testEnv(database.url)));
+    try {
+      const listening = listenOrClose(app, port, '127.0.0.1');
+      await expect(listening).rejects.toThrow(StartupError);
+      await expect(listening).rejects.toThrow(`127.0.0.1:${port} is in use by another process`);
+      // Closed: the pool (and on the embedded default, the database and its directory lock) let go, so the
+      // process can exit instead of lingering without a listener.
+      expect(app.get(DataSource).isInitialized).toBe(false);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+      await database.drop();
+    }
   });
 });
