@@ -5,6 +5,7 @@ import { CreditsChangedEvent } from '../src/modules/players/events/credits-chang
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import { addPlanet, addShip, count, insertPlayers, playerRow } from './support/adminops-fixtures.js';
+import { buyOneLuxury, createStation, placePlayer } from './support/market-factories.js';
 
 jest.setTimeout(120_000);
 
@@ -158,6 +159,26 @@ describe('admin assets', () => {
       expect(
         published.some((e) => e instanceof CreditsChangedEvent && e.playerId === b && e.after === '1400'),
       ).toBe(true);
+    });
+
+    it('giving away the active ship makes a remaining ship active: the player can still trade', async () => {
+      const giver = await registerPlayer(t);
+      const [receiver] = await insertPlayers(t, 1);
+      const station = await createStation(t, { sector: 1 });
+      await placePlayer(t, giver.playerId!, 1);
+      const given = (await playerRow(t, giver.playerId!)).active_ship_id!;
+      const kept = await addShip(t, giver.playerId!);
+      await t
+        .http()
+        .post(`${assets(giver.playerId!)}/transfer`)
+        .set(admin.auth)
+        .send({ to_player_id: receiver, ship_ids: [given], reason: 'ship sold between players' })
+        .expect(200);
+      expect((await playerRow(t, giver.playerId!)).active_ship_id).toBe(kept);
+      expect((await playerRow(t, receiver!)).active_ship_id).toBe(given);
+      await buyOneLuxury(t, giver, station.id).expect(201);
+      const [hold] = await t.db.query('SELECT cargo FROM ships WHERE id = $1', [kept]);
+      expect(hold.cargo).toEqual({ luxury_goods: 1 });
     });
 
     it('refuses, writing nothing: overdraft, foreign ship, frozen or banned party, same player, bad input', async () => {
