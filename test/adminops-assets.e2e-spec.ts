@@ -383,7 +383,31 @@ describe('admin assets', () => {
       const stale = await put({ version: v, credits: { mode: 'adjust', amount: 1 } }).expect(409);
       expectErrorBody(stale.body, 'ASSETS.VERSION_CONFLICT');
       expect((await playerRow(t, id!)).credits).toBe('501');
+    });
 
+    it('If-Match carries the version as on the comprehensive update: a stale one is 409, nothing written', async () => {
+      const [id] = await insertPlayers(t, 1, { credits: 500 });
+      const v = (await playerRow(t, id!)).version;
+      const put = (ifMatch: string, body: object = {}) =>
+        t
+          .http()
+          .put(`${assets(id!)}/bulk-update`)
+          .set(admin.auth)
+          .set('If-Match', ifMatch)
+          .send({ reason: 'console edit', credits: { mode: 'set', amount: 900 }, ...body });
+      await put(`"${v}"`).expect(200);
+      // A second console still holding the old version must not overwrite the first one's edit.
+      const stale = await put(`"${v}"`, { credits: { mode: 'set', amount: 100 } }).expect(409);
+      expectErrorBody(stale.body, 'ASSETS.VERSION_CONFLICT');
+      expectErrorBody((await put('"abc"').expect(400)).body, 'VALIDATION_FAILED');
+      expectErrorBody((await put(`"${v + 1}"`, { version: v }).expect(400)).body, 'VALIDATION_FAILED');
+      expect(await playerRow(t, id!)).toMatchObject({ credits: '900', version: v + 1 });
+      await put(`W/"${v + 1}"`, { credits: { mode: 'adjust', amount: 1 } }).expect(200);
+      expect((await playerRow(t, id!)).credits).toBe('901');
+    });
+
+    it('bulk-update is for admins only', async () => {
+      const [id] = await insertPlayers(t, 1);
       await t
         .http()
         .put(`${assets(id!)}/bulk-update`)
