@@ -5,6 +5,7 @@ import { CreditsChangedEvent } from '../src/modules/players/events/credits-chang
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import { addPlanet, addShip, count, insertPlayers, playerRow } from './support/adminops-fixtures.js';
+import { buyOneLuxury, createStation, placePlayer } from './support/market-factories.js';
 
 jest.setTimeout(120_000);
 
@@ -158,6 +159,26 @@ describe('admin assets', () => {
       expect(
         published.some((e) => e instanceof CreditsChangedEvent && e.playerId === b && e.after === '1400'),
       ).toBe(true);
+    });
+
+    it('giving away the active ship makes a remaining ship active: the player can still trade', async () => {
+      const giver = await registerPlayer(t);
+      const [receiver] = await insertPlayers(t, 1);
+      const station = await createStation(t, { sector: 1 });
+      await placePlayer(t, giver.playerId!, 1);
+      const given = (await playerRow(t, giver.playerId!)).active_ship_id!;
+      const kept = await addShip(t, giver.playerId!);
+      await t
+        .http()
+        .post(`${assets(giver.playerId!)}/transfer`)
+        .set(admin.auth)
+        .send({ to_player_id: receiver, ship_ids: [given], reason: 'ship sold between players' })
+        .expect(200);
+      expect((await playerRow(t, giver.playerId!)).active_ship_id).toBe(kept);
+      expect((await playerRow(t, receiver!)).active_ship_id).toBe(given);
+      await buyOneLuxury(t, giver, station.id).expect(201);
+      const [hold] = await t.db.query('SELECT cargo FROM ships WHERE id = $1', [kept]);
+      expect(hold.cargo).toEqual({ luxury_goods: 1 });
     });
 
     it('refuses, writing nothing: overdraft, foreign ship, frozen or banned party, same player, bad input', async () => {
@@ -362,7 +383,31 @@ describe('admin assets', () => {
       const stale = await put({ version: v, credits: { mode: 'adjust', amount: 1 } }).expect(409);
       expectErrorBody(stale.body, 'ASSETS.VERSION_CONFLICT');
       expect((await playerRow(t, id!)).credits).toBe('501');
+    });
 
+    it('If-Match carries the version as on the comprehensive update: a stale one is 409, nothing written', async () => {
+      const [id] = await insertPlayers(t, 1, { credits: 500 });
+      const v = (await playerRow(t, id!)).version;
+      const put = (ifMatch: string, body: object = {}) =>
+        t
+          .http()
+          .put(`${assets(id!)}/bulk-update`)
+          .set(admin.auth)
+          .set('If-Match', ifMatch)
+          .send({ reason: 'console edit', credits: { mode: 'set', amount: 900 }, ...body });
+      await put(`"${v}"`).expect(200);
+      // A second console still holding the old version must not overwrite the first one's edit.
+      const stale = await put(`"${v}"`, { credits: { mode: 'set', amount: 100 } }).expect(409);
+      expectErrorBody(stale.body, 'ASSETS.VERSION_CONFLICT');
+      expectErrorBody((await put('"abc"').expect(400)).body, 'VALIDATION_FAILED');
+      expectErrorBody((await put(`"${v + 1}"`, { version: v }).expect(400)).body, 'VALIDATION_FAILED');
+      expect(await playerRow(t, id!)).toMatchObject({ credits: '900', version: v + 1 });
+      await put(`W/"${v + 1}"`, { credits: { mode: 'adjust', amount: 1 } }).expect(200);
+      expect((await playerRow(t, id!)).credits).toBe('901');
+    });
+
+    it('bulk-update is for admins only', async () => {
+      const [id] = await insertPlayers(t, 1);
       await t
         .http()
         .put(`${assets(id!)}/bulk-update`)

@@ -198,6 +198,45 @@ describe('bulk operations', () => {
     await t.http().post('/api/v1/auth/refresh').send({ refresh_token: p.refreshToken }).expect(401);
   });
 
+  it('set_status banned extends a shorter or lapsed ban and skips only a ban that already lasts as long', async () => {
+    const [shorter, lapsed, permanent, longer, free] = await insertPlayers(t, 5);
+    await t.db.query(
+      `UPDATE players SET status = 'banned', ban_reason = 'earlier',
+              ban_until = CASE id WHEN $1::uuid THEN now() + interval '1 hour' WHEN $2::uuid THEN now() - interval '1 minute'
+                                  WHEN $3::uuid THEN NULL ELSE now() + interval '100 hours' END
+       WHERE id = ANY($4)`,
+      [shorter, lapsed, permanent, [shorter, lapsed, permanent, longer]],
+    );
+    const ban = async (parameters: object, ids: (string | undefined)[]) => {
+      const r = await t
+        .http()
+        .post(API)
+        .set(admin.auth)
+        .send({ operation_type: 'set_status', parameters, target: { player_ids: ids }, reason: 'bot ring' })
+        .expect(202);
+      return waitForStatus(t, admin, r.body.data.operation_id, ['completed', 'failed']);
+    };
+    const twoDays = await ban({ status: 'banned', ban_hours: 48 }, [
+      shorter,
+      lapsed,
+      permanent,
+      longer,
+      free,
+    ]);
+    expect(twoDays.counts).toMatchObject({ succeeded: 3, skipped: 2, failed: 0 });
+    for (const id of [shorter, lapsed, free]) {
+      const row = await playerRow(t, id!);
+      expect(row.status).toBe('banned');
+      expect(row.ban_until!.getTime()).toBeGreaterThan(Date.now() + 47 * 3600_000);
+    }
+    expect((await playerRow(t, permanent!)).ban_until).toBeNull();
+    expect((await playerRow(t, longer!)).ban_until!.getTime()).toBeGreaterThan(Date.now() + 99 * 3600_000);
+
+    const forever = await ban({ status: 'banned' }, [shorter, permanent]);
+    expect(forever.counts).toMatchObject({ succeeded: 1, skipped: 1 });
+    expect(await playerRow(t, shorter!)).toMatchObject({ status: 'banned', ban_until: null });
+  });
+
   it('bad input is a 400 naming the field, and writes nothing; 401; 403 for moderators', async () => {
     const [id] = await insertPlayers(t, 1);
     const before = await count(t, 'admin_bulk_operations');

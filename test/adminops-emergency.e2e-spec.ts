@@ -19,7 +19,8 @@ describe('emergency actions', () => {
   const published: object[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // The sweep runs only when a test calls it, so a ban that ran out stays unswept as long as a test needs.
+    t = await startTestApp({ BAN_SWEEP_SECONDS: '3600' });
     admin = await loginAs(t, 'admin');
     mod = await loginAs(t, 'moderator');
     auditor = await loginAs(t, 'auditor');
@@ -184,6 +185,51 @@ describe('emergency actions', () => {
         (e) => e instanceof PlayerStatusChangedEvent && e.playerId === id && e.from === 'banned',
       ),
     ).toBe(true);
+  });
+
+  it('a ban that ran out but is not swept yet neither blocks a new ban or a freeze nor undoes them', async () => {
+    const [rebanned, frozen] = await insertPlayers(t, 2);
+    await t.db.query(
+      `UPDATE players SET status = 'banned', ban_until = now() - interval '1 minute', ban_reason = 'first'
+       WHERE id = ANY($1)`,
+      [[rebanned, frozen]],
+    );
+    const ban = await t
+      .http()
+      .post(`${base(rebanned!)}/ban`)
+      .set(admin.auth)
+      .send({ reason: 'reoffended', permanent: true })
+      .expect(200);
+    expect(ban.body.data.result_details).toMatchObject({ from: 'active', to: 'banned', permanent: true });
+    await t
+      .http()
+      .post(`${base(frozen!)}/freeze`)
+      .set(mod.auth)
+      .send({ reason: 'under review' })
+      .expect(200);
+
+    // The lapsed ban was lifted first, recorded as the sweep would; the sweep then has nothing to undo.
+    const history = await t.db.query(
+      `SELECT action_type, admin_id IS NULL AS by_system, reason FROM admin_emergency_actions
+       WHERE player_id = $1 ORDER BY created_at`,
+      [rebanned],
+    );
+    expect(history).toEqual([
+      { action_type: 'unban', by_system: true, reason: 'ban expired' },
+      { action_type: 'ban', by_system: false, reason: 'reoffended' },
+    ]);
+    const newestFirst = await t
+      .http()
+      .get(`${base(rebanned!)}/history`)
+      .set(mod.auth)
+      .expect(200);
+    expect(newestFirst.body.data.items.map((i: { action_type: string }) => i.action_type)).toEqual([
+      'ban',
+      'unban',
+    ]);
+    await t.app.get(BanExpiryService).sweep();
+    expect(await playerRow(t, rebanned!)).toMatchObject({ status: 'banned', ban_until: null });
+    expect(await playerRow(t, frozen!)).toMatchObject({ status: 'frozen', ban_until: null });
   });
 
   it('kick, teleport_home, reset_turns, emergency_credits, clear_cargo, repair_ship', async () => {

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
-import { createStation, setCredits } from './support/market-factories.js';
+import { buyOneLuxury, createStation, setCredits } from './support/market-factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
 
 /** Admin operations reach the sockets: kicks disconnect everywhere, progress and changes reach /admin. */
@@ -119,19 +118,7 @@ describe('admin operations on the live feed', () => {
     const p = await registerPlayer(t);
     await setCredits(t, p.playerId!, 0);
     for (let i = 0; i < 12; i++) {
-      await t
-        .http()
-        .post('/api/v1/trading/trades')
-        .set(p.auth)
-        .set('Idempotency-Key', randomUUID())
-        .send({
-          station_id: station.id,
-          commodity: 'luxury_goods',
-          action: 'buy',
-          quantity: 1,
-          max_unit_price: 1000,
-        })
-        .expect(409);
+      await buyOneLuxury(t, p, station.id).expect(409);
     }
     const [row] = await eventually(async () => {
       const rows = await t.db.query(`SELECT cause, automatic FROM admin_interventions WHERE player_id = $1`, [

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   COMMODITY_NAMES,
   STATION_CLASSES,
   type Commodity,
 } from '../../src/modules/trading/domain/commodities.js';
 import { priceFor } from '../../src/modules/trading/domain/pricing.js';
-import { createSector } from './factories.js';
+import { createSector, type Session } from './factories.js';
 import type { TestApp } from './test-app.js';
 
 export interface MarketOverrides {
@@ -127,4 +127,15 @@ export async function economyFingerprint(t: TestApp): Promise<string> {
             (SELECT count(*) FROM trade_idempotency_keys) AS keys`,
   );
   return JSON.stringify(row);
+}
+
+/** The player buys one unit of luxury goods at the station (the default class 11 sells them), a fresh key each time. */
+export function buyOneLuxury(t: TestApp, s: Session, stationId: string) {
+  return t.http().post('/api/v1/trading/trades').set(s.auth).set('Idempotency-Key', randomUUID()).send({
+    station_id: stationId,
+    commodity: 'luxury_goods',
+    action: 'buy',
+    quantity: 1,
+    max_unit_price: 1000,
+  });
 }

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { requestedVersion } from '../../infrastructure/http/if-match.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -61,12 +62,19 @@ export class AssetsController {
   @ApiOperation({
     summary: "Set or adjust a player's credits, ships, cargo and planets in one atomic request",
   })
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'The player version, e.g. "3" (alternative to body.version; stale → 409)',
+  })
   bulkUpdate(
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: BulkUpdateAssetsRequestDto,
+    @Headers('if-match') ifMatch?: string,
   ) {
     const { reason, version, ...changes } = b;
-    return this.commandBus.execute(new BulkUpdateAssetsCommand(actor, id, changes, version, reason));
+    const expected = requestedVersion(version, ifMatch);
+    return this.commandBus.execute(new BulkUpdateAssetsCommand(actor, id, changes, expected, reason));
   }
 }

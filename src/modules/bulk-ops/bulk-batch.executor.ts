@@ -14,6 +14,7 @@ export interface BatchPlayer {
   id: string;
   user_id: string | null;
   status: PlayerStatus;
+  ban_until: Date | null;
   credits: string;
   turns: number;
   current_sector: number;
@@ -119,14 +120,21 @@ export async function applyBatch(
       break;
     }
     case 'set_status': {
-      const todo = players.filter((p) => p.status !== params.status);
+      const banned = params.status === 'banned';
+      const banUntil =
+        banned && params.ban_hours ? new Date(Date.now() + params.ban_hours * 3_600_000) : null;
+      // A ban is "already there" only when it lasts at least as long as the one ordered: a shorter ban, or one
+      // that ran out and waits for the sweep, would otherwise be skipped and set the player free.
+      const already = (p: BatchPlayer) =>
+        p.status === params.status &&
+        (!banned || p.ban_until === null || (banUntil !== null && p.ban_until >= banUntil));
+      const todo = players.filter((p) => !already(p));
       for (const p of players) {
-        if (p.status === params.status) skip(p.id, 'ALREADY_IN_STATUS', `already ${p.status}`);
+        if (!already(p)) continue;
+        const until = p.ban_until ? ` until ${p.ban_until.toISOString()}` : banned ? ' permanently' : '';
+        skip(p.id, 'ALREADY_IN_STATUS', `already ${p.status}${until}`);
       }
       if (todo.length) {
-        const banned = params.status === 'banned';
-        const banUntil =
-          banned && params.ban_hours ? new Date(Date.now() + params.ban_hours * 3_600_000) : null;
         await m.query(
           `UPDATE players SET status = $2, ban_until = $3, ban_reason = $4, version = version + 1, updated_at = now()
            WHERE id = ANY($1::uuid[])`,
@@ -140,7 +148,12 @@ export async function applyBatch(
         }
         for (const p of todo) {
           out.succeeded.push(p.id);
-          out.changes[p.id] = [p.status, params.status];
+          out.changes[p.id] = banned
+            ? [
+                { status: p.status, ban_until: p.ban_until?.toISOString() ?? null },
+                { status: params.status, ban_until: banUntil?.toISOString() ?? null },
+              ]
+            : [p.status, params.status];
           out.events.push(
             new PlayerStatusChangedEvent(p.id, p.status, params.status, ctx.reason, ctx.actorId),
           );

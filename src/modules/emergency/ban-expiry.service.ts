@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { EmergencyActionExecutor } from './emergency-action.executor.js';
+import { BAN_EXPIRED_REASON, EmergencyActionExecutor } from './emergency-action.executor.js';
 
 const BAN_SWEEP_LOCK_KEY = 2102_0501;
 const SWEEP_BATCH = 500;
@@ -44,7 +44,7 @@ export class BanExpiryService implements OnApplicationBootstrap {
           [SWEEP_BATCH],
         );
         for (const { id } of due) {
-          const out = await this.executor.apply(m, null, id, 'unban', {}, 'ban expired');
+          const out = await this.executor.apply(m, null, id, 'unban', {}, BAN_EXPIRED_REASON);
           events.push(...out.events);
         }
         return due.length;

@@ -37,7 +37,12 @@ interface LockedPlayer {
   home_sector: number;
   active_ship_id: string | null;
   ban_until: Date | null;
+  /** Banned, and the ban's end has passed (by the database's clock), but the sweep has not lifted it yet. */
+  ban_lapsed: boolean | null;
 }
+
+/** The reason recorded when a ban that ran out is lifted (by the sweep, or by the next action on the player). */
+export const BAN_EXPIRED_REASON = 'ban expired';
 
 /**
  * Applies one emergency action to one player inside the caller's transaction: locks the player, checks
@@ -58,11 +63,18 @@ export class EmergencyActionExecutor {
   ): Promise<{ result: EmergencyResult; events: IEvent[] }> {
     const [p] = (await m.query(
       `SELECT id, user_id, status, credits::text AS credits, turns, current_sector, home_sector, active_ship_id,
-              ban_until
+              ban_until, status = 'banned' AND ban_until <= now() AS ban_lapsed
        FROM players WHERE id = $1 FOR UPDATE`,
       [playerId],
     )) as LockedPlayer[];
     if (!p) throw EmergencyErrors.playerNotFound();
+    if (p.ban_lapsed && action !== 'unban') {
+      // Login already treats this ban as over, and the sweep would lift it after this action: a new ban (or a
+      // freeze) must not be refused as "already banned" and then undone. Lift it first, as the sweep would.
+      const lifted = await this.apply(m, null, playerId, 'unban', {}, BAN_EXPIRED_REASON);
+      const taken = await this.apply(m, actor, playerId, action, params, reason);
+      return { result: taken.result, events: [...lifted.events, ...taken.events] };
+    }
     const actorId = actor?.userId ?? null;
     const events: IEvent[] = [];
     const before: Record<string, unknown> = {};
@@ -208,9 +220,11 @@ export class EmergencyActionExecutor {
     const resultStatus = nothingChanged ? 'no_change' : 'success';
 
     const [rec] = await m.query(
+      // clock_timestamp(), not the transaction's now(): a lapsed ban lifted just before the action in the same
+      // transaction must list before it in the history.
       `INSERT INTO admin_emergency_actions (player_id, action_type, action_details, admin_id, reason, result_status,
-                                            result_details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+                                            result_details, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp()) RETURNING id`,
       [
         playerId,
         action,

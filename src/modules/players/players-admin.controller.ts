@@ -5,6 +5,7 @@ import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
+import { requestedVersion } from '../../infrastructure/http/if-match.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { ListPlayersRequestDto } from './dto/list-players.request.dto.js';
 import { PlayerListDto, RealtimeAnalyticsDto } from './dto/player.response.dto.js';
@@ -65,7 +66,8 @@ export class PlayersAdminController {
     @Body() body: UpdatePlayerRequestDto,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const version = resolveVersion(body.version, ifMatch);
+    const version = requestedVersion(body.version, ifMatch);
+    if (version === undefined) throw PlayersErrors.versionRequired();
     const changes = Object.fromEntries(
       UPDATABLE_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]),
     );
@@ -74,19 +76,4 @@ export class PlayersAdminController {
       throw PlayersErrors.banUntilWithoutBan();
     return this.commandBus.execute(new UpdatePlayerCommand(actor, id, version, changes, body.reason));
   }
-}
-
-function resolveVersion(bodyVersion: number | undefined, ifMatch: string | undefined): number {
-  let headerVersion: number | undefined;
-  if (ifMatch !== undefined) {
-    const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatch.trim());
-    if (!m) throw PlayersErrors.versionMismatch();
-    headerVersion = Number(m[1]);
-  }
-  if (bodyVersion !== undefined && headerVersion !== undefined && bodyVersion !== headerVersion) {
-    throw PlayersErrors.versionMismatch();
-  }
-  const version = bodyVersion ?? headerVersion;
-  if (version === undefined) throw PlayersErrors.versionRequired();
-  return version;
 }

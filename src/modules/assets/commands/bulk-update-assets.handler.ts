@@ -8,6 +8,7 @@ import { AssetsErrors } from '../domain/assets.errors.js';
 import { applyCargoChanges, type Cargo, type CargoChange } from '../domain/cargo.js';
 import { AssetsChangedEvent } from '../events/assets-changed.event.js';
 import { BulkUpdateAssetsCommand, type BulkUpdateAssetsResult } from './bulk-update-assets.command.js';
+import { reassignActiveShip } from './reassign-active-ship.js';
 
 const SHIP_LABEL: Record<ShipType, string> = {
   escape_pod: 'Escape Pod',
@@ -145,11 +146,7 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
       }
       // Keep an active ship when the player has any: the removed one is replaced by the oldest remaining.
       if (!p.active_ship_id || (c.ships?.remove ?? []).includes(p.active_ship_id)) {
-        await m.query(
-          `UPDATE players SET active_ship_id = (SELECT id FROM ships WHERE player_id = $1 ORDER BY created_at, id LIMIT 1)
-           WHERE id = $1`,
-          [playerId],
-        );
+        await reassignActiveShip(m, playerId);
       }
 
       if (c.planets?.assign?.length) {

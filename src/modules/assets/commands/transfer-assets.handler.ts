@@ -6,6 +6,7 @@ import { CreditsChangedEvent } from '../../players/events/credits-changed.event.
 import { AssetsErrors } from '../domain/assets.errors.js';
 import { applyCargoChanges, type Cargo } from '../domain/cargo.js';
 import { AssetsChangedEvent } from '../events/assets-changed.event.js';
+import { reassignActiveShip } from './reassign-active-ship.js';
 import { TransferAssetsCommand, type TransferResult } from './transfer-assets.command.js';
 
 interface PartyRow {
@@ -88,9 +89,8 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
         if (movedIds.length !== spec.shipIds.length) {
           throw AssetsErrors.shipNotOwned(spec.shipIds.filter((id) => !movedIds.includes(id)));
         }
-        if (src.active_ship_id && spec.shipIds.includes(src.active_ship_id)) {
-          await m.query('UPDATE players SET active_ship_id = NULL WHERE id = $1', [from]);
-        }
+        if (src.active_ship_id && spec.shipIds.includes(src.active_ship_id))
+          await reassignActiveShip(m, from);
         if (!dst.active_ship_id) {
           await m.query('UPDATE players SET active_ship_id = $2 WHERE id = $1', [to, spec.shipIds[0]]);
         }

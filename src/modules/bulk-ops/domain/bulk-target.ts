@@ -53,8 +53,8 @@ export function nextBatchSql(
   if (slice.cursor) w.add(`p.id > ${w.param(slice.cursor)}::uuid`);
   else w.add(`p.id >= ${w.param(slice.lower)}::uuid`);
   if (slice.upper) w.add(`p.id < ${w.param(slice.upper)}::uuid`);
-  const sql = `SELECT p.id, p.user_id, p.status, p.credits::text AS credits, p.turns, p.current_sector, p.risk_score,
-                      p.active_ship_id
+  const sql = `SELECT p.id, p.user_id, p.status, p.ban_until, p.credits::text AS credits, p.turns, p.current_sector,
+                      p.risk_score, p.active_ship_id
                FROM players p ${w.toSql()} ORDER BY p.id LIMIT ${w.param(limit)}${lock ? ' FOR UPDATE OF p' : ''}`;
   return { sql, params: w.params };
 }

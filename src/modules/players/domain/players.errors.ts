@@ -15,10 +15,6 @@ export const PlayersErrors = {
       428,
       'Send the player version you edited (body.version or If-Match)',
     ),
-  versionMismatch: () =>
-    new AppError('VALIDATION_FAILED', 400, 'body.version and If-Match disagree', {
-      fields: { version: ['disagrees with If-Match'] },
-    }),
   nothingToUpdate: () => new AppError('PLAYERS.NOTHING_TO_UPDATE', 400, 'Name at least one field to change'),
   teamNotFound: () =>
     new AppError('PLAYERS.TEAM_NOT_FOUND', 400, 'team_id names no team', {
