@@ -352,9 +352,18 @@ describe('admin assets', () => {
         (await put({ credits: { mode: 'adjust', amount: -501 } }).expect(409)).body,
         'ASSETS.NEGATIVE_BALANCE',
       );
+      // A negative set is bad input, not a conflict with the player's state: 400 naming the field.
+      const negativeSet = await put({ credits: { mode: 'set', amount: -1 } }).expect(400);
+      expectErrorBody(negativeSet.body, 'VALIDATION_FAILED');
+      expect(JSON.stringify(negativeSet.body)).toContain('must not be negative with mode');
       expectErrorBody(
-        (await put({ credits: { mode: 'set', amount: -1 } }).expect(409)).body,
-        'ASSETS.NEGATIVE_BALANCE',
+        (
+          await put({
+            credits: { mode: 'adjust', amount: 100 },
+            cargo: [{ ship_id: ship, commodity: 'ore', mode: 'set', quantity: -1 }],
+          }).expect(400)
+        ).body,
+        'VALIDATION_FAILED',
       );
       expect((await playerRow(t, id!)).credits).toBe('500');
       expect((await playerRow(t, id!)).version).toBe(v);

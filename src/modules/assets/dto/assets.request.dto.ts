@@ -22,23 +22,40 @@ import { SHIP_TYPES } from '../../players/domain/starting-kit.js';
 const MAX_CREDITS = 1e15;
 const MAX_CARGO = 1_000_000;
 
+/** A rule on `amount`/`quantity` that depends on the sibling `mode`. */
+function ForMode(
+  name: string,
+  message: (property: string) => string,
+  ok: (mode: unknown, value: unknown) => boolean,
+) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName,
+      options: { message: message(propertyName) },
+      validator: { validate: (value: unknown, args) => ok((args?.object as { mode?: unknown }).mode, value) },
+    });
+}
+
 /**
  * An adjust by 0 changes nothing, yet would bump the player's version (a 409 for everyone else editing it)
  * and write an audit row: refused. A set to 0 is a real change.
  */
-function NonZeroAdjustment() {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'nonZeroAdjustment',
-      target: target.constructor,
-      propertyName,
-      options: { message: `${propertyName} must not be 0 with mode "adjust"` },
-      validator: {
-        validate: (value: unknown, args) =>
-          (args?.object as { mode?: unknown }).mode !== 'adjust' || value !== 0,
-      },
-    });
-}
+const NonZeroAdjustment = () =>
+  ForMode(
+    'nonZeroAdjustment',
+    (p) => `${p} must not be 0 with mode "adjust"`,
+    (mode, v) => mode !== 'adjust' || v !== 0,
+  );
+
+/** A balance or a hold cannot be set below 0: bad input (400), not a conflict with the player's state. */
+const NonNegativeSet = () =>
+  ForMode(
+    'nonNegativeSet',
+    (p) => `${p} must not be negative with mode "set"`,
+    (mode, v) => mode !== 'set' || typeof v !== 'number' || v >= 0,
+  );
 
 class ReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
@@ -113,6 +130,7 @@ export class CreditsChangeDto {
   @Min(-MAX_CREDITS)
   @Max(MAX_CREDITS)
   @NonZeroAdjustment()
+  @NonNegativeSet()
   amount: number;
 }
 
@@ -204,6 +222,7 @@ export class CargoChangeDto {
   @Min(-MAX_CARGO)
   @Max(MAX_CARGO)
   @NonZeroAdjustment()
+  @NonNegativeSet()
   quantity: number;
 }
 
