@@ -40,9 +40,11 @@ describe('audit', () => {
     }
   };
 
-  /** Tampers with `statements`, runs `check`, then puts back every row's reason and hashes (all they change). */
+  /** Tampers with `statements`, runs `check`, then puts back every row's time, reason and hashes (all they change). */
   const whileTampered = async (statements: string[], check: () => Promise<void>) => {
-    await t.db.query('CREATE TABLE audit_log_saved AS SELECT id, reason, prev_hash, hash FROM audit_log');
+    await t.db.query(
+      'CREATE TABLE audit_log_saved AS SELECT id, occurred_at, reason, prev_hash, hash FROM audit_log',
+    );
     try {
       await withGuardOff(async () => {
         for (const sql of statements) await t.db.query(sql);
@@ -50,7 +52,8 @@ describe('audit', () => {
       await check();
     } finally {
       await withGuardOff(() =>
-        t.db.query(`UPDATE audit_log a SET reason = s.reason, prev_hash = s.prev_hash, hash = s.hash
+        t.db.query(`UPDATE audit_log a
+                    SET occurred_at = s.occurred_at, reason = s.reason, prev_hash = s.prev_hash, hash = s.hash
                     FROM audit_log_saved s WHERE a.id = s.id`),
       );
       await t.db.query('DROP TABLE audit_log_saved');
@@ -153,6 +156,39 @@ describe('audit', () => {
       expect(ids).toHaveLength(total);
       expect(ids).toEqual([...ids].sort((a, b) => b - a));
       expect(new Set(ids).size).toBe(total);
+    });
+
+    it('lists newest first by time, and pages through each row once, after the clock stepped back', async () => {
+      const rows = await t.db.query(
+        `SELECT id::text, occurred_at FROM audit_log WHERE target_id = $1 ORDER BY audit_log.id`,
+        [target.playerId],
+      );
+      const [first, , third] = rows as { id: string; occurred_at: Date }[];
+      // The third change was stamped by a clock set back to before the first.
+      const steppedBack = new Date(first!.occurred_at.getTime() - 1000).toISOString();
+      const list = async (query: Record<string, string | number>) =>
+        (await t.http().get('/api/v1/audit/logs').query(query).set(auditor.auth).expect(200)).body.data;
+      const reasons = (page: { items: { reason: string }[] }) => page.items.map((i) => i.reason);
+      await whileTampered(
+        [`UPDATE audit_log SET occurred_at = '${steppedBack}' WHERE id = ${third!.id}`],
+        async () => {
+          expect(reasons(await list({ target: target.playerId! }))).toEqual([
+            'adjustment 2',
+            'adjustment 1',
+            'adjustment 3',
+          ]);
+          const paged: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const page = await list({ target: target.playerId!, limit: 1, ...(cursor ? { cursor } : {}) });
+            paged.push(...reasons(page));
+            cursor = page.next_cursor;
+          } while (cursor !== null && paged.length < 10);
+          expect(paged).toEqual(['adjustment 2', 'adjustment 1', 'adjustment 3']);
+          const before = await list({ target: target.playerId!, to: first!.occurred_at.toISOString() });
+          expect(reasons(before)).toEqual(['adjustment 3']);
+        },
+      );
     });
 
     it('rejects bad filters with 400', async () => {

@@ -41,7 +41,7 @@ export class ListAuditLogsRequestDto {
   @IsTimestamp()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Rows older than this id (keyset paging, from next_cursor)' })
+  @ApiPropertyOptional({ description: 'The rows after this one, newest first (keyset paging: next_cursor)' })
   @Optional()
   @IsSerialId()
   cursor?: number;
