@@ -26,8 +26,8 @@ const INDEXES = [
  * them all for its duration. statement_timeout is lifted for the builds, which at tens of millions of rows
  * outlast the 30 s every connection has.
  */
-export class AuditLogTimeOrderIndexes1763850000000 implements MigrationInterface {
-  name = 'AuditLogTimeOrderIndexes1763850000000';
+export class AuditLogTimeOrderIndexes1763845000000 implements MigrationInterface {
+  name = 'AuditLogTimeOrderIndexes1763845000000';
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
