@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
+import type { AuditChainReportDto } from '../src/modules/audit/dto/audit-chain-report.response.dto.js';
 
 describe('audit', () => {
   let t: TestApp;
@@ -28,6 +29,44 @@ describe('audit', () => {
   afterAll(async () => {
     await t.close();
   });
+
+  /** Runs `change` as an attacker with table rights would: with the append-only guard switched off. */
+  const withGuardOff = async (change: () => Promise<unknown>) => {
+    await t.db.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+    try {
+      await change();
+    } finally {
+      await t.db.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+    }
+  };
+
+  /** Tampers with `statements`, runs `check`, then puts back every row's time, reason and hashes (all they change). */
+  const whileTampered = async (statements: string[], check: () => Promise<void>) => {
+    await t.db.query(
+      'CREATE TABLE audit_log_saved AS SELECT id, occurred_at, reason, prev_hash, hash FROM audit_log',
+    );
+    try {
+      await withGuardOff(async () => {
+        for (const sql of statements) await t.db.query(sql);
+      });
+      await check();
+    } finally {
+      await withGuardOff(() =>
+        t.db.query(`UPDATE audit_log a
+                    SET occurred_at = s.occurred_at, reason = s.reason, prev_hash = s.prev_hash, hash = s.hash
+                    FROM audit_log_saved s WHERE a.id = s.id`),
+      );
+      await t.db.query('DROP TABLE audit_log_saved');
+    }
+  };
+
+  const verify = async (query: Record<string, string | number> = {}): Promise<AuditChainReportDto> =>
+    (await t.http().get('/api/v1/audit/verify').query(query).set(auditor.auth).expect(200)).body.data;
+
+  const chainIds = async (): Promise<string[]> =>
+    (await t.db.query('SELECT id::text FROM audit_log ORDER BY audit_log.id')).map(
+      (r: { id: string }) => r.id,
+    );
 
   describe('GET /audit/logs', () => {
     it('returns entries newest first with who, what, whom, why, before/after and the chain hashes', async () => {
@@ -119,6 +158,39 @@ describe('audit', () => {
       expect(new Set(ids).size).toBe(total);
     });
 
+    it('lists newest first by time, and pages through each row once, after the clock stepped back', async () => {
+      const rows = await t.db.query(
+        `SELECT id::text, occurred_at FROM audit_log WHERE target_id = $1 ORDER BY audit_log.id`,
+        [target.playerId],
+      );
+      const [first, , third] = rows as { id: string; occurred_at: Date }[];
+      // The third change was stamped by a clock set back to before the first.
+      const steppedBack = new Date(first!.occurred_at.getTime() - 1000).toISOString();
+      const list = async (query: Record<string, string | number>) =>
+        (await t.http().get('/api/v1/audit/logs').query(query).set(auditor.auth).expect(200)).body.data;
+      const reasons = (page: { items: { reason: string }[] }) => page.items.map((i) => i.reason);
+      await whileTampered(
+        [`UPDATE audit_log SET occurred_at = '${steppedBack}' WHERE id = ${third!.id}`],
+        async () => {
+          expect(reasons(await list({ target: target.playerId! }))).toEqual([
+            'adjustment 2',
+            'adjustment 1',
+            'adjustment 3',
+          ]);
+          const paged: string[] = [];
+          let cursor: string | null = null;
+          do {
+            const page = await list({ target: target.playerId!, limit: 1, ...(cursor ? { cursor } : {}) });
+            paged.push(...reasons(page));
+            cursor = page.next_cursor;
+          } while (cursor !== null && paged.length < 10);
+          expect(paged).toEqual(['adjustment 2', 'adjustment 1', 'adjustment 3']);
+          const before = await list({ target: target.playerId!, to: first!.occurred_at.toISOString() });
+          expect(reasons(before)).toEqual(['adjustment 3']);
+        },
+      );
+    });
+
     it('rejects bad filters with 400', async () => {
       for (const q of [
         { actor: 'bob' },
@@ -154,6 +226,208 @@ describe('audit', () => {
     });
   });
 
+  describe('GET /audit/verify in ranges, with anchors', () => {
+    const PAGE = 10;
+    let ids: string[];
+    let gapId: string;
+
+    beforeAll(async () => {
+      // A rolled-back insert still draws its id, so the chain skips it: ids have gaps.
+      const runner = t.db.createQueryRunner();
+      await runner.startTransaction();
+      const [{ id }] = await runner.query(
+        `INSERT INTO audit_log (action, prev_hash, hash) VALUES ('test.rolled_back', '', '') RETURNING id::text`,
+      );
+      await runner.rollbackTransaction();
+      await runner.release();
+      gapId = id;
+      // Denied attempts are audited: rows after the gap, and past id 100 (text order would break there).
+      const [{ n: existing }] = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
+      for (let i = Math.min(existing, 105); i < 108; i++) {
+        await t.http().get('/api/v1/admin/market/halts').set(target.auth).expect(403);
+      }
+      ids = await chainIds();
+      expect(ids).not.toContain(gapId);
+    });
+
+    it('without parameters checks the whole chain, as before, and says it reached the head', async () => {
+      const all = await chainIds();
+      expect(await verify()).toEqual({
+        valid: true,
+        checked_rows: all.length,
+        head_id: all.at(-1),
+        head_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        first_broken: null,
+        from_id: all[0],
+        to_id: all.at(-1),
+        complete: true,
+        next_from_id: null,
+        anchor: null,
+      });
+    });
+
+    it('pages through the chain in consecutive ranges that together cover every row, across an id gap', async () => {
+      const pages: AuditChainReportDto[] = [];
+      let from: string | null = null;
+      do {
+        const page = await verify({ limit: PAGE, ...(from ? { from_id: from } : {}) });
+        pages.push(page);
+        from = page.next_from_id;
+      } while (from !== null && pages.length < 1000);
+      const last = pages.at(-1)!;
+      const all = (await chainIds()).filter((id) => BigInt(id) <= BigInt(last.to_id!));
+      // Each range starts at the row after the previous one's last, and goes on where next_from_id says.
+      const covered = pages.flatMap((p) => all.slice(all.indexOf(p.from_id!), all.indexOf(p.to_id!) + 1));
+      expect(covered).toEqual(all);
+      expect(pages.map((p) => p.checked_rows).reduce((a, b) => a + b)).toBe(all.length);
+      for (const [i, page] of pages.slice(0, -1).entries()) {
+        expect(page).toMatchObject({ valid: true, checked_rows: PAGE, complete: false, first_broken: null });
+        expect(page.next_from_id).toBe((BigInt(page.to_id!) + 1n).toString());
+        expect(pages[i + 1]!.from_id).toBe(all[all.indexOf(page.to_id!) + 1]);
+      }
+      expect(last).toMatchObject({ valid: true, complete: true, next_from_id: null, to_id: last.head_id });
+    });
+
+    it('checks a range that starts in a gap against the real predecessor of its first row', async () => {
+      const after = ids.find((id) => BigInt(id) > BigInt(gapId))!;
+      expect(await verify({ from_id: gapId, limit: 1 })).toMatchObject({
+        valid: true,
+        checked_rows: 1,
+        from_id: after,
+        to_id: after,
+        first_broken: null,
+      });
+      expect(await verify({ from_id: '9007199254740991' })).toMatchObject({
+        valid: true,
+        checked_rows: 0,
+        from_id: null,
+        to_id: null,
+        complete: true,
+        next_from_id: null,
+      });
+    });
+
+    it('finds an edited row in the middle of the second page there, and not on a page that ends before it', async () => {
+      const edited = ids[PAGE + PAGE / 2]!;
+      await whileTampered(
+        [`UPDATE audit_log SET reason = 'nothing to see' WHERE id = ${edited}`],
+        async () => {
+          expect(await verify({ limit: PAGE })).toMatchObject({ valid: true, first_broken: null });
+          expect(await verify({ from_id: ids[PAGE]!, limit: PAGE / 2 })).toMatchObject({
+            valid: true,
+            first_broken: null,
+            to_id: ids[PAGE + PAGE / 2 - 1],
+          });
+          expect(await verify({ from_id: ids[PAGE]!, limit: PAGE })).toMatchObject({
+            valid: false,
+            first_broken: { id: edited, problem: 'hash_mismatch' },
+            checked_rows: PAGE,
+            from_id: ids[PAGE],
+            to_id: ids[2 * PAGE - 1],
+          });
+        },
+      );
+    });
+
+    it('finds a broken link at a page boundary: a rewritten last row whose hash was recomputed', async () => {
+      const lastOfFirst = ids[PAGE - 1]!;
+      await whileTampered(
+        [
+          `UPDATE audit_log SET reason = 'rewritten' WHERE id = ${lastOfFirst}`,
+          `UPDATE audit_log a SET hash = audit_row_hash(a) WHERE id = ${lastOfFirst}`,
+        ],
+        async () => {
+          expect(await verify({ limit: PAGE })).toMatchObject({ valid: true, to_id: lastOfFirst });
+          const second = await verify({ from_id: ids[PAGE]!, limit: PAGE });
+          expect(second).toMatchObject({
+            valid: false,
+            first_broken: { id: ids[PAGE], problem: 'broken_link' },
+          });
+          expect((await verify()).first_broken).toEqual({ id: ids[PAGE], problem: 'broken_link' });
+        },
+      );
+    });
+
+    it('says whether an anchor recorded earlier still matches; a missing row does not', async () => {
+      const { head_id, head_hash } = await verify();
+      expect(await verify({ anchor_id: head_id!, anchor_hash: head_hash!.toUpperCase() })).toMatchObject({
+        valid: true,
+        anchor: { id: head_id, hash: head_hash, matches: true },
+      });
+      const other = 'f'.repeat(64);
+      expect(await verify({ anchor_id: head_id!, anchor_hash: other })).toMatchObject({
+        valid: false,
+        first_broken: null,
+        anchor: { id: head_id, hash: other, matches: false },
+      });
+      for (const missing of [gapId, '9007199254740991']) {
+        expect(await verify({ anchor_id: missing, anchor_hash: head_hash! })).toMatchObject({
+          valid: false,
+          anchor: { id: missing, matches: false },
+        });
+      }
+    });
+
+    it('catches a rewrite of the whole chain, which the hashes alone no longer show, by its anchor', async () => {
+      const { head_id: anchorId, head_hash: anchorHash } = await verify();
+      const edited = ids[2]!;
+      // Edit a row, then recompute its hash and every later row's link and hash, in chain order.
+      const recompute = `DO $$ DECLARE r audit_log; prev text; BEGIN
+        FOR r IN SELECT * FROM audit_log WHERE id >= ${edited} ORDER BY id LOOP
+          r.prev_hash := coalesce(prev, r.prev_hash);
+          r.hash := audit_row_hash(r);
+          UPDATE audit_log SET prev_hash = r.prev_hash, hash = r.hash WHERE id = r.id;
+          prev := r.hash;
+        END LOOP; END $$`;
+      await whileTampered(
+        [`UPDATE audit_log SET reason = 'rewritten history' WHERE id = ${edited}`, recompute],
+        async () => {
+          expect(await verify()).toMatchObject({ valid: true, first_broken: null });
+          expect(await verify({ anchor_id: anchorId!, anchor_hash: anchorHash! })).toMatchObject({
+            valid: false,
+            first_broken: null,
+            anchor: { id: anchorId, hash: anchorHash, matches: false },
+          });
+        },
+      );
+      expect(await verify({ anchor_id: anchorId!, anchor_hash: anchorHash! })).toMatchObject({ valid: true });
+    });
+
+    it('rejects bad parameters with 400 naming the field, and nothing else', async () => {
+      const hash = 'a'.repeat(64);
+      const cases: [Record<string, string | number>, string][] = [
+        [{ from_id: 0 }, 'from_id'],
+        [{ from_id: 'abc' }, 'from_id'],
+        [{ from_id: '' }, 'from_id'],
+        [{ from_id: '9007199254740993' }, 'from_id'],
+        [{ from_id: '1e3' }, 'from_id'],
+        [{ limit: 0 }, 'limit'],
+        [{ limit: 1_000_001 }, 'limit'],
+        [{ limit: '0x10' }, 'limit'],
+        [{ anchor_id: 5 }, 'anchor_hash'],
+        [{ anchor_hash: hash }, 'anchor_id'],
+        [{ anchor_id: -1, anchor_hash: hash }, 'anchor_id'],
+        [{ anchor_id: 5, anchor_hash: 'xyz' }, 'anchor_hash'],
+        [{ anchor_id: 5, anchor_hash: 'g'.repeat(64) }, 'anchor_hash'],
+        [{ anchor_id: 5, anchor_hash: `${hash}0` }, 'anchor_hash'],
+        [{ head: 1 }, 'head'],
+      ];
+      const [{ n: before }] = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
+      for (const [query, field] of cases) {
+        const res = await t.http().get('/api/v1/audit/verify').query(query).set(auditor.auth);
+        expect({ query, status: res.status }).toEqual({ query, status: 400 });
+        expectErrorBody(res.body, 'VALIDATION_FAILED');
+        expect({ query, keys: Object.keys(res.body).sort() }).toEqual({
+          query,
+          keys: ['detail', 'error', 'fields', 'timestamp'],
+        });
+        expect({ query, fields: Object.keys(res.body.fields) }).toEqual({ query, fields: [field] });
+      }
+      const [{ n: after }] = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
+      expect(after).toBe(before);
+    });
+  });
+
   describe('append-only and tamper-evident', () => {
     it('rejects UPDATE, DELETE and TRUNCATE in the database itself', async () => {
       await expect(t.db.query(`UPDATE audit_log SET reason = 'rewritten'`)).rejects.toThrow(/append-only/);
@@ -174,8 +448,7 @@ describe('audit', () => {
       ]);
       const [first, second] = rows.map((r: { id: string }) => r.id);
       // A superuser can switch the guard off; the hash chain still tells.
-      await t.db.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
-      try {
+      await withGuardOff(async () => {
         await t.db.query(`UPDATE audit_log SET reason = 'nothing to see' WHERE id = $1`, [second]);
         const edited = await t.http().get('/api/v1/audit/verify').set(superadmin.auth).expect(200);
         expect(edited.body.data).toMatchObject({
@@ -188,9 +461,7 @@ describe('audit', () => {
         expect(deleted.body.data.valid).toBe(false);
         expect(deleted.body.data.first_broken.problem).toBe('broken_link');
         expect(BigInt(deleted.body.data.first_broken.id)).toBeGreaterThan(BigInt(first));
-      } finally {
-        await t.db.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
-      }
+      });
     });
   });
 });

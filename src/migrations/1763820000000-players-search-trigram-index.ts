@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { buildIndex, concurrently } from './concurrent-index.js';
 
 /**
  * One trigram index over username and email together replaces the two per-field ones: a substring search
@@ -28,18 +29,4 @@ export class PlayersSearchTrigramIndex1763820000000 implements MigrationInterfac
     await buildIndex(q, 'players_email_trgm_idx', `ON players USING gin (lower(email) gin_trgm_ops)`);
     await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS players_search_trgm_idx`);
   }
-}
-
-const concurrently = (q: QueryRunner) => (q.isTransactionActive ? '' : 'CONCURRENTLY');
-
-/** CONCURRENTLY where it can (outside a transaction); an INVALID leftover of a crashed build is dropped first. */
-async function buildIndex(q: QueryRunner, name: string, definition: string): Promise<void> {
-  const [existing] = await q.query(
-    `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-     WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
-    [name],
-  );
-  if (existing?.valid) return;
-  if (existing) await q.query(`DROP INDEX ${concurrently(q)} IF EXISTS ${name}`);
-  await q.query(`CREATE INDEX ${concurrently(q)} ${name} ${definition}`);
 }

@@ -1,10 +1,14 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import {
+  IsInt,
   isISO8601,
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
+  Min,
   MinLength,
   registerDecorator,
   ValidateIf,
@@ -44,6 +48,14 @@ export function IntFromQuery(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && INTEGER_TEXT.test(value) ? Number(value) : value,
   );
+}
+
+/**
+ * A bigserial row id in a query string (audit rows): digits only (see IntFromQuery), 1 or more, and at most
+ * 2^53 - 1, the largest id a JS number still holds exactly (a larger one would silently name another row).
+ */
+export function IsSerialId(): PropertyDecorator {
+  return applyDecorators(IntFromQuery(), IsInt(), Min(1), Max(Number.MAX_SAFE_INTEGER));
 }
 
 /**

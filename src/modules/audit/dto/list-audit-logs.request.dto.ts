@@ -1,6 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IntFromQuery, IsId, IsTimestamp, Optional } from '../../../infrastructure/http/validators.js';
+import {
+  IntFromQuery,
+  IsId,
+  IsSerialId,
+  IsTimestamp,
+  Optional,
+} from '../../../infrastructure/http/validators.js';
 
 export class ListAuditLogsRequestDto {
   @ApiPropertyOptional({ description: 'Actor user id' })
@@ -35,12 +41,9 @@ export class ListAuditLogsRequestDto {
   @IsTimestamp()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Rows older than this id (keyset paging, from next_cursor)' })
+  @ApiPropertyOptional({ description: 'The rows after this one, newest first (keyset paging: next_cursor)' })
   @Optional()
-  @IntFromQuery()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER) // a bigint id, but one a JS number still holds exactly
+  @IsSerialId()
   cursor?: number;
 
   @ApiPropertyOptional({ default: 50, maximum: 200 })

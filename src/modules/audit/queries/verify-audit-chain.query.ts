@@ -1,11 +1,9 @@
 import { Query } from '@nestjs/cqrs';
+import type { AuditChainReportDto } from '../dto/audit-chain-report.response.dto.js';
+import type { VerifyAuditChainRequestDto } from '../dto/verify-audit-chain.request.dto.js';
 
-export interface AuditChainReport {
-  valid: boolean;
-  checked_rows: number;
-  head_hash: string | null;
-  /** The first row whose content no longer matches its hash, or whose link to its predecessor is broken. */
-  first_broken: { id: string; problem: 'hash_mismatch' | 'broken_link' } | null;
+export class VerifyAuditChainQuery extends Query<AuditChainReportDto> {
+  constructor(readonly range: VerifyAuditChainRequestDto = {}) {
+    super();
+  }
 }
-
-export class VerifyAuditChainQuery extends Query<AuditChainReport> {}

@@ -39,7 +39,8 @@ SELECT row_to_json(pl) AS player,
      ORDER BY created_at) i), '[]') AS open_interventions,
   coalesce((SELECT json_agg(a) FROM (
      SELECT id::text, ${ts('occurred_at')} AS occurred_at, actor_id, action, outcome, reason
-     FROM audit_log WHERE target_id = pl.id::text ORDER BY id DESC LIMIT ${RECENT}) a), '[]') AS recent_audit
+     FROM audit_log WHERE target_id = pl.id::text
+     ORDER BY audit_log.occurred_at DESC, audit_log.id DESC LIMIT ${RECENT}) a), '[]') AS recent_audit
 FROM (SELECT ${PLAYER_COLUMNS}, p.active_ship_id FROM players p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1) pl`;
 
 type DetailedRow = Omit<PlayerDetailedView, 'player'> & {
