@@ -39,7 +39,15 @@ export class RateLimitService {
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly availability: RedisAvailability,
-  ) {}
+  ) {
+    // rate-limiter-flexible defines its Lua command (rlflxIncr) on the client whenever a RateLimiterRedis is
+    // built, and an ioredis auto-pipeline copies the client's commands when it is created. A limiter built on
+    // first use while another command waited in a pipeline was queued into it without its command, and ioredis
+    // then threw "results[i] is not iterable" from a nextTick: an uncaught exception that ends the node
+    // (ioredis#1931). Defined once here, before any request, every pipeline has it; later limiters define the
+    // same script again.
+    if (redis) new RateLimiterRedis({ storeClient: redis, points: 1, duration: 1 });
+  }
 
   /** Defines (once) and returns the limiter called `name`. `local` keeps it in memory even with Redis. */
   limiter(name: string, rule: RateLimitRule, local = false): RateLimiterAbstract {
