@@ -7,6 +7,7 @@ import { ApplyTradeFunction1763810000000 } from './1763810000000-apply-trade-fun
 import { PlayersSearchTrigramIndex1763820000000 } from './1763820000000-players-search-trigram-index.js';
 import { AriaPredictions1763830000000 } from './1763830000000-aria-predictions.js';
 import { AutomationRules1763840000000 } from './1763840000000-automation-rules.js';
+import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   PlayersSearchTrigramIndex1763820000000,
   AriaPredictions1763830000000,
   AutomationRules1763840000000,
+  AdminIdempotencyKeys1763850000000,
 ];
