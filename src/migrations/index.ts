@@ -8,6 +8,7 @@ import { PlayersSearchTrigramIndex1763820000000 } from './1763820000000-players-
 import { AriaPredictions1763830000000 } from './1763830000000-aria-predictions.js';
 import { AutomationRules1763840000000 } from './1763840000000-automation-rules.js';
 import { AuditLogTimeOrderIndexes1763845000000 } from './1763845000000-audit-log-time-order-indexes.js';
+import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AriaPredictions1763830000000,
   AutomationRules1763840000000,
   AuditLogTimeOrderIndexes1763845000000,
+  AdminIdempotencyKeys1763850000000,
 ];

@@ -11,4 +11,16 @@ export const CommonErrors = {
   rateLimited: (detail = 'Too many requests, slow down') => new AppError('RATE_LIMITED', 429, detail),
   internal: () => new AppError('INTERNAL_ERROR', 500, 'An unexpected error occurred'),
   unavailable: (detail: string) => new AppError('SERVICE_UNAVAILABLE', 503, detail),
+  idempotencyKeyInvalid: () =>
+    new AppError(
+      'IDEMPOTENCY_KEY_INVALID',
+      400,
+      'Idempotency-Key must be 1-128 characters of letters, digits and - _ . :',
+    ),
+  idempotencyKeyReused: () =>
+    new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'This Idempotency-Key was already used for a different request',
+    ),
 };

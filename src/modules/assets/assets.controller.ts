@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
+import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { requestedVersion } from '../../infrastructure/http/if-match.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
@@ -29,12 +31,14 @@ export class AssetsController {
 
   @Post('transfer')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.AssetsTransfer)
   @ApiOperation({ summary: 'Move credits, ships, planets and cargo to another player, atomically' })
   transfer(
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: TransferAssetsRequestDto,
+    @IdempotencyKey() idempotency?: IdempotencyRequest,
   ) {
     return this.commandBus.execute(
       new TransferAssetsCommand(
@@ -53,11 +57,13 @@ export class AssetsController {
           },
         },
         b.reason,
+        idempotency,
       ),
     );
   }
 
   @Put('bulk-update')
+  @IdempotentRoute()
   @RequirePermissions(Permission.AssetsTransfer)
   @ApiOperation({
     summary: "Set or adjust a player's credits, ships, cargo and planets in one atomic request",
@@ -71,10 +77,13 @@ export class AssetsController {
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: BulkUpdateAssetsRequestDto,
+    @IdempotencyKey() idempotency?: IdempotencyRequest,
     @Headers('if-match') ifMatch?: string,
   ) {
     const { reason, version, ...changes } = b;
     const expected = requestedVersion(version, ifMatch);
-    return this.commandBus.execute(new BulkUpdateAssetsCommand(actor, id, changes, expected, reason));
+    return this.commandBus.execute(
+      new BulkUpdateAssetsCommand(actor, id, changes, expected, reason, idempotency),
+    );
   }
 }

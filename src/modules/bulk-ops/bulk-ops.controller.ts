@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
+import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -29,6 +31,7 @@ export class BulkOpsController {
 
   @Post()
   @HttpCode(202)
+  @IdempotentRoute()
   @RequirePermissions(Permission.BulkOperations)
   @ApiOperation({
     summary:
@@ -38,10 +41,11 @@ export class BulkOpsController {
     @CurrentActor() actor: Actor,
     @Body() body: CreateBulkOperationRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @IdempotencyKey() idempotency?: IdempotencyRequest,
   ) {
-    const result = await this.commandBus.execute(new CreateBulkOperationCommand(actor, body));
-    if (result.dry_run) void reply.status(200);
-    return result;
+    const outcome = await this.commandBus.execute(new CreateBulkOperationCommand(actor, body, idempotency));
+    if (outcome.result.dry_run) void reply.status(200);
+    return outcome;
   }
 
   @Get()

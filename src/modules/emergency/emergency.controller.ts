@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
+import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -66,10 +68,13 @@ export class EmergencyController {
     id: string,
     action: EmergencyAction,
     body: EmergencyReasonDto & RawEmergencyParams,
+    idempotency: IdempotencyRequest | undefined,
   ) {
     const { reason, ...raw } = body;
     const params = normaliseEmergencyParams(action, raw);
-    return this.commandBus.execute(new TakeEmergencyActionCommand(actor, id, action, params, reason));
+    return this.commandBus.execute(
+      new TakeEmergencyActionCommand(actor, id, action, params, reason, idempotency),
+    );
   }
 
   @Get('history')
@@ -81,101 +86,141 @@ export class EmergencyController {
 
   @Post('freeze')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Freeze: no trades, no transfers (moderator+)' })
-  freeze(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
-    return this.run(a, id, 'freeze', b);
+  freeze(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyReasonDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
+  ) {
+    return this.run(a, id, 'freeze', b, k);
   }
 
   @Post('unfreeze')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Unfreeze (moderator+)' })
-  unfreeze(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
-    return this.run(a, id, 'unfreeze', b);
+  unfreeze(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyReasonDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
+  ) {
+    return this.run(a, id, 'unfreeze', b, k);
   }
 
   @Post('kick')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Disconnect every socket and revoke refresh tokens (moderator+)' })
-  kick(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
-    return this.run(a, id, 'kick', b);
+  kick(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyReasonDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
+  ) {
+    return this.run(a, id, 'kick', b, k);
   }
 
   @Post('teleport_home')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Move the player (and active ship) to its home sector (moderator+)' })
   teleportHome(
     @CurrentActor() a: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: EmergencyReasonDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
   ) {
-    return this.run(a, id, 'teleport_home', b);
+    return this.run(a, id, 'teleport_home', b, k);
   }
 
   @Post('ban')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Ban for duration_hours or permanently; kicks and revokes tokens (admin+)' })
-  ban(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: BanRequestDto) {
-    return this.run(a, id, 'ban', b);
+  ban(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: BanRequestDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
+  ) {
+    return this.run(a, id, 'ban', b, k);
   }
 
   @Post('unban')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Lift a ban (admin+)' })
-  unban(@CurrentActor() a: Actor, @Param('id', uuidPipe('id')) id: string, @Body() b: EmergencyReasonDto) {
-    return this.run(a, id, 'unban', b);
+  unban(
+    @CurrentActor() a: Actor,
+    @Param('id', uuidPipe('id')) id: string,
+    @Body() b: EmergencyReasonDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
+  ) {
+    return this.run(a, id, 'unban', b, k);
   }
 
   @Post('reset_turns')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Set turns (default 1,000) (admin+)' })
   resetTurns(
     @CurrentActor() a: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: ResetTurnsRequestDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
   ) {
-    return this.run(a, id, 'reset_turns', b);
+    return this.run(a, id, 'reset_turns', b, k);
   }
 
   @Post('emergency_credits')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Grant credits (admin+)' })
   credits(
     @CurrentActor() a: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: EmergencyCreditsRequestDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
   ) {
-    return this.run(a, id, 'emergency_credits', b);
+    return this.run(a, id, 'emergency_credits', b, k);
   }
 
   @Post('clear_cargo')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: "Empty the cargo of one ship or all the player's ships (admin+)" })
   clearCargo(
     @CurrentActor() a: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: ShipActionRequestDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
   ) {
-    return this.run(a, id, 'clear_cargo', b);
+    return this.run(a, id, 'clear_cargo', b, k);
   }
 
   @Post('repair_ship')
   @HttpCode(200)
+  @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Restore hull to 100 on one ship (default: the active ship) (admin+)' })
   repairShip(
     @CurrentActor() a: Actor,
     @Param('id', uuidPipe('id')) id: string,
     @Body() b: ShipActionRequestDto,
+    @IdempotencyKey() k?: IdempotencyRequest,
   ) {
-    return this.run(a, id, 'repair_ship', b);
+    return this.run(a, id, 'repair_ship', b, k);
   }
 }

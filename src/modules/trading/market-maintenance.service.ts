@@ -16,8 +16,8 @@ const REGEN_BATCH = 5000;
 /**
  * Scheduled market work, one node at a time (transaction-scoped advisory try-lock: the others skip the tick):
  *  - regeneration: stock moves by production_rate (units per hour) and prices follow (priceFor);
- *  - snapshots: every market's prices and stock into price_history; old history, expired idempotency keys and
- *    long-finished automation rules are purged on the same tick.
+ *  - snapshots: every market's prices and stock into price_history; old history, expired idempotency keys
+ *    (trades' and admin writes') and long-finished automation rules are purged on the same tick.
  * Regeneration skips rows a trade holds (SKIP LOCKED): their time is not lost, regen_at keeps it.
  */
 @Injectable()
@@ -140,6 +140,7 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
           [this.config.priceHistoryRetentionDays],
         );
         await m.query(`DELETE FROM trade_idempotency_keys WHERE expires_at < now()`);
+        await m.query(`DELETE FROM admin_idempotency_keys WHERE expires_at < now()`);
         // Finished automation rules (their trades stay in the ledger, keyed automation:<rule id>).
         await m.query(
           `DELETE FROM automation_rules

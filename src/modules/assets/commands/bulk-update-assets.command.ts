@@ -1,4 +1,6 @@
 import { Command } from '@nestjs/cqrs';
+import type { Idempotent } from '../../../infrastructure/database/idempotent-transaction.js';
+import type { IdempotencyRequest } from '../../../infrastructure/http/idempotency-key.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import type { BulkUpdateAssetsRequestDto } from '../dto/assets.request.dto.js';
 
@@ -14,13 +16,14 @@ export interface BulkUpdateAssetsResult {
   planets_released: string[];
 }
 
-export class BulkUpdateAssetsCommand extends Command<BulkUpdateAssetsResult> {
+export class BulkUpdateAssetsCommand extends Command<Idempotent<BulkUpdateAssetsResult>> {
   constructor(
     readonly actor: Actor,
     readonly playerId: string,
     readonly changes: Omit<BulkUpdateAssetsRequestDto, 'reason' | 'version'>,
     readonly expectedVersion: number | undefined,
     readonly reason: string,
+    readonly idempotency?: IdempotencyRequest,
   ) {
     super();
   }

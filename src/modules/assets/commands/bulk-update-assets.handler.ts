@@ -1,6 +1,11 @@
 import { CommandHandler, EventBus, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import {
+  inIdempotentTransaction,
+  type Idempotent,
+} from '../../../infrastructure/database/idempotent-transaction.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { SHIP_CAPACITY, type ShipType } from '../../players/domain/starting-kit.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
@@ -28,9 +33,10 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly eventBus: EventBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute(cmd: BulkUpdateAssetsCommand): Promise<BulkUpdateAssetsResult> {
+  async execute(cmd: BulkUpdateAssetsCommand): Promise<Idempotent<BulkUpdateAssetsResult>> {
     const { actor, playerId, changes: c, expectedVersion, reason } = cmd;
     const hasShips = !!(c.ships?.add?.length || c.ships?.update?.length || c.ships?.remove?.length);
     const hasPlanets = !!(c.planets?.assign?.length || c.planets?.release?.length);
@@ -38,7 +44,12 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
     if (c.credits?.mode === 'set' && c.credits.amount < 0) throw AssetsErrors.negativeCredits();
 
     const events: IEvent[] = [];
-    const result = await inTransaction(this.dataSource, async (m) => {
+    const scope = {
+      userId: actor.userId,
+      request: cmd.idempotency,
+      ttlHours: this.config.idempotencyTtlHours,
+    };
+    const outcome = await inIdempotentTransaction(this.dataSource, scope, async (m) => {
       events.length = 0;
       const [p] = await m.query(
         `SELECT id, credits::text AS credits, version, current_sector, active_ship_id FROM players
@@ -191,9 +202,10 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
       });
       return out;
     });
-    const { player_id: _id, version: _v, ...summary } = result;
+    if (outcome.replayed) return outcome;
+    const { player_id: _id, version: _v, ...summary } = outcome.result;
     events.push(new AssetsChangedEvent(playerId, 'bulk_update', summary, null, reason, actor.userId));
     this.eventBus.publishAll(events);
-    return result;
+    return outcome;
   }
 }

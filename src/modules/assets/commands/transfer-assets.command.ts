@@ -1,4 +1,6 @@
 import { Command } from '@nestjs/cqrs';
+import type { Idempotent } from '../../../infrastructure/database/idempotent-transaction.js';
+import type { IdempotencyRequest } from '../../../infrastructure/http/idempotency-key.js';
 import type { Actor } from '../../auth/domain/actor.js';
 
 export interface TransferSpec {
@@ -18,12 +20,13 @@ export interface TransferResult {
   cargo: { from_ship_id: string; to_ship_id: string; commodity: string; quantity: number } | null;
 }
 
-export class TransferAssetsCommand extends Command<TransferResult> {
+export class TransferAssetsCommand extends Command<Idempotent<TransferResult>> {
   constructor(
     readonly actor: Actor,
     readonly fromPlayerId: string,
     readonly spec: TransferSpec,
     readonly reason: string,
+    readonly idempotency?: IdempotencyRequest,
   ) {
     super();
   }

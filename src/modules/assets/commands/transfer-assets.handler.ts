@@ -1,6 +1,11 @@
 import { CommandHandler, EventBus, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import {
+  inIdempotentTransaction,
+  type Idempotent,
+} from '../../../infrastructure/database/idempotent-transaction.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { CreditsChangedEvent } from '../../players/events/credits-changed.event.js';
 import { AssetsErrors } from '../domain/assets.errors.js';
@@ -30,9 +35,10 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly eventBus: EventBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute(cmd: TransferAssetsCommand): Promise<TransferResult> {
+  async execute(cmd: TransferAssetsCommand): Promise<Idempotent<TransferResult>> {
     const { actor, fromPlayerId: from, spec, reason } = cmd;
     const to = spec.toPlayerId;
     if (from === to) throw AssetsErrors.samePlayer();
@@ -40,7 +46,12 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
       throw AssetsErrors.nothingToTransfer();
     }
     const events: IEvent[] = [];
-    const result = await inTransaction(this.dataSource, async (m) => {
+    const scope = {
+      userId: actor.userId,
+      request: cmd.idempotency,
+      ttlHours: this.config.idempotencyTtlHours,
+    };
+    const outcome = await inIdempotentTransaction(this.dataSource, scope, async (m) => {
       events.length = 0;
       const rows = (await m.query(
         `SELECT id, status, credits::text AS credits, active_ship_id FROM players
@@ -121,6 +132,8 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
       });
       return out;
     });
+    if (outcome.replayed) return outcome;
+    const result = outcome.result;
     const summary = {
       credits: result.credits?.amount ?? 0,
       ship_ids: result.ship_ids,
@@ -132,7 +145,7 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
       new AssetsChangedEvent(to, 'transfer_in', summary, from, reason, actor.userId),
     );
     this.eventBus.publishAll(events);
-    return result;
+    return outcome;
   }
 
   private async moveCargo(

@@ -1,4 +1,6 @@
 import { Command } from '@nestjs/cqrs';
+import type { Idempotent } from '../../../infrastructure/database/idempotent-transaction.js';
+import type { IdempotencyRequest } from '../../../infrastructure/http/idempotency-key.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import type { CreateBulkOperationRequestDto } from '../dto/bulk-operations.request.dto.js';
 
@@ -11,10 +13,12 @@ export type CreateBulkOperationResult =
       sample: { id: string; username: string; status: string; credits: string }[];
     };
 
-export class CreateBulkOperationCommand extends Command<CreateBulkOperationResult> {
+export class CreateBulkOperationCommand extends Command<Idempotent<CreateBulkOperationResult>> {
   constructor(
     readonly actor: Actor,
     readonly request: CreateBulkOperationRequestDto,
+    /** Ignored for a dry run, which writes nothing. */
+    readonly idempotency?: IdempotencyRequest,
   ) {
     super();
   }

@@ -2,7 +2,11 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import {
+  inIdempotentTransaction,
+  storedReplay,
+  type Idempotent,
+} from '../../../infrastructure/database/idempotent-transaction.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
 import { rateLimited } from '../../../infrastructure/throttling/throttling.js';
@@ -32,7 +36,19 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute({ actor, request: r }: CreateBulkOperationCommand): Promise<CreateBulkOperationResult> {
+  async execute({
+    actor,
+    request: r,
+    idempotency,
+  }: CreateBulkOperationCommand): Promise<Idempotent<CreateBulkOperationResult>> {
+    const scope = {
+      userId: actor.userId,
+      request: r.dry_run ? undefined : idempotency,
+      ttlHours: this.config.idempotencyTtlHours,
+    };
+    // A replay answers before the checks and the rate limit: it neither runs nor counts again.
+    const replay = await storedReplay<CreateBulkOperationResult>(this.dataSource, scope);
+    if (replay) return replay;
     const params = normaliseBulkParameters(r.operation_type, r.parameters);
     // Own fields of a plain object only: on an array, `filter` would be Array.prototype.filter, and an empty
     // filter is every player. (Validation refuses such a target first; a bulk write must not depend on it.)
@@ -82,7 +98,10 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
          ORDER BY p.id LIMIT 10`,
         where.params,
       );
-      return { dry_run: true, operation_type: r.operation_type, total_targets: n, sample };
+      return {
+        result: { dry_run: true, operation_type: r.operation_type, total_targets: n, sample },
+        replayed: false,
+      };
     }
     if (n === 0) throw BulkOpsErrors.noTargets();
 
@@ -94,7 +113,7 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
     if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds);
 
     const { type: _type, ...storedParams } = params;
-    const id = await inTransaction(this.dataSource, async (m) => {
+    const outcome = await inIdempotentTransaction(this.dataSource, scope, async (m) => {
       const [row] = await m.query(
         `INSERT INTO admin_bulk_operations (admin_id, admin_role, admin_username, operation_type, parameters, target,
                                             reason, total_targets)
@@ -128,8 +147,10 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
           total_targets: n,
         },
       });
-      return row.id as string;
+      return { dry_run: false, operation_id: row.id as string, status: 'pending', total_targets: n } as const;
     });
+    if (outcome.replayed) return outcome;
+    const id = outcome.result.operation_id;
     this.eventBus.publish(
       new BulkOperationProgressEvent(
         id,
@@ -140,7 +161,7 @@ export class CreateBulkOperationHandler implements ICommandHandler<CreateBulkOpe
         actor.userId,
       ),
     );
-    return { dry_run: false, operation_id: id, status: 'pending', total_targets: n };
+    return outcome;
   }
 }
 

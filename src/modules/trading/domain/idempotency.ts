@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TradeRequest } from './trade-rules.js';
 
-/** An Idempotency-Key (REST header or Socket.IO idempotency_key): 1-128 of A-Z a-z 0-9 _ - . : */
-export const KEY_PATTERN = /^[A-Za-z0-9_\-.:]{1,128}$/;
-
-export function isValidIdempotencyKey(key: unknown): key is string {
-  return typeof key === 'string' && KEY_PATTERN.test(key);
-}
+// One key syntax for trades and admin writes.
+export { isValidIdempotencyKey, KEY_PATTERN } from '../../../infrastructure/http/idempotency-key.js';
 
 /** Keys of this prefix belong to automation rules (`automation:<rule id>`): a player's request may not use one. */
 export const RESERVED_KEY_PREFIX = 'automation:';
