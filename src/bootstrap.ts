@@ -107,7 +107,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
               '`DATABASE_UNAVAILABLE` (Postgres unreachable, restarting or silent) or `DATABASE_BUSY` (no pooled ' +
               'connection came free in time); `PRESENCE.UNAVAILABLE` for a read that filters by who is online ' +
               'while Redis is away: retry after `retry_after_seconds` (also the `Retry-After` header). ' +
-              'A trade sent again with the same Idempotency-Key runs at most once.',
+              'A trade, or an admin write that takes one, sent again with the same Idempotency-Key runs at most once.',
           },
         )
         .build(),
