@@ -190,6 +190,32 @@ describe('trading', () => {
       expect(p.credits).toBe(first.body.data.credits_after);
     });
 
+    it('moves the player version: an admin edit of the version read before the trade is a 409', async () => {
+      const s = await trader();
+      const read = await t
+        .http()
+        .get(`/api/v1/admin/players/${s.playerId}/detailed`)
+        .set(admin.auth)
+        .expect(200);
+      const seen = read.body.data.player.version as number;
+      const bought = await trade(s, buy(3)).expect(201);
+
+      const stale = await t
+        .http()
+        .put(`/api/v1/admin/players/${s.playerId}/comprehensive`)
+        .set(admin.auth)
+        .set('If-Match', `"${seen}"`)
+        .send({
+          reason: 'goodwill credit on what I read',
+          credits: Number(read.body.data.player.credits) + 100,
+        })
+        .expect(409);
+      expectErrorBody(stale.body, 'PLAYERS.VERSION_CONFLICT');
+      expect(stale.body.current_version).toBe(seen + 1);
+      const [p] = await t.db.query('SELECT credits::text FROM players WHERE id = $1', [s.playerId]);
+      expect(p.credits).toBe(bought.body.data.credits_after);
+    });
+
     it('the same key with another body is a 422 and writes nothing', async () => {
       const s = await trader();
       const k = key();
