@@ -12,7 +12,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
 import { requestIdFromHeaders } from './infrastructure/logging/logging.module.js';
-import { StartupError } from './infrastructure/startup-failure.js';
+import { StartupError, StartupLogger } from './infrastructure/startup-failure.js';
 import { MetricsService } from './infrastructure/metrics/metrics.service.js';
 import { REDIS } from './infrastructure/redis/redis.module.js';
 import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapter.js';
@@ -37,6 +37,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
+    logger: new StartupLogger(),
     abortOnError: false,
     // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
     // registered, so a form post (which a cross-site page can send without a preflight) is a 415.

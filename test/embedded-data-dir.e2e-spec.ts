@@ -2,13 +2,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
+import { createApp } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config/app-config.js';
 import { DataDirLockedError } from '../src/infrastructure/database/data-dir-lock.js';
 import {
   EmbeddedDatabaseUnreadableError,
   EmbeddedPostgres,
 } from '../src/infrastructure/database/embedded-postgres.js';
+import { testEnv } from './support/test-app.js';
 
 /**
  * The embedded database's directory has one owner at a time. PGlite takes no lock itself: a second process
@@ -68,6 +71,30 @@ describe('embedded database directory', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  it('a server that cannot have it fails with the message alone: Nest does not print it first with its stack', async () => {
+    const first = await EmbeddedPostgres.start(dir, 2);
+    const printed: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) =>
+      jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+        printed.push(String(chunk));
+        return true;
+      });
+    const spies = [capture(process.stdout), capture(process.stderr)];
+    try {
+      await expect(createApp(loadConfig(testEnv(undefined, { PGLITE_DATA_DIR: dir })))).rejects.toThrow(
+        DataDirLockedError,
+      );
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+      await first.stop();
+    }
+    // The start-up lines before the failure are still there; the error itself is left to main's failStartup,
+    // which prints its message once.
+    expect(printed.join('')).toContain('Starting Nest application');
+    expect(printed.join('')).not.toContain('DataDirLockedError');
+    expect(printed.join('')).not.toMatch(/\n\s+at /);
   });
 
   it('refuses while another live process holds the lock, and takes over once that process is gone', async () => {

@@ -1,3 +1,4 @@
+import { ConsoleLogger } from '@nestjs/common';
 import { ConfigError } from '../config/app-config.js';
 
 /** A reason not to start that the operator can act on; its message says what to do. */
@@ -14,6 +15,22 @@ export class StartupError extends Error {
  * else is printed whole.
  */
 export function failStartup(err: unknown): never {
-  console.error(err instanceof ConfigError || err instanceof StartupError ? err.message : err);
+  console.error(isOperatorActionable(err) ? err.message : err);
   process.exit(1);
+}
+
+/** A failure whose message alone tells the operator what to do: printed by failStartup without its stack. */
+export function isOperatorActionable(err: unknown): err is ConfigError | StartupError {
+  return err instanceof ConfigError || err instanceof StartupError;
+}
+
+/**
+ * Nest's logger while the app is built. Nest logs whatever fails the build, with its stack, before the error
+ * reaches failStartup; for an error failStartup prints alone, that was the same message twice, the stack first.
+ * Every other line (and every other error) is logged as Nest's console logger does.
+ */
+export class StartupLogger extends ConsoleLogger {
+  override error(message: unknown, ...rest: unknown[]): void {
+    if (!isOperatorActionable(message)) super.error(message, ...rest);
+  }
 }
