@@ -10,6 +10,7 @@ import { AutomationRules1763840000000 } from './1763840000000-automation-rules.j
 import { AuditLogTimeOrderIndexes1763845000000 } from './1763845000000-audit-log-time-order-indexes.js';
 import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
 import { TradesBumpPlayerVersion1763860000000 } from './1763860000000-trades-bump-player-version.js';
+import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AuditLogTimeOrderIndexes1763845000000,
   AdminIdempotencyKeys1763850000000,
   TradesBumpPlayerVersion1763860000000,
+  AdminIdempotencyRuns1763870000000,
 ];

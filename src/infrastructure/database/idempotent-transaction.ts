@@ -16,7 +16,7 @@ export interface Idempotent<T> {
   replayed: boolean;
 }
 
-interface StoredKey {
+export interface StoredKey {
   request_hash: string;
   response: unknown;
 }
@@ -39,17 +39,7 @@ export async function inIdempotentTransaction<T>(
   const outcome = await inTransaction(
     dataSource,
     async (m): Promise<{ stored: StoredKey } | { result: T }> => {
-      const claimed: unknown[] = await m.query(
-        `INSERT INTO admin_idempotency_keys (user_id, key, request_hash, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(hours => $4::int))
-       ON CONFLICT (user_id, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, response = NULL, created_at = now(),
-             expires_at = EXCLUDED.expires_at
-         WHERE admin_idempotency_keys.expires_at <= now()
-       RETURNING 1`,
-        [scope.userId, request.key, request.requestHash, scope.ttlHours],
-      );
-      if (claimed.length === 0) {
+      if (!(await claimKey(m, scope, request))) {
         // Taken by a committed write (we may have waited for it): the conflict check locked its row.
         const [stored] = (await m.query(
           'SELECT request_hash, response FROM admin_idempotency_keys WHERE user_id = $1 AND key = $2',
@@ -70,6 +60,42 @@ export async function inIdempotentTransaction<T>(
   return replayOf<T>(outcome.stored, request);
 }
 
+/** A run of many transactions holds its key `ms` at a time, as `holder` (see IdempotentRun); one transaction holds none. */
+export interface KeyLease {
+  holder: string;
+  ms: number;
+}
+
+/**
+ * Claims (user, key) for `request` in `m`'s transaction: true for a new key or an expired one not purged yet
+ * (claimed afresh), false when the key is taken (we may have waited for a twin's commit; its row is locked now).
+ */
+export async function claimKey(
+  m: EntityManager,
+  scope: IdempotencyScope,
+  request: IdempotencyRequest,
+  lease?: KeyLease,
+): Promise<boolean> {
+  const claimed: unknown[] = await m.query(
+    `INSERT INTO admin_idempotency_keys (user_id, key, request_hash, expires_at, lease_until, lease_holder)
+     VALUES ($1, $2, $3, now() + make_interval(hours => $4::int), now() + $5 * interval '1 millisecond', $6)
+     ON CONFLICT (user_id, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, response = NULL, created_at = now(),
+           expires_at = EXCLUDED.expires_at, lease_until = EXCLUDED.lease_until, lease_holder = EXCLUDED.lease_holder
+       WHERE admin_idempotency_keys.expires_at <= now()
+     RETURNING 1`,
+    [
+      scope.userId,
+      request.key,
+      request.requestHash,
+      scope.ttlHours,
+      lease?.ms ?? null,
+      lease?.holder ?? null,
+    ],
+  );
+  return claimed.length > 0;
+}
+
 /**
  * The stored result of a committed key, read outside any transaction, for a handler whose checks run before
  * its transaction (a replay must not run them again); undefined when the key is free or expired.
@@ -87,7 +113,8 @@ export async function storedReplay<T>(
   return stored && replayOf<T>(stored, scope.request);
 }
 
-function replayOf<T>(stored: StoredKey, request: IdempotencyRequest): Idempotent<T> {
+/** The stored answer for `request`, or 422 when the key was used for another request. */
+export function replayOf<T>(stored: StoredKey, request: IdempotencyRequest): Idempotent<T> {
   if (stored.request_hash !== request.requestHash) throw CommonErrors.idempotencyKeyReused();
   return { result: stored.response as T, replayed: true };
 }

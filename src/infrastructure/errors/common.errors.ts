@@ -23,4 +23,11 @@ export const CommonErrors = {
       422,
       'This Idempotency-Key was already used for a different request',
     ),
+  idempotencyKeyInProgress: (retryAfterSeconds: number) =>
+    new AppError(
+      'IDEMPOTENCY_KEY_IN_PROGRESS',
+      409,
+      'A request with this Idempotency-Key is still running; send it again later for its answer',
+      { retry_after_seconds: retryAfterSeconds },
+    ),
 };

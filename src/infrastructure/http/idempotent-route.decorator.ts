@@ -52,21 +52,33 @@ class ReplayHeaderInterceptor implements NestInterceptor {
   }
 }
 
+const KEY_SYNTAX = '1-128 of [A-Za-z0-9_-.:], per admin, kept at least 24 h. ';
+
+/** What the header does on a write of one transaction (inIdempotentTransaction). */
+const ONE_TRANSACTION =
+  KEY_SYNTAX +
+  'The same key and request after it committed: the first response again with header Idempotent-Replayed: ' +
+  'true, nothing run; a copy sent meanwhile waits for the first. A refused request keeps no key. Malformed: ' +
+  '400 IDEMPOTENCY_KEY_INVALID.';
+
+/** What it does on a write of one transaction per item (IdempotentRun). */
+export const ONE_TRANSACTION_PER_ITEM =
+  KEY_SYNTAX +
+  'Exactly once per item: each outcome is recorded with its change. The same key and request after the run ' +
+  'finished: the first response again with header Idempotent-Replayed: true, nothing run; while it runs: 409 ' +
+  'IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After; after its node died (no heartbeat for BULK_LEASE_MS): the run ' +
+  'resumes, items already done answered from their outcomes, only the rest run. Malformed: 400 ' +
+  'IDEMPOTENCY_KEY_INVALID.';
+
 /**
  * A write that takes an optional Idempotency-Key: the handler returns Idempotent<T> (see
- * inIdempotentTransaction) and the route answers T. Documents the header, the replay and the 422.
+ * inIdempotentTransaction, IdempotentRun) and the route answers T. Documents the header, the replay and the 422;
+ * a route built on IdempotentRun passes ONE_TRANSACTION_PER_ITEM and documents its 409.
  */
-export function IdempotentRoute() {
+export function IdempotentRoute(headerDescription = ONE_TRANSACTION) {
   return applyDecorators(
     UseInterceptors(ReplayHeaderInterceptor),
-    ApiHeader({
-      name: 'Idempotency-Key',
-      required: false,
-      description:
-        '1-128 of [A-Za-z0-9_-.:], per admin, kept at least 24 h. The same key and request after it committed: ' +
-        'the first response again with header Idempotent-Replayed: true, nothing run; a copy sent meanwhile ' +
-        'waits for the first. A refused request keeps no key. Malformed: 400 IDEMPOTENCY_KEY_INVALID.',
-    }),
+    ApiHeader({ name: 'Idempotency-Key', required: false, description: headerDescription }),
     ApiResponse({
       status: 422,
       description: 'IDEMPOTENCY_KEY_REUSED: this key was used for another request',

@@ -1,9 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
-import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
+import {
+  IdempotencyKey,
+  IdempotentRoute,
+  ONE_TRANSACTION_PER_ITEM,
+} from '../../infrastructure/http/idempotent-route.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -42,14 +46,25 @@ export class EmergencyBulkController {
 
   @Post('bulk')
   @HttpCode(200)
+  @IdempotentRoute(ONE_TRANSACTION_PER_ITEM)
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'One emergency action over many players (capped; admin or above)' })
-  bulk(@CurrentActor() actor: Actor, @Body() body: BulkEmergencyRequestDto) {
+  @ApiResponse({
+    status: 409,
+    description:
+      'IDEMPOTENCY_KEY_IN_PROGRESS: a request with this key is still running; retry after Retry-After',
+    headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+  })
+  bulk(
+    @CurrentActor() actor: Actor,
+    @Body() body: BulkEmergencyRequestDto,
+    @IdempotencyKey() idempotency?: IdempotencyRequest,
+  ) {
     const { action, player_ids: ids, reason, ...raw } = body;
     if (ids.length > this.config.emergencyBulkMax)
       throw EmergencyErrors.tooManyPlayers(this.config.emergencyBulkMax);
     const params = normaliseEmergencyParams(action, raw);
-    return this.commandBus.execute(new BulkEmergencyCommand(actor, ids, action, params, reason));
+    return this.commandBus.execute(new BulkEmergencyCommand(actor, ids, action, params, reason, idempotency));
   }
 }
 

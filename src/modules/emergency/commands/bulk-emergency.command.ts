@@ -1,4 +1,6 @@
 import { Command } from '@nestjs/cqrs';
+import type { Idempotent } from '../../../infrastructure/database/idempotent-transaction.js';
+import type { IdempotencyRequest } from '../../../infrastructure/http/idempotency-key.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import type { EmergencyAction, EmergencyParams } from '../domain/emergency-actions.js';
 import type { EmergencyResult } from '../emergency-action.executor.js';
@@ -17,13 +19,14 @@ export interface BulkEmergencyResult {
   results: BulkEmergencyItem[];
 }
 
-export class BulkEmergencyCommand extends Command<BulkEmergencyResult> {
+export class BulkEmergencyCommand extends Command<Idempotent<BulkEmergencyResult>> {
   constructor(
     readonly actor: Actor,
     readonly playerIds: string[],
     readonly action: EmergencyAction,
     readonly params: EmergencyParams,
     readonly reason: string,
+    readonly idempotency?: IdempotencyRequest,
   ) {
     super();
   }

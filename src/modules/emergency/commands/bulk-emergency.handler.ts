@@ -1,8 +1,10 @@
-import { Logger } from '@nestjs/common';
-import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject, Logger } from '@nestjs/common';
+import { CommandHandler, EventBus, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
-import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import { IdempotentRun } from '../../../infrastructure/database/idempotent-run.js';
+import type { Idempotent } from '../../../infrastructure/database/idempotent-transaction.js';
 import { EmergencyActionExecutor } from '../emergency-action.executor.js';
 import {
   BulkEmergencyCommand,
@@ -13,6 +15,8 @@ import {
 /**
  * The same action over a capped list of players, one transaction per player: an emergency must land on
  * every player it can, so one refusal (say, a player already banned) is reported, not allowed to undo the rest.
+ * With an Idempotency-Key each player's outcome commits with its change (IdempotentRun): a copy of the request
+ * answers the first run's result, and one sent after a run died midway acts only on the players it did not reach.
  */
 @CommandHandler(BulkEmergencyCommand)
 export class BulkEmergencyHandler implements ICommandHandler<BulkEmergencyCommand> {
@@ -22,31 +26,65 @@ export class BulkEmergencyHandler implements ICommandHandler<BulkEmergencyComman
     private readonly dataSource: DataSource,
     private readonly executor: EmergencyActionExecutor,
     private readonly eventBus: EventBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute(cmd: BulkEmergencyCommand): Promise<BulkEmergencyResult> {
-    const results: BulkEmergencyItem[] = [];
-    // Case-insensitively: an id in capitals names the same player, who must be acted on once.
-    for (const playerId of [...new Set(cmd.playerIds.map((id) => id.toLowerCase()))]) {
-      try {
-        const { result, events } = await inTransaction(this.dataSource, (m) =>
-          this.executor.apply(m, cmd.actor, playerId, cmd.action, cmd.params, cmd.reason),
-        );
-        this.eventBus.publishAll(events);
-        results.push({ player_id: playerId, ok: true, result });
-      } catch (err) {
-        if (!(err instanceof AppError)) {
-          this.logger.error({ err, playerId }, 'Bulk emergency action failed unexpectedly');
-          results.push({
-            player_id: playerId,
-            ok: false,
-            error: { code: 'INTERNAL_ERROR', detail: 'unexpected error' },
-          });
-        } else
-          results.push({ player_id: playerId, ok: false, error: { code: err.code, detail: err.message } });
-      }
+  async execute(cmd: BulkEmergencyCommand): Promise<Idempotent<BulkEmergencyResult>> {
+    const scope = {
+      userId: cmd.actor.userId,
+      request: cmd.idempotency,
+      ttlHours: this.config.idempotencyTtlHours,
+    };
+    const run = await IdempotentRun.start<BulkEmergencyResult>(
+      this.dataSource,
+      scope,
+      this.config.bulkLeaseMs,
+    );
+    if (!(run instanceof IdempotentRun)) return run;
+    try {
+      // Case-insensitively: an id in capitals names the same player, who must be acted on once.
+      const ids = [...new Set(cmd.playerIds.map((id) => id.toLowerCase()))];
+      const results: BulkEmergencyItem[] = [];
+      for (const playerId of ids) results.push(await this.actOn(run, cmd, playerId));
+      const succeeded = results.filter((r) => r.ok).length;
+      const result = { action: cmd.action, succeeded, failed: results.length - succeeded, results };
+      await run.finish(result, ids);
+      return { result, replayed: false };
+    } finally {
+      await run.close();
     }
-    const succeeded = results.filter((r) => r.ok).length;
-    return { action: cmd.action, succeeded, failed: results.length - succeeded, results };
+  }
+
+  private async actOn(
+    run: IdempotentRun,
+    cmd: BulkEmergencyCommand,
+    playerId: string,
+  ): Promise<BulkEmergencyItem> {
+    const earlier = run.outcomeOf<BulkEmergencyItem>(playerId);
+    if (earlier) return earlier;
+    let events: IEvent[] = [];
+    try {
+      const { outcome, ran } = await run.step(playerId, async (m): Promise<BulkEmergencyItem> => {
+        const out = await this.executor.apply(m, cmd.actor, playerId, cmd.action, cmd.params, cmd.reason);
+        events = out.events;
+        return { player_id: playerId, ok: true, result: out.result };
+      });
+      if (ran) this.eventBus.publishAll(events);
+      return outcome;
+    } catch (err) {
+      if (err instanceof AppError)
+        return run.record(playerId, {
+          player_id: playerId,
+          ok: false,
+          error: { code: err.code, detail: err.message },
+        });
+      // Not recorded: the player was not changed, and the same key sent again tries it again.
+      this.logger.error({ err, playerId }, 'Bulk emergency action failed unexpectedly');
+      return {
+        player_id: playerId,
+        ok: false,
+        error: { code: 'INTERNAL_ERROR', detail: 'unexpected error' },
+      };
+    }
   }
 }
