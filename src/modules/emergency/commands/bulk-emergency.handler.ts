@@ -72,12 +72,12 @@ export class BulkEmergencyHandler implements ICommandHandler<BulkEmergencyComman
       if (ran) this.eventBus.publishAll(events);
       return outcome;
     } catch (err) {
-      if (err instanceof AppError)
-        return run.record(playerId, {
-          player_id: playerId,
-          ok: false,
-          error: { code: err.code, detail: err.message },
-        });
+      if (err instanceof AppError) {
+        const refused = { player_id: playerId, ok: false, error: { code: err.code, detail: err.message } };
+        // A refusal (4xx) is the player's answer and is kept with the key; a 5xx one (the database busy, ...)
+        // is not, so the same key sent again tries the player again.
+        return err.status < 500 ? run.record(playerId, refused) : refused;
+      }
       // Not recorded: the player was not changed, and the same key sent again tries it again.
       this.logger.error({ err, playerId }, 'Bulk emergency action failed unexpectedly');
       return {
