@@ -9,6 +9,7 @@ import { AriaPredictions1763830000000 } from './1763830000000-aria-predictions.j
 import { AutomationRules1763840000000 } from './1763840000000-automation-rules.js';
 import { AuditLogTimeOrderIndexes1763845000000 } from './1763845000000-audit-log-time-order-indexes.js';
 import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
+import { PlayersStatusBeforeBan1763865000000 } from './1763865000000-players-status-before-ban.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AutomationRules1763840000000,
   AuditLogTimeOrderIndexes1763845000000,
   AdminIdempotencyKeys1763850000000,
+  PlayersStatusBeforeBan1763865000000,
 ];
