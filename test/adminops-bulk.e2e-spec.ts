@@ -237,6 +237,54 @@ describe('bulk operations', () => {
     expect(await playerRow(t, shorter!)).toMatchObject({ status: 'banned', ban_until: null });
   });
 
+  it('set_status banned remembers the status it interrupts, a ban over it keeps that, and an unban gives it back', async () => {
+    const [frozen, restored] = await insertPlayers(t, 2, { status: 'frozen' });
+    const [suspended] = await insertPlayers(t, 1, { status: 'suspended' });
+    const setStatus = async (parameters: object, ids: (string | undefined)[]) => {
+      const r = await t
+        .http()
+        .post(API)
+        .set(admin.auth)
+        .send({
+          operation_type: 'set_status',
+          parameters,
+          target: { player_ids: ids },
+          reason: 'chargeback ring',
+        })
+        .expect(202);
+      return waitForStatus(t, admin, r.body.data.operation_id, ['completed', 'failed']);
+    };
+    const first = await setStatus({ status: 'banned', ban_hours: 2 }, [frozen, restored, suspended]);
+    expect(first.counts).toMatchObject({ succeeded: 3 });
+    const [batch] = await t.db.query(
+      `SELECT after->'changes'->$2 AS change FROM audit_log
+       WHERE action = 'bulk_ops.batch' AND target_id = $1 AND after->'changes' ? $2`,
+      [first.id, frozen],
+    );
+    expect(batch.change[1]).toMatchObject({ status: 'banned', status_before_ban: 'frozen' });
+    // A longer ban replaces the first one; what the player was before the first is what the unban gives back.
+    expect((await setStatus({ status: 'banned' }, [frozen, restored, suspended])).counts).toMatchObject({
+      succeeded: 3,
+    });
+    for (const [id, status] of [
+      [frozen, 'frozen'],
+      [suspended, 'suspended'],
+    ] as const) {
+      const unban = await t
+        .http()
+        .post(`/api/v1/admin/players/${id}/emergency/unban`)
+        .set(admin.auth)
+        .send({ reason: 'ring was a false positive' })
+        .expect(200);
+      expect(unban.body.data.result_details).toEqual({ from: 'banned', to: status });
+      expect((await playerRow(t, id!)).status).toBe(status);
+    }
+    // A status named outright is set as ordered, and the ban's memory goes with the ban.
+    expect((await setStatus({ status: 'active' }, [restored])).counts).toMatchObject({ succeeded: 1 });
+    const [row] = await t.db.query('SELECT status, status_before_ban FROM players WHERE id = $1', [restored]);
+    expect(row).toEqual({ status: 'active', status_before_ban: null });
+  });
+
   it('bad input is a 400 naming the field, and writes nothing; 401; 403 for moderators', async () => {
     const [id] = await insertPlayers(t, 1);
     const before = await count(t, 'admin_bulk_operations');

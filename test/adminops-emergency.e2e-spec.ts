@@ -232,6 +232,74 @@ describe('emergency actions', () => {
     expect(await playerRow(t, frozen!)).toMatchObject({ status: 'frozen', ban_until: null });
   });
 
+  it('a lifted ban gives back the status before it: frozen stays frozen after unban, sweep and a lapsed ban', async () => {
+    const [unbanned, swept, rebanned] = await insertPlayers(t, 3);
+    const act = (who: Session, id: string, action: string, body: object, status = 200) =>
+      t
+        .http()
+        .post(`${base(id)}/${action}`)
+        .set(who.auth)
+        .send(body)
+        .expect(status);
+    const statusOf = async (id: string) =>
+      (await t.http().get(`/api/v1/admin/players/${id}/detailed`).set(mod.auth).expect(200)).body.data.player
+        .status;
+    const lifted = (id: string) =>
+      published.filter(
+        (e) => e instanceof PlayerStatusChangedEvent && e.playerId === id && e.from === 'banned',
+      ) as PlayerStatusChangedEvent[];
+    for (const id of [unbanned!, swept!, rebanned!]) {
+      await act(mod, id, 'freeze', { reason: 'under investigation' });
+      await act(admin, id, 'ban', { reason: 'chargebacks', duration_hours: 24 });
+    }
+
+    // Unfreezing under the ban is refused, naming the status the ban lifts to; nothing is written.
+    const actions = await count(t, 'admin_emergency_actions', 'player_id = $1', [unbanned]);
+    const refused = (await act(mod, unbanned!, 'unfreeze', { reason: 'cleared' }, 409)).body;
+    expectErrorBody(refused, 'EMERGENCY.ILLEGAL_TRANSITION');
+    expect(refused).toMatchObject({ current_status: 'banned', status_before_ban: 'frozen' });
+    expect(await count(t, 'admin_emergency_actions', 'player_id = $1', [unbanned])).toBe(actions);
+
+    const unban = await act(admin, unbanned!, 'unban', { reason: 'appeal upheld' });
+    expect(unban.body.data.result_details).toEqual({ from: 'banned', to: 'frozen' });
+    expect(await statusOf(unbanned!)).toBe('frozen');
+    const [audit] = await t.db.query(
+      `SELECT before, after FROM audit_log WHERE action = 'emergency.unban' AND target_id = $1`,
+      [unbanned],
+    );
+    expect(audit.before).toMatchObject({ status: 'banned', status_before_ban: 'frozen' });
+    expect(audit.after).toMatchObject({ status: 'frozen' });
+    expect(lifted(unbanned!).map((e) => e.to)).toEqual(['frozen']);
+    // The freeze is still the investigation's to end.
+    await act(mod, unbanned!, 'unfreeze', { reason: 'cleared' });
+    expect(await statusOf(unbanned!)).toBe('active');
+
+    // Run out: the sweep lifts it back to frozen; a lapsed ban replaced by a new one keeps "frozen" for later.
+    await t.db.query(`UPDATE players SET ban_until = now() - interval '1 minute' WHERE id = ANY($1)`, [
+      [swept, rebanned],
+    ]);
+    await act(admin, rebanned!, 'ban', { reason: 'reoffended', permanent: true });
+    await t.app.get(BanExpiryService).sweep();
+    expect(await statusOf(swept!)).toBe('frozen');
+    expect(lifted(swept!).map((e) => [e.to, e.reason])).toEqual([['frozen', 'ban expired']]);
+    expect(await statusOf(rebanned!)).toBe('banned');
+    await act(admin, rebanned!, 'unban', { reason: 'appeal upheld' });
+    expect(await statusOf(rebanned!)).toBe('frozen');
+    expect(lifted(rebanned!).map((e) => e.to)).toEqual(['frozen', 'frozen']);
+
+    // A ban set through PUT /comprehensive is remembered the same way.
+    const { version } = await playerRow(t, unbanned!);
+    await act(mod, unbanned!, 'freeze', { reason: 'under investigation again' });
+    await t
+      .http()
+      .put(`/api/v1/admin/players/${unbanned}/comprehensive`)
+      .set(admin.auth)
+      .send({ reason: 'chargebacks, confirmed', version: version + 1, status: 'banned' })
+      .expect(200);
+    await act(admin, unbanned!, 'unban', { reason: 'appeal upheld' });
+    expect(await statusOf(unbanned!)).toBe('frozen');
+  });
+
   it('kick, teleport_home, reset_turns, emergency_credits, clear_cargo, repair_ship', async () => {
     const p = await registerPlayer(t);
     const id = p.playerId!;

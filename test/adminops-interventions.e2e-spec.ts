@@ -96,6 +96,53 @@ describe('interventions', () => {
     expect(await count(t, 'audit_log', "target_id = $1 AND action LIKE 'interventions.%'", [i.id])).toBe(4);
   });
 
+  it('handing an assignment back to open unassigns it: answer, queue filters, audit and event agree', async () => {
+    const cat = `back_${randomUUID().slice(0, 8)}`;
+    const assigned = async (priority: string, description: string) =>
+      (await create({ category: cat, priority, description, assigned_to: mod.userId }).expect(201)).body.data;
+    const byStatus = await assigned('medium', 'handed back');
+    const byAssignee = await assigned('low', 'unassigned');
+    const put = (id: string, body: object) =>
+      t
+        .http()
+        .put(`${API}/${id}`)
+        .set(mod.auth)
+        .send({ reason: 'off shift', ...body });
+    const queue = async (filter: string) =>
+      (
+        await t.http().get(`${API}/queue?category=${cat}&${filter}`).set(mod.auth).expect(200)
+      ).body.data.items.map((i: { id: string }) => i.id);
+
+    // Naming an assignee while handing back is contradictory: 400, nothing written.
+    expectErrorBody(
+      (await put(byStatus.id, { version: 1, status: 'open', assigned_to: admin.userId }).expect(400)).body,
+      'VALIDATION_FAILED',
+    );
+    const back = await put(byStatus.id, { version: 1, status: 'open' }).expect(200);
+    expect(back.body.data).toMatchObject({ status: 'open', assigned_to: null, version: 2 });
+    // Taking the assignee away hands it back too, as giving one to an open intervention assigns it.
+    const unassigned = await put(byAssignee.id, { version: 1, assigned_to: null }).expect(200);
+    expect(unassigned.body.data).toMatchObject({ status: 'open', assigned_to: null, version: 2 });
+
+    expect(await queue(`assigned_to=${mod.userId}`)).toEqual([]);
+    expect(await queue('status=open')).toEqual([byStatus.id, byAssignee.id]);
+    const [audit] = await t.db.query(
+      `SELECT before, after FROM audit_log WHERE action = 'interventions.update' AND target_id = $1`,
+      [byStatus.id],
+    );
+    expect(audit.before).toMatchObject({ status: 'assigned', assigned_to: mod.userId, version: 1 });
+    expect(audit.after).toMatchObject({ status: 'open', assigned_to: null, version: 2 });
+    const changes = published.filter(
+      (e) =>
+        e instanceof InterventionChangedEvent && e.interventionId === byStatus.id && e.change === 'updated',
+    );
+    expect(changes).toEqual([expect.objectContaining({ status: 'open', assignedTo: null, version: 2 })]);
+
+    // Open again, it can be picked up by someone else.
+    const again = await put(byStatus.id, { version: 2, assigned_to: admin.userId }).expect(200);
+    expect(again.body.data).toMatchObject({ status: 'assigned', assigned_to: admin.userId, version: 3 });
+  });
+
   it('bad input is 400 with nothing written; 401; 403 for auditors and players; 404 unknown', async () => {
     const before = await count(t, 'admin_interventions');
     const p = await registerPlayer(t);

@@ -113,6 +113,54 @@ describe('admin operations on the live feed', () => {
     expect(payload(change)).toMatchObject({ change: 'created', priority: 'high', automatic: false });
   });
 
+  it('a ban lifted back to frozen and an intervention handed back reach /admin as they now are', async () => {
+    const console = await open('/admin', admin.token);
+    await console.request('subscribe', { players: 'all', topics: ['status'] });
+    const p = await registerPlayer(t);
+    const emergency = (action: string, body: object) =>
+      t
+        .http()
+        .post(`/api/v1/admin/players/${p.playerId}/emergency/${action}`)
+        .set(admin.auth)
+        .send(body)
+        .expect(200);
+    await emergency('freeze', { reason: 'under investigation' });
+    await emergency('ban', { reason: 'chargebacks', duration_hours: 24 });
+    await emergency('unban', { reason: 'appeal upheld' });
+    const lifted = await console.next(
+      'player_update',
+      (e) => payload(e).player_id === p.playerId && (payload(e).data as { from: string }).from === 'banned',
+    );
+    expect(payload(lifted)).toMatchObject({
+      update_type: 'status',
+      data: { from: 'banned', to: 'frozen', reason: 'appeal upheld' },
+    });
+
+    const created = await t
+      .http()
+      .post('/api/v1/admin/interventions')
+      .set(admin.auth)
+      .send({
+        reason: 'report',
+        player_id: p.playerId,
+        category: 'fraud',
+        description: 'chargebacks',
+        assigned_to: admin.userId,
+      })
+      .expect(201);
+    await t
+      .http()
+      .put(`/api/v1/admin/interventions/${created.body.data.id}`)
+      .set(admin.auth)
+      .send({ reason: 'off shift', version: 1, status: 'open' })
+      .expect(200);
+    const back = await console.next(
+      'intervention_update',
+      (e) => payload(e).intervention_id === created.body.data.id && payload(e).change === 'updated',
+    );
+    expect(payload(back)).toMatchObject({ status: 'open', assigned_to: null, version: 2 });
+  });
+
   it('repeated rejected trades raise an automatic intervention', async () => {
     const station = await createStation(t);
     const p = await registerPlayer(t);

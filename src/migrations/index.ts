@@ -11,6 +11,7 @@ import { AuditLogTimeOrderIndexes1763845000000 } from './1763845000000-audit-log
 import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
 import { TradesBumpPlayerVersion1763860000000 } from './1763860000000-trades-bump-player-version.js';
 import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
+import { PlayersStatusBeforeBan1763865000000 } from './1763865000000-players-status-before-ban.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   AdminIdempotencyKeys1763850000000,
   TradesBumpPlayerVersion1763860000000,
   AdminIdempotencyRuns1763870000000,
+  PlayersStatusBeforeBan1763865000000,
 ];

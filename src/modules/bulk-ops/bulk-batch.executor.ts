@@ -135,11 +135,17 @@ export async function applyBatch(
         skip(p.id, 'ALREADY_IN_STATUS', `already ${p.status}${until}`);
       }
       if (todo.length) {
-        await m.query(
-          `UPDATE players SET status = $2, ban_until = $3, ban_reason = $4, version = version + 1, updated_at = now()
-           WHERE id = ANY($1::uuid[])`,
+        // A ban remembers the status it interrupts, and one that replaces a ban keeps what the first remembered,
+        // so the unban or the sweep gives it back. Any other status is set as ordered, and the memory goes.
+        const rows = (await m.query(
+          `UPDATE players SET status = $2, ban_until = $3, ban_reason = $4,
+                  status_before_ban = CASE WHEN $2 <> 'banned' THEN NULL
+                                           WHEN status = 'banned' THEN status_before_ban ELSE status END,
+                  version = version + 1, updated_at = now()
+           WHERE id = ANY($1::uuid[]) RETURNING id, status_before_ban`,
           [todo.map((p) => p.id), params.status, banUntil, banned ? ctx.reason : null],
-        );
+        )) as [{ id: string; status_before_ban: PlayerStatus | null }[], number];
+        const liftsTo = new Map(rows[0].map((r) => [r.id, r.status_before_ban ?? 'active']));
         if (banned) {
           await m.query(
             'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ANY($1::uuid[]) AND revoked_at IS NULL',
@@ -151,7 +157,11 @@ export async function applyBatch(
           out.changes[p.id] = banned
             ? [
                 { status: p.status, ban_until: p.ban_until?.toISOString() ?? null },
-                { status: params.status, ban_until: banUntil?.toISOString() ?? null },
+                {
+                  status: params.status,
+                  ban_until: banUntil?.toISOString() ?? null,
+                  status_before_ban: liftsTo.get(p.id),
+                },
               ]
             : [p.status, params.status];
           out.events.push(

@@ -37,6 +37,8 @@ interface LockedPlayer {
   home_sector: number;
   active_ship_id: string | null;
   ban_until: Date | null;
+  /** While banned: the status the ban lifts back to (null: active). */
+  status_before_ban: PlayerStatus | null;
   /** Banned, and the ban's end has passed (by the database's clock), but the sweep has not lifted it yet. */
   ban_lapsed: boolean | null;
 }
@@ -63,7 +65,7 @@ export class EmergencyActionExecutor {
   ): Promise<{ result: EmergencyResult; events: IEvent[] }> {
     const [p] = (await m.query(
       `SELECT id, user_id, status, credits::text AS credits, turns, current_sector, home_sector, active_ship_id,
-              ban_until, status = 'banned' AND ban_until <= now() AS ban_lapsed
+              ban_until, status_before_ban, status = 'banned' AND ban_until <= now() AS ban_lapsed
        FROM players WHERE id = $1 FOR UPDATE`,
       [playerId],
     )) as LockedPlayer[];
@@ -82,22 +84,25 @@ export class EmergencyActionExecutor {
     let details: Record<string, unknown> = {};
     let changedPlayer = false;
 
-    const to = nextStatus(action, p.status);
+    const to = nextStatus(action, p.status, p.status_before_ban);
     if (to !== null) {
       const banUntil =
         action === 'ban' && params.banHours != null
           ? new Date(Date.now() + params.banHours * 3_600_000)
           : null;
-      await m.query(`UPDATE players SET status = $2, ban_until = $3, ban_reason = $4 WHERE id = $1`, [
-        playerId,
-        to,
-        banUntil,
-        action === 'ban' ? reason : null,
-      ]);
+      // A ban remembers the status it interrupts (never "banned": nextStatus refuses a ban on a ban); every
+      // other status change leaves "banned" or was never in it, so nothing is remembered after it.
+      const statusBeforeBan = action === 'ban' ? p.status : null;
+      await m.query(
+        `UPDATE players SET status = $2, ban_until = $3, ban_reason = $4, status_before_ban = $5 WHERE id = $1`,
+        [playerId, to, banUntil, action === 'ban' ? reason : null, statusBeforeBan],
+      );
       before.status = p.status;
       after.status = to;
       if (action === 'ban') after.ban_until = banUntil?.toISOString() ?? null;
       if (p.ban_until) before.ban_until = p.ban_until.toISOString();
+      if (p.status_before_ban) before.status_before_ban = p.status_before_ban;
+      if (statusBeforeBan) after.status_before_ban = statusBeforeBan;
       details = {
         from: p.status,
         to,

@@ -26,11 +26,14 @@ describe('emergency actions', () => {
     expect(nextStatus('unfreeze', 'frozen')).toBe('active');
     expect(nextStatus('ban', 'frozen')).toBe('banned');
     expect(nextStatus('unban', 'banned')).toBe('active');
+    expect(nextStatus('unban', 'banned', 'frozen')).toBe('frozen');
+    expect(nextStatus('unban', 'banned', 'suspended')).toBe('suspended');
     expect(nextStatus('kick', 'banned')).toBeNull();
     expect(() => nextStatus('freeze', 'banned')).toThrow(AppError);
     expect(() => nextStatus('unfreeze', 'active')).toThrow(AppError);
     expect(() => nextStatus('ban', 'banned')).toThrow(AppError);
     expect(() => nextStatus('unban', 'active')).toThrow(AppError);
+    expect(() => nextStatus('unfreeze', 'banned', 'frozen')).toThrow('the ban lifts to frozen');
   });
 
   it('needs exactly one of duration_hours and permanent for a ban', () => {

@@ -106,14 +106,22 @@ export function normaliseEmergencyParams(action: EmergencyAction, raw: RawEmerge
 
 /**
  * The status an action leads to from `from`, null when it leaves the status alone; throws the 409 for an
- * illegal transition (nothing is written).
+ * illegal transition (nothing is written). A ban lifts back to the status the player had when it began
+ * (`statusBeforeBan`; none recorded, as for bans older than that column: active). Freezing or unfreezing a
+ * banned player is refused: the ban decides until it is lifted, and then it gives back what was before it.
  */
-export function nextStatus(action: EmergencyAction, from: PlayerStatus): PlayerStatus | null {
+export function nextStatus(
+  action: EmergencyAction,
+  from: PlayerStatus,
+  statusBeforeBan: PlayerStatus | null = null,
+): PlayerStatus | null {
   switch (action) {
     case 'freeze':
-      if (from === 'frozen' || from === 'banned') throw EmergencyErrors.illegalTransition(action, from);
+      if (from === 'banned') throw EmergencyErrors.underBan(action, statusBeforeBan ?? 'active');
+      if (from === 'frozen') throw EmergencyErrors.illegalTransition(action, from);
       return 'frozen';
     case 'unfreeze':
+      if (from === 'banned') throw EmergencyErrors.underBan(action, statusBeforeBan ?? 'active');
       if (from !== 'frozen') throw EmergencyErrors.illegalTransition(action, from);
       return 'active';
     case 'ban':
@@ -121,7 +129,7 @@ export function nextStatus(action: EmergencyAction, from: PlayerStatus): PlayerS
       return 'banned';
     case 'unban':
       if (from !== 'banned') throw EmergencyErrors.illegalTransition(action, from);
-      return 'active';
+      return statusBeforeBan ?? 'active';
     default:
       return null;
   }

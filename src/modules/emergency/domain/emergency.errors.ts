@@ -9,6 +9,14 @@ export const EmergencyErrors = {
     new AppError('EMERGENCY.ILLEGAL_TRANSITION', 409, `Cannot ${action} a player whose status is ${status}`, {
       current_status: status,
     }),
+  /** Freeze/unfreeze of a banned player: the ban rules until it is lifted, then the status before it returns. */
+  underBan: (action: string, liftsTo: string) =>
+    new AppError(
+      'EMERGENCY.ILLEGAL_TRANSITION',
+      409,
+      `Cannot ${action} a banned player: the ban lifts to ${liftsTo}; unban first, then ${action}`,
+      { current_status: 'banned', status_before_ban: liftsTo },
+    ),
   creditsOverflow: () =>
     new AppError('EMERGENCY.CREDITS_LIMIT', 409, 'The grant would take the balance past the allowed maximum'),
   tooManyPlayers: (max: number) =>

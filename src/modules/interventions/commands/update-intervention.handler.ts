@@ -14,8 +14,9 @@ import { checkAssignee } from './assignee.js';
 import { UpdateInterventionCommand } from './update-intervention.command.js';
 
 /**
- * Assign, progress, resolve or dismiss. The caller's version must match (409 when stale); the status moves
- * only along the allowed transitions (409 otherwise); the UPDATE is guarded by the version as well.
+ * Assign, hand back, progress, resolve or dismiss. The caller's version must match (409 when stale); the status
+ * moves only along the allowed transitions (409 otherwise), and handing back to open unassigns it; the UPDATE
+ * is guarded by the version as well.
  */
 @CommandHandler(UpdateInterventionCommand)
 export class UpdateInterventionHandler implements ICommandHandler<UpdateInterventionCommand> {
@@ -51,23 +52,23 @@ export class UpdateInterventionHandler implements ICommandHandler<UpdateInterven
         if ('error' in next) {
           if (next.error === 'illegal') throw InterventionsErrors.illegalTransition(cur.status, next.to);
           if (next.error === 'assignee_required') throw InterventionsErrors.assigneeRequired();
+          if (next.error === 'assignee_not_allowed') throw InterventionsErrors.assigneeNotAllowed();
           throw InterventionsErrors.notesRequired();
         }
         if (r.assigned_to) await checkAssignee(m, r.assigned_to);
         const closing = next.status === 'resolved' || next.status === 'dismissed';
         const [updated] = await m.query(
           `UPDATE admin_interventions SET status = $3,
-                  assigned_to = CASE WHEN $4 THEN $5::uuid ELSE assigned_to END,
-                  priority = coalesce($6, priority), resolution_notes = coalesce($7, resolution_notes),
-                  resolved_at = CASE WHEN $8 THEN coalesce(resolved_at, now()) ELSE NULL END,
+                  assigned_to = $4::uuid,
+                  priority = coalesce($5, priority), resolution_notes = coalesce($6, resolution_notes),
+                  resolved_at = CASE WHEN $7 THEN coalesce(resolved_at, now()) ELSE NULL END,
                   version = version + 1, updated_at = now()
            WHERE id = $1 AND version = $2 RETURNING id`,
           [
             id,
             r.version,
             next.status,
-            r.assigned_to !== undefined,
-            r.assigned_to ?? null,
+            next.assigned_to,
             r.priority ?? null,
             r.resolution_notes ?? null,
             closing,

@@ -17,6 +17,21 @@ describe('intervention status', () => {
   it('assigns an open intervention when given an assignee', () => {
     expect(plan({ status: 'open', assigned_to: null }, { assigned_to: ADMIN })).toEqual({
       status: 'assigned',
+      assigned_to: ADMIN,
+    });
+  });
+
+  it('hands an assignment back to open unassigned, by status or by taking the assignee away', () => {
+    const assigned = { status: 'assigned', assigned_to: ADMIN } as const;
+    expect(plan(assigned, { status: 'open' })).toEqual({ status: 'open', assigned_to: null });
+    expect(plan(assigned, { assigned_to: null })).toEqual({ status: 'open', assigned_to: null });
+    expect(plan(assigned, { status: 'open', assigned_to: ADMIN })).toEqual({
+      error: 'assignee_not_allowed',
+      to: 'open',
+    });
+    expect(plan({ status: 'in_progress', assigned_to: ADMIN }, { assigned_to: null })).toEqual({
+      error: 'assignee_required',
+      to: 'in_progress',
     });
   });
 

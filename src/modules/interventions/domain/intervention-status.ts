@@ -24,25 +24,36 @@ export interface InterventionChange {
 }
 
 /**
- * The status an update leads to: the requested one, or "assigned" when an open intervention is given an
- * assignee. Returns an error code for an illegal or incomplete change (the handler maps it to a 4xx).
+ * The status and assignee an update leads to: the requested status, or "assigned" when an open intervention
+ * is given an assignee, or "open" when an assigned one has its assignee taken away. Handing an intervention
+ * back to open leaves it unassigned, so it is in nobody's queue. Returns an error code for an illegal or
+ * incomplete change (the handler maps it to a 4xx).
  */
 export function plan(
   current: { status: InterventionStatus; assigned_to: string | null },
   change: InterventionChange,
 ):
-  | { status: InterventionStatus }
-  | { error: 'illegal' | 'assignee_required' | 'notes_required'; to: InterventionStatus } {
+  | { status: InterventionStatus; assigned_to: string | null }
+  | {
+      error: 'illegal' | 'assignee_required' | 'assignee_not_allowed' | 'notes_required';
+      to: InterventionStatus;
+    } {
   let to = change.status ?? current.status;
   if (change.status === undefined && change.assigned_to && current.status === 'open') to = 'assigned';
+  if (change.status === undefined && change.assigned_to === null && current.status === 'assigned')
+    to = 'open';
   if (to !== current.status && !canTransition(current.status, to)) return { error: 'illegal', to };
   if (to === current.status && !OPEN_STATUSES.includes(to) && change.assigned_to !== undefined) {
     return { error: 'illegal', to };
+  }
+  if (to === 'open') {
+    if (change.assigned_to) return { error: 'assignee_not_allowed', to };
+    return { status: to, assigned_to: null };
   }
   const assignee = change.assigned_to === undefined ? current.assigned_to : change.assigned_to;
   if ((to === 'assigned' || to === 'in_progress') && !assignee) return { error: 'assignee_required', to };
   if ((to === 'resolved' || to === 'dismissed') && to !== current.status && !change.resolution_notes) {
     return { error: 'notes_required', to };
   }
-  return { status: to };
+  return { status: to, assigned_to: assignee };
 }

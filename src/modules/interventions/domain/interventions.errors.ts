@@ -50,6 +50,15 @@ export const InterventionsErrors = {
     new AppError('VALIDATION_FAILED', 400, 'Assigning needs assigned_to', {
       fields: { assigned_to: ['required'] },
     }),
+  assigneeNotAllowed: () =>
+    new AppError(
+      'VALIDATION_FAILED',
+      400,
+      'Handing back to open unassigns it: omit assigned_to or send null',
+      {
+        fields: { assigned_to: ['must be null or omitted with status open'] },
+      },
+    ),
   notesRequired: () =>
     new AppError('VALIDATION_FAILED', 400, 'Resolving or dismissing needs resolution_notes', {
       fields: { resolution_notes: ['required to close'] },

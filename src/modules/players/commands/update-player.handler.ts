@@ -127,6 +127,12 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
           params.push(after[f]);
           return `${f} = $${params.length}::${COLUMNS[f]}`;
         });
+        // A status change either starts a ban (remember the status it interrupts, for the unban or the sweep
+        // to give back) or leaves one (nothing to remember); a ban's end moved alone keeps what it remembered.
+        if ('status' in after) {
+          params.push(after.status);
+          sets.push(`status_before_ban = CASE WHEN $${params.length}::text = 'banned' THEN status END`);
+        }
         const [rows] = await m.query(
           `UPDATE players SET ${sets.join(', ')}, version = version + 1, updated_at = now()
            WHERE id = $1 AND version = $2 RETURNING version`,

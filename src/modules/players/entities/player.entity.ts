@@ -13,6 +13,8 @@ export class PlayerEntity {
   @Column('text') status: PlayerStatus;
   @Column('timestamptz', { name: 'ban_until', nullable: true }) banUntil: Date | null;
   @Column('text', { name: 'ban_reason', nullable: true }) banReason: string | null;
+  /** While banned: the status the ban lifts back to (null: active). */
+  @Column('text', { name: 'status_before_ban', nullable: true }) statusBeforeBan: PlayerStatus | null;
   @Column('uuid', { name: 'team_id', nullable: true }) teamId: string | null;
   @Column('integer', { name: 'current_sector' }) currentSector: number;
   @Column('integer', { name: 'home_sector' }) homeSector: number;

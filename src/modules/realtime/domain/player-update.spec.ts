@@ -7,6 +7,7 @@ describe('accountStatusChange', () => {
     expect(accountStatusChange('frozen', 'active')).toBe('unfrozen');
     expect(accountStatusChange('active', 'banned')).toBe('banned');
     expect(accountStatusChange('banned', 'active')).toBe('unbanned');
+    expect(accountStatusChange('banned', 'frozen')).toBe('unbanned');
     expect(accountStatusChange('active', 'suspended')).toBe('suspended');
     expect(accountStatusChange('suspended', 'active')).toBe('reactivated');
   });

@@ -25,13 +25,16 @@ export function playerVisibleChanges(
 
 export type AccountStatusChange = 'frozen' | 'unfrozen' | 'banned' | 'unbanned' | 'suspended' | 'reactivated';
 
-/** Names a status transition the way a player client shows it. */
+/**
+ * Names a status transition the way a player client shows it. Leaving a ban is "unbanned" wherever it lands
+ * (a ban lifts back to the status before it, frozen included); `status` says where that is.
+ */
 export function accountStatusChange(from: PlayerStatus, to: PlayerStatus): AccountStatusChange {
+  if (from === 'banned') return 'unbanned';
   if (to === 'frozen') return 'frozen';
   if (to === 'banned') return 'banned';
   if (to === 'suspended') return 'suspended';
   if (from === 'frozen') return 'unfrozen';
-  if (from === 'banned') return 'unbanned';
   return 'reactivated';
 }
 
