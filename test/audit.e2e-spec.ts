@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { Counter, Gauge } from 'prom-client';
+import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import type { AuditChainReportDto } from '../src/modules/audit/dto/audit-chain-report.response.dto.js';
+import { MetricsService } from '../src/infrastructure/metrics/metrics.service.js';
 
 describe('audit', () => {
   let t: TestApp;
@@ -463,5 +467,187 @@ describe('audit', () => {
         expect(BigInt(deleted.body.data.first_broken.id)).toBeGreaterThan(BigInt(first));
       });
     });
+  });
+});
+
+describe('GET /audit/verify under load: per-user limits, a cap per node, walks whose client left', () => {
+  const RATE_LIMIT = 3;
+  /** Small statements over a long chain: a whole walk is hundreds of statements, so it can be caught running. */
+  const CHUNK_ROWS = 100;
+  const FILLER_ROWS = 20_000;
+  const env = {
+    AUDIT_VERIFY_RATE_LIMIT: String(RATE_LIMIT),
+    AUDIT_VERIFY_RATE_WINDOW_SECONDS: '60',
+    AUDIT_VERIFY_CHUNK_ROWS: String(CHUNK_ROWS),
+    AUDIT_VERIFY_WALKS_PER_USER: '1',
+    AUDIT_VERIFY_MAX_WALKS: '2',
+  };
+  let database: TestDatabase;
+  let redisPrefix: string;
+  let t: TestApp;
+  let metrics: MetricsService;
+  let chainRows: number;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('auditverifyload');
+    redisPrefix = `sw-e2e-${randomBytes(4).toString('hex')}:`;
+    t = await startTestApp(env, { database, redisPrefix });
+    metrics = t.app.get(MetricsService);
+    // The insert trigger chains each row, as the app's own writes are.
+    await t.db.query(
+      `INSERT INTO audit_log (action, prev_hash, hash) SELECT 'test.filler', '', '' FROM generate_series(1, $1)`,
+      [FILLER_ROWS],
+    );
+    [{ n: chainRows }] = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+  });
+
+  const value = async (metric: Counter | Gauge, outcome?: string) =>
+    (await metric.get()).values.find((v) => outcome === undefined || v.labels.outcome === outcome)?.value ??
+    0;
+  const calls = (outcome: string) => value(metrics.auditVerifyCalls, outcome);
+  const running = () => value(metrics.auditVerifyWalks);
+  const rowsChecked = () => value(metrics.auditVerifyRows);
+
+  /** Waits, tightly, until `check` holds: a walk is caught between its first statements, not after its last. */
+  const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  /** A whole-chain walk on a raw connection the test can drop; resolves once its first statement came back. */
+  const startWalk = async (s: Session) => {
+    const [walksBefore, rowsBefore] = [await running(), await rowsChecked()];
+    let answered = false;
+    const request = http.get(`${t.url}/api/v1/audit/verify`, { headers: s.auth }, (res) => {
+      answered = true;
+      res.resume();
+    });
+    request.on('error', () => undefined);
+    await until(async () => (await running()) > walksBefore && (await rowsChecked()) > rowsBefore);
+    return {
+      hangUp: () => {
+        expect(answered).toBe(false);
+        request.destroy();
+      },
+    };
+  };
+
+  const expectRefused = (
+    res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+    status: number,
+    code: string,
+  ) => {
+    expect(res.status).toBe(status);
+    expectErrorBody(res.body, code);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(res.body.retry_after_seconds).toBe(Number(res.headers['retry-after']));
+    expect(res.body.retry_after_seconds).toBeGreaterThanOrEqual(1);
+  };
+
+  it('walks the whole chain in small statements and answers it complete, not as abandoned', async () => {
+    const auditor = await loginAs(t, 'auditor');
+    const [abandoned, complete] = [await calls('abandoned'), await calls('complete')];
+    const rowsBefore = await rowsChecked();
+    const res = await t.http().get('/api/v1/audit/verify').set(auditor.auth).expect(200);
+    expect(res.body.data).toMatchObject({ valid: true, complete: true, checked_rows: chainRows });
+    expect((await rowsChecked()) - rowsBefore).toBe(chainRows);
+    expect(await calls('complete')).toBe(complete + 1);
+    expect(await calls('abandoned')).toBe(abandoned);
+  });
+
+  it('answers 429 AUDIT.VERIFY_RATE_LIMITED with Retry-After past the per-user limit, running nothing; another user is not affected', async () => {
+    const [first, second] = [await loginAs(t, 'auditor'), await loginAs(t, 'superadmin')];
+    for (let i = 0; i < RATE_LIMIT; i++) {
+      await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(first.auth).expect(200);
+    }
+    const rowsBefore = await rowsChecked();
+    const refused = await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(first.auth);
+    expectRefused(refused, 429, 'AUDIT.VERIFY_RATE_LIMITED');
+    expect(refused.body.retry_after_seconds).toBeLessThanOrEqual(60);
+    expect(await rowsChecked()).toBe(rowsBefore);
+    expect(await calls('rate_limited')).toBe(1);
+
+    const other = await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(second.auth).expect(200);
+    expect(other.body.data).toMatchObject({ valid: true, checked_rows: 1 });
+  });
+
+  const onCluster = process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL ? it : it.skip;
+  onCluster("counts a user's calls on every node together", async () => {
+    const other = await startTestApp(env, { database, redisPrefix });
+    try {
+      const auditor = await loginAs(t, 'auditor');
+      const verify = (node: TestApp) =>
+        node.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(auditor.auth);
+      for (const node of [t, other, t]) expect((await verify(node)).status).toBe(200);
+      expectRefused(await verify(other), 429, 'AUDIT.VERIFY_RATE_LIMITED');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('stops a walk whose client disconnected, before its next statement, and leaves nothing running', async () => {
+    const auditor = await loginAs(t, 'auditor');
+    const [abandoned, complete, rowsBefore] = [
+      await calls('abandoned'),
+      await calls('complete'),
+      await rowsChecked(),
+    ];
+    const walk = await startWalk(auditor);
+    walk.hangUp();
+    await until(async () => (await running()) === 0);
+    expect(await calls('abandoned')).toBe(abandoned + 1);
+    expect(await calls('complete')).toBe(complete);
+    // It stopped within a few of its hundreds of statements: far short of the chain.
+    const walked = (await rowsChecked()) - rowsBefore;
+    expect(walked).toBeGreaterThan(0);
+    expect(walked).toBeLessThan(chainRows / 4);
+    const [{ n: chunksRunning }] = await t.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%audit_row_hash(a) AS computed%'`,
+    );
+    expect(chunksRunning).toBe(0);
+    // Its slot is free again.
+    await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(auditor.auth).expect(200);
+  });
+
+  it("refuses a user's second walk while the first runs (429), and a walk beyond the node's cap (503)", async () => {
+    const [first, second, third] = [
+      await loginAs(t, 'auditor'),
+      await loginAs(t, 'auditor'),
+      await loginAs(t, 'superadmin'),
+    ];
+    const walkOne = await startWalk(first);
+    const rowsBefore = await rowsChecked();
+    const again = await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(first.auth);
+    expectRefused(again, 429, 'AUDIT.VERIFY_IN_PROGRESS');
+    const walkTwo = await startWalk(second);
+    const busy = await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(third.auth);
+    expectRefused(busy, 503, 'AUDIT.VERIFY_BUSY');
+    expect(await running()).toBe(2);
+    walkOne.hangUp();
+    walkTwo.hangUp();
+    await until(async () => (await running()) === 0);
+    expect((await rowsChecked()) - rowsBefore).toBeLessThan(chainRows / 2);
+    expect(await calls('in_progress')).toBe(1);
+    expect(await calls('busy')).toBe(1);
+    // The refusals spent none of the rate limit, and the slots are free again.
+    for (const s of [first, third]) {
+      await t.http().get('/api/v1/audit/verify').query({ limit: 1 }).set(s.auth).expect(200);
+    }
+  });
+
+  it('documents the 429 and the 503 on the route', async () => {
+    const doc = (await t.http().get('/docs/json').expect(200)).body;
+    const responses = doc.paths['/api/v1/audit/verify'].get.responses;
+    expect(responses['429'].description).toContain('AUDIT.VERIFY_RATE_LIMITED');
+    expect(responses['429'].description).toContain('AUDIT.VERIFY_IN_PROGRESS');
+    expect(responses['503'].description).toContain('AUDIT.VERIFY_BUSY');
   });
 });

@@ -50,4 +50,17 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ CORS_ORIGINS: 'example.com' })).toThrow(/CORS_ORIGINS/);
   });
+
+  it('limits chain walks below the pool, and per user within the node', () => {
+    const pg = { DATABASE_URL: 'postgres://localhost/db', JWT_SECRET: SECRET };
+    expect(loadConfig(pg)).toMatchObject({ auditVerifyMaxWalks: 2, auditVerifyWalksPerUser: 1 });
+    expect(loadConfig({ ...pg, DB_POOL_SIZE: '2' }).auditVerifyMaxWalks).toBe(1);
+    expect(() => loadConfig({ ...pg, DB_POOL_SIZE: '4', AUDIT_VERIFY_MAX_WALKS: '4' })).toThrow(
+      /AUDIT_VERIFY_MAX_WALKS must be below DB_POOL_SIZE/,
+    );
+    expect(() => loadConfig({ AUDIT_VERIFY_WALKS_PER_USER: '3' })).toThrow(
+      /AUDIT_VERIFY_WALKS_PER_USER must not exceed AUDIT_VERIFY_MAX_WALKS/,
+    );
+    expect(() => loadConfig({ AUDIT_VERIFY_CHUNK_ROWS: '5' })).toThrow(/AUDIT_VERIFY_CHUNK_ROWS/);
+  });
 });

@@ -102,6 +102,15 @@ export interface AppConfig {
   /** Id-range slices a job is split into (the most parallelism any number of batch loops can get). */
   bulkSlices: number;
   bulkRateLimitPerHour: number;
+  /** GET /audit/verify calls one user may make per auditVerifyRateWindowSeconds, every node together. */
+  auditVerifyRateLimit: number;
+  auditVerifyRateWindowSeconds: number;
+  /** Chain walks one user may have running at once on a node. */
+  auditVerifyWalksPerUser: number;
+  /** Chain walks a node runs at once, every user together: the rest of the pool stays for the game. */
+  auditVerifyMaxWalks: number;
+  /** Rows per statement of a chain walk; the walk checks between statements whether its client is still there. */
+  auditVerifyChunkRows: number;
   emergencyBulkMax: number;
   banSweepSeconds: number;
 }
@@ -221,13 +230,14 @@ export function loadConfig(env: Env): AppConfig {
     }
   }
 
+  const dbPoolSize = int('DB_POOL_SIZE', 10, 1, 500);
   const config: AppConfig = {
     nodeEnv,
     host: str('HOST') ?? '0.0.0.0',
     port: int('PORT', 3000, 0, 65535),
     databaseUrl,
     pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
-    dbPoolSize: int('DB_POOL_SIZE', 10, 1, 500),
+    dbPoolSize,
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
     dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 35_000, 0, 3_600_000),
     migrationsRun: bool('MIGRATIONS_RUN', true),
@@ -292,9 +302,27 @@ export function loadConfig(env: Env): AppConfig {
     bulkWorkerConcurrency: int('BULK_WORKER_CONCURRENCY', databaseUrl ? 3 : 1, 1, 16),
     bulkSlices: int('BULK_SLICES', 8, 1, 256),
     bulkRateLimitPerHour: int('BULK_RATE_LIMIT_PER_HOUR', 1000, 1, 1_000_000),
+    auditVerifyRateLimit: int('AUDIT_VERIFY_RATE_LIMIT', 30, 1, 1_000_000),
+    auditVerifyRateWindowSeconds: int('AUDIT_VERIFY_RATE_WINDOW_SECONDS', 60, 1, 86400),
+    auditVerifyWalksPerUser: int('AUDIT_VERIFY_WALKS_PER_USER', 1, 1, 100),
+    // Below the pool, so walks never hold every connection (a pool of one cannot help it).
+    auditVerifyMaxWalks: int('AUDIT_VERIFY_MAX_WALKS', Math.max(1, Math.min(2, dbPoolSize - 1)), 1, 100),
+    auditVerifyChunkRows: int('AUDIT_VERIFY_CHUNK_ROWS', 50_000, 10, 1_000_000),
     emergencyBulkMax: int('EMERGENCY_BULK_MAX', 100, 1, 10_000),
     banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),
   };
+
+  if (config.auditVerifyWalksPerUser > config.auditVerifyMaxWalks) {
+    problems.push('AUDIT_VERIFY_WALKS_PER_USER must not exceed AUDIT_VERIFY_MAX_WALKS');
+  }
+  // Each walk holds one pooled connection while a statement runs: the game keeps at least one.
+  if (
+    config.databaseUrl !== undefined &&
+    str('AUDIT_VERIFY_MAX_WALKS') !== undefined &&
+    config.auditVerifyMaxWalks >= dbPoolSize
+  ) {
+    problems.push('AUDIT_VERIFY_MAX_WALKS must be below DB_POOL_SIZE');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

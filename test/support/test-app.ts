@@ -70,6 +70,7 @@ export function testEnv(
     THROTTLE_LIMIT: '100000',
     AUTH_THROTTLE_LIMIT: '100000',
     WS_HANDSHAKE_RATE_LIMIT: '100000',
+    AUDIT_VERIFY_RATE_LIMIT: '100000',
     CORS_ORIGINS: 'http://localhost:3000',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.TEST_REDIS_URL

@@ -29,6 +29,12 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay): contention at a glance. */
   readonly tradeAttempts: Counter<'mode' | 'outcome'>;
+  /** GET /audit/verify calls by outcome: complete, partial (limit reached), abandoned, or why refused. */
+  readonly auditVerifyCalls: Counter<'outcome'>;
+  /** Audit rows chain walks checked: a walk's progress, statement by statement. */
+  readonly auditVerifyRows: Counter;
+  /** Chain walks running on this node. */
+  readonly auditVerifyWalks: Gauge;
   private readonly poolGauges: Gauge<'state'>;
   /** How long callers waited for a pooled connection: the queue in front of the database. */
   readonly poolWait: Histogram;
@@ -52,6 +58,22 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
       name: 'trade_attempts_total',
       help: 'Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay)',
       labelNames: ['mode', 'outcome'],
+      registers: [this.registry],
+    });
+    this.auditVerifyCalls = new Counter({
+      name: 'audit_verify_calls_total',
+      help: 'GET /audit/verify calls by outcome: complete, partial, abandoned (client gone), failed, rate_limited, in_progress, busy',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.auditVerifyRows = new Counter({
+      name: 'audit_verify_rows_checked_total',
+      help: 'Audit rows checked by hash chain walks on this node',
+      registers: [this.registry],
+    });
+    this.auditVerifyWalks = new Gauge({
+      name: 'audit_verify_walks_running',
+      help: 'Hash chain walks running on this node',
       registers: [this.registry],
     });
     this.poolWait = new Histogram({

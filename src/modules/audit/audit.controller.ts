@@ -1,8 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
-import { RequirePermissions } from '../auth/decorators.js';
+import { ClientGone } from '../../infrastructure/http/client-gone.js';
+import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { AuditChainReportDto } from './dto/audit-chain-report.response.dto.js';
 import { ListAuditLogsRequestDto } from './dto/list-audit-logs.request.dto.js';
@@ -30,10 +32,31 @@ export class AuditController {
     description:
       'Checks one range: from from_id (default: the first row) at most `limit` rows, up to the head the chain ' +
       'had when the walk started. Walk a longer chain on with next_from_id until complete. Record head_id and ' +
-      'head_hash, and pass them later as anchor_id and anchor_hash: a chain recomputed since then no longer matches.',
+      'head_hash, and pass them later as anchor_id and anchor_hash: a chain recomputed since then no longer ' +
+      'matches. Each call counts against a limit of its own per user (AUDIT_VERIFY_RATE_LIMIT per ' +
+      'AUDIT_VERIFY_RATE_WINDOW_SECONDS, every node together); a node runs AUDIT_VERIFY_WALKS_PER_USER walks per ' +
+      'user and AUDIT_VERIFY_MAX_WALKS in all at a time. A refused call runs nothing. A client that disconnects ' +
+      'stops its walk before the next statement.',
   })
   @ApiEnvelope(AuditChainReportDto)
-  verify(@Query() range: VerifyAuditChainRequestDto) {
-    return this.queryBus.execute(new VerifyAuditChainQuery(range));
+  @ApiResponse({
+    status: 429,
+    description:
+      '`AUDIT.VERIFY_RATE_LIMITED`: this user made AUDIT_VERIFY_RATE_LIMIT calls in the window; ' +
+      "`AUDIT.VERIFY_IN_PROGRESS`: this user's earlier walk still runs on this node; `RATE_LIMITED`: the global " +
+      'limit. Nothing was run; retry after `retry_after_seconds` (also the `Retry-After` header).',
+  })
+  @ApiResponse({
+    status: 503,
+    description:
+      '`AUDIT.VERIFY_BUSY`: this node already runs AUDIT_VERIFY_MAX_WALKS walks; nothing was run, retry after ' +
+      '`retry_after_seconds` (also `Retry-After`). Or `DATABASE_UNAVAILABLE` / `DATABASE_BUSY`.',
+  })
+  verify(
+    @CurrentActor() actor: Actor,
+    @Query() range: VerifyAuditChainRequestDto,
+    @ClientGone() clientGone: AbortSignal,
+  ) {
+    return this.queryBus.execute(new VerifyAuditChainQuery(actor.userId, range, clientGone));
   }
 }

@@ -1,20 +1,26 @@
+import { Inject, Logger } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { MetricsService } from '../../../infrastructure/metrics/metrics.service.js';
+import { RateLimitService } from '../../../infrastructure/throttling/rate-limit.service.js';
+import { AuditErrors } from '../domain/audit.errors.js';
+import { WalkSlots } from '../domain/walk-slots.js';
 import type {
   AuditAnchorDto,
   AuditChainBreakDto,
   AuditChainReportDto,
 } from '../dto/audit-chain-report.response.dto.js';
-import { VERIFY_MAX_ROWS } from '../dto/verify-audit-chain.request.dto.js';
+import { VERIFY_MAX_ROWS, type VerifyAuditChainRequestDto } from '../dto/verify-audit-chain.request.dto.js';
 import { VerifyAuditChainQuery } from './verify-audit-chain.query.js';
 
 const GENESIS = '0'.repeat(64);
 
 /**
- * Rows per statement: ~0.5 s on real Postgres here, far inside statement_timeout (30 s) even on a machine
- * several times slower, and short enough that the pooled connection (the only one, embedded) is free again soon.
+ * When to come back after a refusal for a walk still running: a chunk (AUDIT_VERIFY_CHUNK_ROWS, by default
+ * 50,000 rows) is ~0.5 s on real Postgres here and a whole range ~10 s, so a few seconds usually suffice.
  */
-const CHUNK_ROWS = 50_000;
+const WALK_RETRY_AFTER_SECONDS = 5;
 
 /**
  * One chunk: recomputes each row's hash with the function the insert trigger uses, and checks each row's
@@ -44,26 +50,107 @@ interface ChunkRow {
   first_broken_link: string | null;
 }
 
+/** Who waits for a walk, and whether they still do. */
+interface WalkCaller {
+  userId: string;
+  signal?: AbortSignal;
+}
+
 /**
  * Walks one range of the chain (from from_id, at most `limit` rows, never past the head it found at the start)
- * in keyset chunks of separate statements, so no statement nears the timeout and no connection or snapshot is
- * held between them. Rows up to that head are final: ids are drawn under the trigger's lock, so once the head
+ * in keyset chunks of separate statements (AUDIT_VERIFY_CHUNK_ROWS rows each, by default 50,000: ~0.5 s on real
+ * Postgres here, far inside statement_timeout), so no statement nears the timeout and no connection or snapshot
+ * is held between them. Rows up to that head are final: ids are drawn under the trigger's lock, so once the head
  * is visible every row below it has committed or rolled back. Deleting, editing or reordering a row breaks the
  * chain there; recomputing every hash after an edit is caught by an anchor recorded before it.
+ *
+ * A walk is ~10 s of a Postgres core per 1,000,000 rows, so it is admitted only within the caller's rate limit
+ * (AUDIT_VERIFY_RATE_LIMIT per window, every node together) and a slot on this node (AUDIT_VERIFY_WALKS_PER_USER
+ * per user, AUDIT_VERIFY_MAX_WALKS in all); a refused call runs nothing. Before each statement the walk stops if
+ * its client has disconnected: no walk runs on once nobody waits for its answer.
  */
 @QueryHandler(VerifyAuditChainQuery)
 export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQuery> {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly logger = new Logger(VerifyAuditChainHandler.name);
+  private readonly slots: WalkSlots;
 
-  async execute({ range }: VerifyAuditChainQuery): Promise<AuditChainReportDto> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly limits: RateLimitService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.slots = new WalkSlots({
+      perUser: config.auditVerifyWalksPerUser,
+      total: config.auditVerifyMaxWalks,
+    });
+  }
+
+  async execute({ userId, range, signal }: VerifyAuditChainQuery): Promise<AuditChainReportDto> {
+    const release = await this.admit(userId);
+    this.metrics.auditVerifyWalks.inc();
+    let outcome = 'failed';
+    try {
+      const report = await this.report(range, { userId, signal });
+      outcome = report.complete ? 'complete' : 'partial';
+      return report;
+    } catch (err) {
+      if (signal?.aborted) outcome = 'abandoned';
+      throw err;
+    } finally {
+      this.metrics.auditVerifyWalks.dec();
+      this.metrics.auditVerifyCalls.inc({ outcome });
+      release();
+    }
+  }
+
+  /** A slot on this node, then the rate limit (so a call refused a slot spends none of it); returns the release. */
+  private async admit(userId: string): Promise<() => void> {
+    const slot = this.slots.take(userId);
+    if (!slot.taken) {
+      this.metrics.auditVerifyCalls.inc({ outcome: slot.refusal === 'user' ? 'in_progress' : 'busy' });
+      throw slot.refusal === 'user'
+        ? AuditErrors.verifyInProgress(WALK_RETRY_AFTER_SECONDS)
+        : AuditErrors.verifyBusy(WALK_RETRY_AFTER_SECONDS);
+    }
+    const limiter = this.limits.limiter('audit-verify', {
+      points: this.config.auditVerifyRateLimit,
+      durationSeconds: this.config.auditVerifyRateWindowSeconds,
+    });
+    const verdict = await this.limits.consume(limiter, `user:${userId}`).catch((err: unknown) => {
+      slot.release();
+      throw err;
+    });
+    if (!verdict.allowed) {
+      slot.release();
+      this.metrics.auditVerifyCalls.inc({ outcome: 'rate_limited' });
+      throw AuditErrors.verifyRateLimited(verdict.retryAfterSeconds);
+    }
+    return slot.release;
+  }
+
+  private async report(range: VerifyAuditChainRequestDto, caller: WalkCaller): Promise<AuditChainReportDto> {
+    const started = Date.now();
     const [head] = (await this.dataSource.query(
       `SELECT a.id::text, a.hash FROM audit_log a ORDER BY a.id DESC LIMIT 1`,
     )) as { id: string; hash: string }[];
     const anchor =
       range.anchor_id === undefined ? null : await this.checkAnchor(range.anchor_id, range.anchor_hash!);
     const walk = head
-      ? await this.walk(BigInt(range.from_id ?? 1), head.id, range.limit ?? VERIFY_MAX_ROWS)
+      ? await this.walk(BigInt(range.from_id ?? 1), head.id, range.limit ?? VERIFY_MAX_ROWS, caller)
       : { checked: 0, fromId: null, toId: null, firstBroken: null, next: null };
+    this.logger.log(
+      {
+        userId: caller.userId,
+        checkedRows: walk.checked,
+        fromId: walk.fromId,
+        toId: walk.toId,
+        complete: walk.next === null,
+        firstBroken: walk.firstBroken,
+        ms: Date.now() - started,
+      },
+      'Audit chain walk finished',
+    );
     return {
       valid: walk.firstBroken === null && (anchor?.matches ?? true),
       checked_rows: walk.checked,
@@ -79,16 +166,24 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
   }
 
   /** Checks up to `limit` rows from `start` through `headId`; `next` is where to go on (null: head reached). */
-  private async walk(start: bigint, headId: string, limit: number) {
+  private async walk(start: bigint, headId: string, limit: number, { userId, signal }: WalkCaller) {
     let checked = 0;
     let fromId: string | null = null;
     let toId: string | null = null;
     let firstBroken: AuditChainBreakDto | null = null;
     for (;;) {
-      const want = Math.min(CHUNK_ROWS, limit - checked);
+      if (signal?.aborted) {
+        this.logger.warn(
+          { userId, checkedRows: checked, fromId, stoppedAt: start.toString(), headId },
+          'Audit chain walk stopped: the client disconnected before the answer',
+        );
+        throw AuditErrors.verifyAbandoned();
+      }
+      const want = Math.min(this.config.auditVerifyChunkRows, limit - checked);
       const [chunk] = (await this.dataSource.query(CHECK_CHUNK, [start.toString(), headId, want])) as [
         ChunkRow,
       ];
+      this.metrics.auditVerifyRows.inc(chunk.rows);
       if (chunk.last_id !== null) {
         checked += chunk.rows;
         fromId ??= chunk.first_id;
