@@ -439,6 +439,20 @@ describe('audit', () => {
       await expect(t.db.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
     });
 
+    it('gives each row one id: rows appended one after the other have consecutive ids', async () => {
+      const rows: { id: string }[] = await t.db.query(
+        `INSERT INTO audit_log (action, target_type, reason) VALUES ('test.one', 'test', 'first'), ('test.two', 'test', 'second')
+         RETURNING id::text`,
+      );
+      expect(BigInt(rows[1]!.id) - BigInt(rows[0]!.id)).toBe(1n);
+      const [next] = await t.db.query(
+        `INSERT INTO audit_log (action, target_type, reason) VALUES ('test.three', 'test', 'third') RETURNING id::text`,
+      );
+      expect(BigInt(next.id) - BigInt(rows[1]!.id)).toBe(1n);
+      const res = await t.http().get('/api/v1/audit/verify').set(auditor.auth).expect(200);
+      expect(res.body.data).toMatchObject({ valid: true, first_broken: null, head_id: next.id });
+    });
+
     it('verifies an intact chain', async () => {
       const res = await t.http().get('/api/v1/audit/verify').set(auditor.auth).expect(200);
       expect(res.body.data).toMatchObject({ valid: true, first_broken: null });
