@@ -7,7 +7,13 @@ import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.servic
 import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
-import { connectSocket, craftToken, refusedHandshake, type TestSocket } from './support/socket-client.js';
+import {
+  connectMultiplexed,
+  connectSocket,
+  craftToken,
+  refusedHandshake,
+  type TestSocket,
+} from './support/socket-client.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 // jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
@@ -238,6 +244,23 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       await s.waitDisconnected(6000);
       expect(s.of('error').map(code)).toEqual(['AUTH.TOKEN_EXPIRED']);
     }
+  });
+
+  it('counts the 100 messages per second per connection: namespaces multiplexed on one share them', async () => {
+    const sockets = await connectMultiplexed(t.url, ['/player', '/market', '/trading'], player.token);
+    open.push(...sockets);
+    for (let i = 0; i < 50; i++) for (const s of sockets) s.socket.emit('heartbeat');
+    await eventually(() =>
+      sockets.some((s) => s.of('error').some((e) => code(e) === 'RATE_LIMITED')) ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const acked = sockets.map((s) => s.of('heartbeat_ack').length);
+    // 150 sent within the second on one connection: 100 answered in all, whichever namespace sent them.
+    expect(acked.reduce((a, b) => a + b)).toBe(100);
+    // A separate connection of the same player has its own 100.
+    const other = await connect('/player', player.token);
+    for (let i = 0; i < 20; i++) other.socket.emit('heartbeat');
+    await eventually(() => (other.of('heartbeat_ack').length === 20 ? true : undefined));
   });
 
   describe('handshake', () => {

@@ -79,7 +79,7 @@ export interface AppConfig {
   ariaAlertMinConfidence: number;
   /** At most one /market market_update per station and commodity per this many ms. */
   marketUpdateCoalesceMs: number;
-  /** Incoming Socket.IO messages allowed per socket per second (WS_RATE_LIMIT). */
+  /** Incoming Socket.IO messages allowed per connection (all its namespaces) per second (WS_RATE_LIMIT). */
   wsRateLimitPerSecond: number;
   /** Socket.IO handshakes (namespace connections) allowed per user per minute, every node together. */
   wsHandshakeRateLimit: number;

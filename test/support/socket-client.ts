@@ -1,4 +1,4 @@
-import { io, type Socket as ClientSocket } from 'socket.io-client';
+import { io, Manager, type Socket as ClientSocket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { verifyEnvelope, type Envelope } from '../../src/infrastructure/websocket/envelope.js';
@@ -113,6 +113,29 @@ export async function connectSocket(
   });
   await client.next('connection_established');
   return client;
+}
+
+/**
+ * One WebSocket connection carrying several namespace sockets, as a game client multiplexes them (one Manager);
+ * resolves when each has its connection_established.
+ */
+export async function connectMultiplexed(
+  url: string,
+  namespaces: string[],
+  token: string,
+): Promise<TestSocket[]> {
+  const manager = new Manager(url, { transports: ['websocket'], reconnection: false, timeout: 5000 });
+  return Promise.all(
+    namespaces.map(async (ns) => {
+      const client = new TestSocket(manager.socket(ns, { auth: { token } }));
+      await new Promise<void>((resolve, reject) => {
+        client.socket.once('connect_error', (err) => reject(err));
+        client.socket.once('connect', () => resolve());
+      });
+      await client.next('connection_established');
+      return client;
+    }),
+  );
 }
 
 /** Connects expecting a refusal; resolves with the connect_error (message and data {code, detail}). */

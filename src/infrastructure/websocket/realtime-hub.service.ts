@@ -85,6 +85,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private readonly namespaces = new Map<string, Namespace>();
   private readonly policies = new Map<string, NamespacePolicy>();
   private readonly keys = new WeakMap<Socket, Buffer>();
+  /** The rate-limit key of each underlying connection (engine.io keeps its own id private). */
+  private readonly connectionKeys = new WeakMap<object, string>();
   private readonly cleanups = new Map<Socket, Array<() => void>>();
   private readonly clustered: boolean;
   private activeTimers = 0;
@@ -184,22 +186,26 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
       { points: this.config.wsRateLimitPerSecond, durationSeconds: 1 },
       true,
     );
-    // Rejected messages count as abuse; a socket that keeps flooding after being told is cut off.
+    // Counted per connection (socket.conn): namespaces multiplexed on one WebSocket share its 100 a second, so
+    // opening more namespaces buys no more. Rejected messages count as abuse; a connection that keeps flooding
+    // after being told is cut off.
     const abuse = this.limits.limiter(
       'ws-abuse',
       { points: this.config.wsRateLimitPerSecond, durationSeconds: 10 },
       true,
     );
+    let connection = this.connectionKeys.get(socket.conn);
+    if (!connection) this.connectionKeys.set(socket.conn, (connection = randomUUID()));
     let lastNotice = 0;
     socket.use((packet, next) => {
       const [event] = packet;
       const ack =
         typeof packet[packet.length - 1] === 'function' ? (packet[packet.length - 1] as Ack) : undefined;
       void this.limits
-        .consume(messages, socket.id)
+        .consume(messages, connection)
         .then(async (verdict) => {
           if (!verdict.allowed) {
-            const strike = await this.limits.consume(abuse, socket.id);
+            const strike = await this.limits.consume(abuse, connection);
             if (!strike.allowed) {
               this.sendError(socket, WsErrors.abuse());
               socket.disconnect(true);
