@@ -513,6 +513,40 @@ describe('players (admin)', () => {
       expectErrorBody(res.body, 'PLAYERS.USERNAME_TAKEN');
     });
 
+    it('renames to and from a username that looks like a timestamp, storing exactly what was sent', async () => {
+      const dated = await registerPlayer(t, '2024-01-01Tfoo');
+      const other = await registerPlayer(t);
+      const rename = (id: string, username: string) =>
+        t.http().put(url(id)).set(admin.auth).send({ reason: 'rename request', version: 1, username });
+      const first = await rename(dated.playerId!, '2024-02-02Tbar');
+      expect(first.status).toBe(200);
+      expect(first.body.data.changed).toEqual(['username']);
+      expect((await rename(other.playerId!, '2024-01-01Tfoo')).status).toBe(200);
+      const rows = await t.db.query(
+        `SELECT p.id, p.username, u.username AS login FROM players p JOIN users u ON u.id = p.user_id
+         WHERE p.id = ANY($1) ORDER BY p.username`,
+        [[dated.playerId, other.playerId]],
+      );
+      expect(rows).toEqual([
+        { id: other.playerId, username: '2024-01-01Tfoo', login: '2024-01-01Tfoo' },
+        { id: dated.playerId, username: '2024-02-02Tbar', login: '2024-02-02Tbar' },
+      ]);
+      const [audit] = await t.db.query(
+        `SELECT before, after FROM audit_log WHERE target_id = $1 AND action = 'players.update'`,
+        [dated.playerId],
+      );
+      expect(audit).toEqual({
+        before: { username: '2024-01-01Tfoo' },
+        after: { username: '2024-02-02Tbar' },
+      });
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ username: '2024-01-01Tfoo', password: other.password })
+        .expect(200);
+      expect(login.body.data.user.player_id).toBe(other.playerId);
+    });
+
     it('401 without token, 403 for moderators and players (audited as denied), 404 for an unknown player', async () => {
       const target = await registerPlayer(t);
       const body = { reason: 'try it', version: 1, credits: 1 };

@@ -113,8 +113,8 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
         const before: Snapshot = {};
         const after: Snapshot = {};
         for (const f of fields) {
-          const old = normalise(current[f]);
-          const next = normalise(changes[f]);
+          const old = normalise(f, current[f]);
+          const next = normalise(f, changes[f]);
           if (old !== next) {
             before[f] = old;
             after[f] = next;
@@ -171,10 +171,13 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
   }
 }
 
-/** One comparable, JSON-friendly form per value: dates as ISO strings, bigints as strings. */
-function normalise(value: unknown): unknown {
+/**
+ * One comparable, JSON-friendly form per value: the date field (ban_until) as an ISO string whatever offset it
+ * was sent with, bigints as strings. Only a field known to be a date is parsed: a username may look like one.
+ */
+function normalise(field: string, value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) return new Date(value).toISOString();
+  if (field === 'ban_until' && typeof value === 'string') return new Date(value).toISOString();
   if (typeof value === 'number' && !Number.isInteger(value)) return Math.round(value * 1e6) / 1e6;
   if (typeof value === 'bigint') return value.toString();
   return value;
