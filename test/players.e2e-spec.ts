@@ -9,7 +9,7 @@ import {
   registerPlayer,
   type Session,
 } from './support/factories.js';
-import { insertPlayers } from './support/adminops-fixtures.js';
+import { addShip, insertPlayers } from './support/adminops-fixtures.js';
 import { AnalyticsRefresherService } from '../src/modules/players/analytics-refresher.service.js';
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
 import { PlayerStatusChangedEvent } from '../src/modules/players/events/player-status-changed.event.js';
@@ -545,6 +545,36 @@ describe('players (admin)', () => {
         .send({ username: '2024-01-01Tfoo', password: other.password })
         .expect(200);
       expect(login.body.data.user.player_id).toBe(other.playerId);
+    });
+
+    it('moves the active ship with the player, as teleports do, so the detailed and assets views agree', async () => {
+      const target = await registerPlayer(t);
+      const spare = await addShip(t, target.playerId!); // stays where it is parked, as with a teleport
+      const res = await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'stuck in sector 1', version: 1, current_sector: 7 })
+        .expect(200);
+      expect(res.body.data.changed).toEqual(['current_sector']);
+      const detailed = (
+        await t.http().get(`/api/v1/admin/players/${target.playerId}/detailed`).set(admin.auth).expect(200)
+      ).body.data;
+      expect(detailed.player.current_sector).toBe(7);
+      const bySector = (ships: { id: string; active: boolean; sector_id: number }[]) =>
+        ships.map((s) => ({ spare: s.id === spare, active: s.active, sector_id: s.sector_id }));
+      expect(bySector(detailed.ships)).toEqual([
+        { spare: false, active: true, sector_id: 7 },
+        { spare: true, active: false, sector_id: 1 },
+      ]);
+      const assets = (
+        await t
+          .http()
+          .get(`/api/v1/admin/players/${target.playerId}/assets/detailed`)
+          .set(admin.auth)
+          .expect(200)
+      ).body.data;
+      expect(bySector(assets.ships)).toEqual(bySector(detailed.ships));
     });
 
     it('401 without token, 403 for moderators and players (audited as denied), 404 for an unknown player', async () => {

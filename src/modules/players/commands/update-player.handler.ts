@@ -139,6 +139,14 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
           params,
         );
         if (rows.length !== 1) throw PlayersErrors.versionConflict(current.version, expectedVersion);
+        if ('current_sector' in after) {
+          // The active ship travels with its pilot, as the emergency teleport_home and the bulk teleport move it.
+          await m.query(
+            `UPDATE ships SET sector_id = $2, updated_at = now()
+             WHERE id = (SELECT active_ship_id FROM players WHERE id = $1)`,
+            [playerId, after.current_sector],
+          );
+        }
         if ('username' in after) {
           await m.query(
             'UPDATE users SET username = $2, updated_at = now() WHERE id = (SELECT user_id FROM players WHERE id = $1)',
