@@ -9,7 +9,8 @@ import {
   registerPlayer,
   type Session,
 } from './support/factories.js';
-import { insertPlayers } from './support/adminops-fixtures.js';
+import { addShip, insertPlayers } from './support/adminops-fixtures.js';
+import { BanExpiryService } from '../src/modules/emergency/ban-expiry.service.js';
 import { AnalyticsRefresherService } from '../src/modules/players/analytics-refresher.service.js';
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
 import { PlayerStatusChangedEvent } from '../src/modules/players/events/player-status-changed.event.js';
@@ -27,7 +28,8 @@ describe('players (admin)', () => {
   let teamId: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ PLAYERS_COUNT_CACHE_SECONDS: '0' });
+    // The ban sweep runs only when a test calls it, so a ban that ran out stays unswept as long as a test needs.
+    t = await startTestApp({ PLAYERS_COUNT_CACHE_SECONDS: '0', BAN_SWEEP_SECONDS: '3600' });
     admin = await loginAs(t, 'admin');
     moderator = await loginAs(t, 'moderator');
     auditor = await loginAs(t, 'auditor');
@@ -511,6 +513,250 @@ describe('players (admin)', () => {
         .send({ reason: 'rename', version: 1, username: 'FLEET_1' })
         .expect(409);
       expectErrorBody(res.body, 'PLAYERS.USERNAME_TAKEN');
+    });
+
+    it('renames to and from a username that looks like a timestamp, storing exactly what was sent', async () => {
+      const dated = await registerPlayer(t, '2024-01-01Tfoo');
+      const other = await registerPlayer(t);
+      const rename = (id: string, username: string) =>
+        t.http().put(url(id)).set(admin.auth).send({ reason: 'rename request', version: 1, username });
+      const first = await rename(dated.playerId!, '2024-02-02Tbar');
+      expect(first.status).toBe(200);
+      expect(first.body.data.changed).toEqual(['username']);
+      expect((await rename(other.playerId!, '2024-01-01Tfoo')).status).toBe(200);
+      const rows = await t.db.query(
+        `SELECT p.id, p.username, u.username AS login FROM players p JOIN users u ON u.id = p.user_id
+         WHERE p.id = ANY($1) ORDER BY p.username`,
+        [[dated.playerId, other.playerId]],
+      );
+      expect(rows).toEqual([
+        { id: other.playerId, username: '2024-01-01Tfoo', login: '2024-01-01Tfoo' },
+        { id: dated.playerId, username: '2024-02-02Tbar', login: '2024-02-02Tbar' },
+      ]);
+      const [audit] = await t.db.query(
+        `SELECT before, after FROM audit_log WHERE target_id = $1 AND action = 'players.update'`,
+        [dated.playerId],
+      );
+      expect(audit).toEqual({
+        before: { username: '2024-01-01Tfoo' },
+        after: { username: '2024-02-02Tbar' },
+      });
+      const login = await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ username: '2024-01-01Tfoo', password: other.password })
+        .expect(200);
+      expect(login.body.data.user.player_id).toBe(other.playerId);
+    });
+
+    describe('bans', () => {
+      const later = () => new Date(Date.now() + 86_400_000).toISOString();
+      const row = async (id: string) =>
+        (
+          await t.db.query(
+            'SELECT status, ban_until, status_before_ban, version FROM players WHERE id = $1',
+            [id],
+          )
+        )[0];
+      const audits = (id: string) =>
+        t.db.query(
+          `SELECT before, after FROM audit_log WHERE target_id = $1 AND action = 'players.update'
+           ORDER BY occurred_at, id`,
+          [id],
+        );
+      const login = (s: Session) =>
+        t.http().post('/api/v1/auth/login').send({ username: s.username, password: s.password });
+
+      it('refuses ban_until on a player who is not banned and stays unbanned (400, nothing written)', async () => {
+        const active = await registerPlayer(t);
+        const frozen = await registerPlayer(t);
+        await t.db.query(`UPDATE players SET status = 'frozen' WHERE id = $1`, [frozen.playerId]);
+        for (const s of [active, frozen]) {
+          for (const ban_until of [later(), null]) {
+            const res = await t
+              .http()
+              .put(url(s.playerId!))
+              .set(admin.auth)
+              .send({ reason: 'ban end alone', version: 1, ban_until });
+            expect(res.status).toBe(400);
+            expectErrorBody(res.body, 'VALIDATION_FAILED');
+            expect(res.body.fields).toHaveProperty('ban_until');
+          }
+          expect(await row(s.playerId!)).toMatchObject({ ban_until: null, version: 1 });
+          expect(await audits(s.playerId!)).toEqual([]);
+        }
+      });
+
+      it('moves the end of a ban in force alone, keeping what the ban lifts to', async () => {
+        const s = await registerPlayer(t);
+        await t.db.query(
+          `UPDATE players SET status = 'banned', ban_until = now() + interval '1 hour', status_before_ban = 'frozen'
+           WHERE id = $1`,
+          [s.playerId],
+        );
+        const until = later();
+        const res = await t
+          .http()
+          .put(url(s.playerId!))
+          .set(admin.auth)
+          .send({ reason: 'longer ban', version: 1, ban_until: until })
+          .expect(200);
+        expect(res.body.data.changed).toEqual(['ban_until']);
+        expect(await row(s.playerId!)).toMatchObject({
+          status: 'banned',
+          ban_until: new Date(until),
+          status_before_ban: 'frozen',
+        });
+      });
+
+      it('bans for good when status banned comes without ban_until, whatever end the row had', async () => {
+        // One active row carries an end that has passed (left by PUT before it refused ban_until alone); one
+        // ban in force has an end.
+        const stale = await registerPlayer(t);
+        const timed = await registerPlayer(t);
+        await t.db.query(`UPDATE players SET ban_until = now() - interval '1 hour' WHERE id = $1`, [
+          stale.playerId,
+        ]);
+        await t.db.query(
+          `UPDATE players SET status = 'banned', ban_until = now() + interval '1 hour' WHERE id = $1`,
+          [timed.playerId],
+        );
+        const [{ stale_end: staleEnd, timed_end: timedEnd }] = await t.db.query(
+          `SELECT (SELECT ban_until FROM players WHERE id = $1) AS stale_end,
+                  (SELECT ban_until FROM players WHERE id = $2) AS timed_end`,
+          [stale.playerId, timed.playerId],
+        );
+        for (const s of [stale, timed]) {
+          await t
+            .http()
+            .put(url(s.playerId!))
+            .set(admin.auth)
+            .send({ reason: 'permanent ban', version: 1, status: 'banned' })
+            .expect(200);
+          expect(await row(s.playerId!)).toMatchObject({ status: 'banned', ban_until: null, version: 2 });
+        }
+        expect(await audits(stale.playerId!)).toEqual([
+          {
+            before: { status: 'active', ban_until: staleEnd.toISOString() },
+            after: { status: 'banned', ban_until: null },
+          },
+        ]);
+        expect(await audits(timed.playerId!)).toEqual([
+          { before: { ban_until: timedEnd.toISOString() }, after: { ban_until: null } },
+        ]);
+        // The ban holds: login refuses it, and the sweep finds nothing to lift.
+        await t.app.get(BanExpiryService).sweep();
+        expectErrorBody((await login(stale).expect(403)).body, 'AUTH.PLAYER_BANNED');
+        expect(await row(stale.playerId!)).toMatchObject({ status: 'banned', ban_until: null });
+      });
+
+      it('a ban that ran out but is not swept yet is lifted first, so a new ban through PUT takes effect', async () => {
+        const [forGood, timed, endOnly] = [
+          await registerPlayer(t),
+          await registerPlayer(t),
+          await registerPlayer(t),
+        ];
+        const ids = [forGood.playerId, timed.playerId, endOnly.playerId];
+        await t.db.query(
+          `UPDATE players SET status = 'banned', ban_until = now() - interval '1 minute', status_before_ban = 'frozen'
+           WHERE id = ANY($1)`,
+          [ids],
+        );
+        // Login already treats a lapsed ban as over: each player is back in, with a fresh refresh token.
+        const sessions = await Promise.all([forGood, timed, endOnly].map((s) => login(s).expect(200)));
+
+        // ban_until alone on a lapsed ban is no ban: refused, and nothing written (not even the lift).
+        const refused = await t
+          .http()
+          .put(url(endOnly.playerId!))
+          .set(admin.auth)
+          .send({ reason: 'extend the ban', version: 1, ban_until: later() });
+        expect(refused.status).toBe(400);
+        expectErrorBody(refused.body, 'VALIDATION_FAILED');
+        expect(refused.body.fields).toHaveProperty('ban_until');
+        expect(await row(endOnly.playerId!)).toMatchObject({ status: 'banned', version: 1 });
+
+        const until = later();
+        const bans: [Session, Record<string, unknown>][] = [
+          [forGood, { status: 'banned' }],
+          [timed, { status: 'banned', ban_until: until }],
+        ];
+        for (const [s, body] of bans) {
+          const res = await t
+            .http()
+            .put(url(s.playerId!))
+            .set(admin.auth)
+            .send({ reason: 'reoffended', version: 1, ...body })
+            .expect(200);
+          // The lift is one version, the ban the next.
+          expect(res.body.data).toMatchObject({ version: 3, changed: expect.arrayContaining(['status']) });
+        }
+        expect(await row(forGood.playerId!)).toMatchObject({
+          status: 'banned',
+          ban_until: null,
+          status_before_ban: 'frozen',
+          version: 3,
+        });
+        expect(await row(timed.playerId!)).toMatchObject({
+          status: 'banned',
+          ban_until: new Date(until),
+          status_before_ban: 'frozen',
+        });
+        // Recorded as the sweep would lift it, then the ban from the lifted status.
+        const history = await t.db.query(
+          `SELECT action_type, admin_id IS NULL AS by_system, reason FROM admin_emergency_actions
+           WHERE player_id = $1 ORDER BY created_at`,
+          [timed.playerId],
+        );
+        expect(history).toEqual([{ action_type: 'unban', by_system: true, reason: 'ban expired' }]);
+        expect(await audits(forGood.playerId!)).toEqual([
+          { before: { status: 'frozen', ban_until: null }, after: { status: 'banned', ban_until: null } },
+        ]);
+        expect(await audits(timed.playerId!)).toEqual([
+          { before: { status: 'frozen', ban_until: null }, after: { status: 'banned', ban_until: until } },
+        ]);
+        // The ban ends the sessions opened while the old one had lapsed, and the sweep does not undo it.
+        for (const s of sessions.slice(0, 2)) {
+          await t
+            .http()
+            .post('/api/v1/auth/refresh')
+            .send({ refresh_token: s.body.data.refresh_token })
+            .expect(401);
+        }
+        await t.app.get(BanExpiryService).sweep();
+        expect(await row(forGood.playerId!)).toMatchObject({ status: 'banned', ban_until: null });
+        expect(await row(timed.playerId!)).toMatchObject({ status: 'banned' });
+      });
+    });
+
+    it('moves the active ship with the player, as teleports do, so the detailed and assets views agree', async () => {
+      const target = await registerPlayer(t);
+      const spare = await addShip(t, target.playerId!); // stays where it is parked, as with a teleport
+      const res = await t
+        .http()
+        .put(url(target.playerId!))
+        .set(admin.auth)
+        .send({ reason: 'stuck in sector 1', version: 1, current_sector: 7 })
+        .expect(200);
+      expect(res.body.data.changed).toEqual(['current_sector']);
+      const detailed = (
+        await t.http().get(`/api/v1/admin/players/${target.playerId}/detailed`).set(admin.auth).expect(200)
+      ).body.data;
+      expect(detailed.player.current_sector).toBe(7);
+      const bySector = (ships: { id: string; active: boolean; sector_id: number }[]) =>
+        ships.map((s) => ({ spare: s.id === spare, active: s.active, sector_id: s.sector_id }));
+      expect(bySector(detailed.ships)).toEqual([
+        { spare: false, active: true, sector_id: 7 },
+        { spare: true, active: false, sector_id: 1 },
+      ]);
+      const assets = (
+        await t
+          .http()
+          .get(`/api/v1/admin/players/${target.playerId}/assets/detailed`)
+          .set(admin.auth)
+          .expect(200)
+      ).body.data;
+      expect(bySector(assets.ships)).toEqual(bySector(detailed.ships));
     });
 
     it('401 without token, 403 for moderators and players (audited as denied), 404 for an unknown player', async () => {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EmergencyModule } from '../emergency/emergency.module.js';
 import { PlayersAdminController } from './players-admin.controller.js';
 import { PlayersController } from './players.controller.js';
 import { ListPlayersHandler } from './queries/list-players.handler.js';
@@ -10,6 +11,7 @@ import { AnalyticsRefresherService } from './analytics-refresher.service.js';
 import { PresenceOnLoginHandler } from './events/presence-on-login.handler.js';
 
 @Module({
+  imports: [EmergencyModule], // its executor lifts a lapsed ban before a change, as every other action does
   controllers: [PlayersAdminController, PlayersController],
   providers: [
     ListPlayersHandler,

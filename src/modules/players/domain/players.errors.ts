@@ -31,7 +31,10 @@ export const PlayersErrors = {
       fields: { cursor: ['invalid'] },
     }),
   banUntilWithoutBan: () =>
-    new AppError('VALIDATION_FAILED', 400, 'ban_until only goes with status "banned"', {
-      fields: { ban_until: ['needs status banned'] },
-    }),
+    new AppError(
+      'VALIDATION_FAILED',
+      400,
+      'ban_until is the end of a ban: send it with status "banned", or alone while a ban is in force',
+      { fields: { ban_until: ['needs status banned'] } },
+    ),
 };

@@ -43,7 +43,8 @@ export class UpdatePlayerRequestDto {
 
   @ApiPropertyOptional({
     nullable: true,
-    description: 'With status "banned": when the ban lifts, in the future (omit or null for permanent)',
+    description:
+      'When the ban lifts, in the future (null: permanent). Only with status "banned" (omitted there: permanent), or alone while a ban is in force',
   })
   @Nullable()
   @IsTimestamp()
