@@ -12,6 +12,7 @@ import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempot
 import { TradesBumpPlayerVersion1763860000000 } from './1763860000000-trades-bump-player-version.js';
 import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
 import { PlayersStatusBeforeBan1763865000000 } from './1763865000000-players-status-before-ban.js';
+import { StationMarketsVersion1763880000000 } from './1763880000000-station-markets-version.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   TradesBumpPlayerVersion1763860000000,
   AdminIdempotencyRuns1763870000000,
   PlayersStatusBeforeBan1763865000000,
+  StationMarketsVersion1763880000000,
 ];
