@@ -8,6 +8,7 @@ import { RealtimeHub } from '../src/infrastructure/websocket/realtime-hub.servic
 import { PresenceService } from '../src/infrastructure/presence/presence.service.js';
 import { REDIS } from '../src/infrastructure/redis/redis.module.js';
 import { AutomationExecutor } from '../src/modules/trading/automation/automation-executor.service.js';
+import { MarketUpdatesRelay } from '../src/modules/trading/gateways/market-updates.relay.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { createStation, marketRow, setCargo, type StationFixture } from './support/market-factories.js';
@@ -273,6 +274,93 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
       );
     }
     expect(ownerSocket.badSignatures).toBe(0);
+  });
+
+  it('market_update: trades on one market through A and B in quick succession leave every subscriber on the database state, the version never going back', async () => {
+    const market = await createStation(a, { markets: { luxury_goods: { capacity: 1000, stock: 500 } } });
+    const subscribers = [await connect(a, '/market', admin.token), await connect(b, '/market', admin.token)];
+    for (const s of subscribers)
+      await s.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [market.id] });
+    const traders = [await registerPlayer(a), await registerPlayer(b)];
+    // Pairs of trades, one through each node at once: each node relays its own, the other's reach it by Redis.
+    for (let round = 0; round < 8; round++) {
+      await Promise.all(
+        [a, b].map((node, i) =>
+          node
+            .http()
+            .post('/api/v1/trading/trades')
+            .set(traders[i]!.auth)
+            .set('Idempotency-Key', randomUUID())
+            .send({
+              station_id: market.id,
+              commodity: 'luxury_goods',
+              action: 'buy',
+              quantity: 1 + ((round + i) % 3),
+              max_unit_price: 1000,
+            })
+            .expect(201),
+        ),
+      );
+    }
+    // Every change has been relayed once both nodes' coalescing windows have closed; then a marker published by
+    // each node comes in behind everything that node sent (one Redis stream, in order).
+    for (const node of [a, b]) {
+      const relay = node.app.get(MarketUpdatesRelay) as unknown as { windows: Map<string, unknown> };
+      await eventually(() => (relay.windows.size === 0 ? true : undefined));
+      node.app
+        .get(RealtimeHub)
+        .publish('/market', { rooms: null, type: 'e2e_marker', data: { node: node.url } });
+    }
+    const row = await marketRow(a, market.id, 'luxury_goods');
+    expect(row.version).toBe(16);
+    for (const s of subscribers) {
+      for (const node of [a, b])
+        await s.next('e2e_marker', (e) => (e.data as { node: string }).node === node.url);
+      const updates = s
+        .of('market_update')
+        .map((e) => e.data as { station_id: string; stock: number; version: number })
+        .filter((u) => u.station_id === market.id);
+      const versions = updates.map((u) => u.version);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      expect(new Set(versions).size).toBe(versions.length); // each state once, whichever nodes sent it
+      expect(updates.at(-1)).toMatchObject({
+        stock: row.stock,
+        buy_price: row.buy_price,
+        sell_price: row.sell_price,
+        version: row.version,
+      });
+      expect(s.badSignatures).toBe(0);
+    }
+  });
+
+  it('market_halt: a halt and a resume through node A reach /market subscribers and admins on node B', async () => {
+    const p = await registerPlayer(b);
+    const onB = await connect(b, '/market', p.token);
+    await onB.request('market_subscribe', { commodities: ['organics'] });
+    const bystander = await connect(b, '/market', p.token);
+    await bystander.request('market_subscribe', { commodities: ['fuel'] });
+    const staffOnB = await connect(b, '/admin', admin.token);
+    for (const [path, reason] of [
+      ['halt', 'cluster halt'],
+      ['resume', 'cluster resume'],
+    ] as const) {
+      const res = await a
+        .http()
+        .post(`/api/v1/admin/market/${path}`)
+        .set(admin.auth)
+        .send({ commodity: 'organics', reason })
+        .expect(200);
+      const expected = { scope: 'organics', halted: path === 'halt', reason, at: res.body.data.at };
+      const match = (e: Envelope) => (e.data as { reason: string }).reason === reason;
+      expect((await onB.next('market_halt', match)).data).toEqual(expected);
+      expect((await staffOnB.next('market_halt', match)).data).toEqual({
+        ...expected,
+        actor_id: admin.userId,
+      });
+    }
+    // Fuel's subscriber, not organics': B's delivery of each halt to onB would have reached it in the same pass.
+    expect(bystander.of('market_halt')).toEqual([]);
+    expect(onB.badSignatures + staffOnB.badSignatures).toBe(0);
   });
 
   it('counts presence across nodes: online while any node holds a socket, offline after the last', async () => {

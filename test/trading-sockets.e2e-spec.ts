@@ -585,6 +585,7 @@ describe('Socket.IO /trading and /market', () => {
         stock: row.stock,
         buy_price: row.buy_price,
         sell_price: row.sell_price,
+        version: row.version, // the row's: a client orders updates by it
       });
       expect(watcher.badSignatures).toBe(0);
 
@@ -649,9 +650,11 @@ describe('Socket.IO /trading and /market', () => {
       );
       const watcher = await open('/market', p);
       await watcher.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [growing.id] });
+      const before = await marketRow(t, growing.id, 'luxury_goods');
       await t.app.get(MarketMaintenanceService).regenerate(); // what the MARKET_REGEN_SECONDS tick runs
       const row = await marketRow(t, growing.id, 'luxury_goods');
       expect(row.stock).toBeGreaterThanOrEqual(120);
+      expect(row.version).toBe(before.version + 1); // regeneration bumps it as a trade does
       const update = await watcher.next(
         'market_update',
         (e) => (e.data as { station_id: string }).station_id === growing.id,
@@ -661,8 +664,85 @@ describe('Socket.IO /trading and /market', () => {
         stock: row.stock,
         buy_price: row.buy_price,
         sell_price: row.sell_price,
+        version: row.version,
         volume_24h: 0,
       });
+    });
+
+    it('market_update says volume_24h null (unknown) when the stats read fails, and still carries the state', async () => {
+      const p = await registerPlayer(t);
+      const fresh = await createStation(t); // no stats read for it yet, so none known to fall back on
+      const watcher = await open('/market', p);
+      await watcher.request('market_subscribe', { commodities: ['luxury_goods'], station_ids: [fresh.id] });
+      // The stats read takes the latest prediction from this table; the trade and the state read do not.
+      await t.db.query(`ALTER TABLE ai_market_predictions RENAME TO ai_market_predictions_away`);
+      try {
+        await restTrade(p, buy(fresh.id, 4)).expect(201);
+        const update = await watcher.next('market_update');
+        const row = await marketRow(t, fresh.id, 'luxury_goods');
+        expect(update.data).toEqual({
+          commodity: 'luxury_goods',
+          station_id: fresh.id,
+          buy_price: row.buy_price,
+          sell_price: row.sell_price,
+          stock: row.stock,
+          version: row.version,
+          volume_24h: null,
+        });
+      } finally {
+        await t.db.query(`ALTER TABLE ai_market_predictions_away RENAME TO ai_market_predictions`);
+      }
+    });
+
+    it('market_halt: a global halt and resume reach every /market socket, a commodity one its subscribers; admins see both', async () => {
+      const p = await registerPlayer(t);
+      const byCommodity = await open('/market', p);
+      await byCommodity.request('market_subscribe', { commodities: ['ore'] });
+      const byStation = await open('/market', p);
+      await byStation.request('market_subscribe', {
+        commodities: ['ore', 'fuel'],
+        station_ids: [station.id],
+      });
+      const elsewhere = await open('/market', p);
+      await elsewhere.request('market_subscribe', { commodities: ['luxury_goods'] });
+      const unsubscribed = await open('/market', p);
+      const left = await open('/market', p);
+      await left.request('market_subscribe', { commodities: ['ore'] });
+      await left.request('market_unsubscribe', { commodities: ['ore'] });
+      const staff = await open('/admin', admin);
+      const everyone = [byCommodity, byStation, elsewhere, unsubscribed, left];
+
+      const oreHalt = (await halt({ commodity: 'ore', reason: 'ore audit' })).body.data as { at: string };
+      await halt({ reason: 'all stop' });
+      await resume({ reason: 'all go' });
+      await resume({ commodity: 'ore', reason: 'ore done' });
+
+      const halts = (s: TestSocket) => s.of('market_halt').map((e) => e.data);
+      const ore = [
+        { scope: 'ore', halted: true, reason: 'ore audit', at: oreHalt.at },
+        { scope: 'ore', halted: false, reason: 'ore done', at: expect.any(String) },
+      ];
+      const global = [
+        { scope: '*', halted: true, reason: 'all stop', at: expect.any(String) },
+        { scope: '*', halted: false, reason: 'all go', at: expect.any(String) },
+      ];
+      for (const s of everyone)
+        await s.next('market_halt', (e) => (e.data as { scope: string }).scope === '*');
+      // The last one each socket is due: once it is in, every earlier one it was due is too (one node, in order).
+      for (const s of [byCommodity, byStation]) {
+        await s.next('market_halt', (e) => (e.data as { reason: string }).reason === 'ore done');
+        expect(halts(s)).toEqual([ore[0], ...global, ore[1]]);
+      }
+      for (const s of [elsewhere, unsubscribed, left]) {
+        await s.next('market_halt', (e) => (e.data as { reason: string }).reason === 'all go');
+        await s.request('heartbeat'); // a round trip: the ore resume, published before its answer, would be in
+        expect(halts(s)).toEqual(global);
+      }
+      await staff.next('market_halt', (e) => (e.data as { reason: string }).reason === 'ore done');
+      expect(halts(staff)).toEqual(
+        [ore[0], ...global, ore[1]].map((h) => ({ ...h, actor_id: admin.userId })),
+      );
+      expect(everyone.concat(staff).reduce((n, s) => n + s.badSignatures, 0)).toBe(0);
     });
 
     it('narrows to stations, coalesces bursts (latest state wins) and ignores other commodities', async () => {

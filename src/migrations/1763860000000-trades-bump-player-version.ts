@@ -11,7 +11,18 @@ export class TradesBumpPlayerVersion1763860000000 implements MigrationInterface 
   name = 'TradesBumpPlayerVersion1763860000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+    await q.query(APPLY_TRADE_1763860000000);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    const original = new ApplyTradeFunction1763810000000();
+    await original.down(q);
+    await original.up(q);
+  }
+}
+
+/** This migration's apply_trade(), exported so that a later one can state what it changes in it. */
+export const APPLY_TRADE_1763860000000 = `
       CREATE OR REPLACE FUNCTION apply_trade(
         p_player uuid, p_ship uuid, p_station uuid, p_sector integer,
         p_commodity text, p_action text, p_quantity integer, p_unit_price integer, p_total bigint,
@@ -82,12 +93,4 @@ export class TradesBumpPlayerVersion1763860000000 implements MigrationInterface 
                 p_unit_price, p_total, p_credits_before + p_credits_delta, p_key, p_at);
         RETURN 'ok';
       END
-      $$`);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    const original = new ApplyTradeFunction1763810000000();
-    await original.down(q);
-    await original.up(q);
-  }
-}
+      $$`;

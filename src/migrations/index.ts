@@ -10,9 +10,10 @@ import { AutomationRules1763840000000 } from './1763840000000-automation-rules.j
 import { AuditLogTimeOrderIndexes1763845000000 } from './1763845000000-audit-log-time-order-indexes.js';
 import { AdminIdempotencyKeys1763850000000 } from './1763850000000-admin-idempotency-keys.js';
 import { TradesBumpPlayerVersion1763860000000 } from './1763860000000-trades-bump-player-version.js';
-import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
 import { PlayersStatusBeforeBan1763865000000 } from './1763865000000-players-status-before-ban.js';
+import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
 import { AuditLogOneIdPerRow1763875000000 } from './1763875000000-audit-log-one-id-per-row.js';
+import { StationMarketsVersion1763880000000 } from './1763880000000-station-markets-version.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -28,7 +29,8 @@ export const MIGRATIONS = [
   AuditLogTimeOrderIndexes1763845000000,
   AdminIdempotencyKeys1763850000000,
   TradesBumpPlayerVersion1763860000000,
-  AdminIdempotencyRuns1763870000000,
   PlayersStatusBeforeBan1763865000000,
+  AdminIdempotencyRuns1763870000000,
   AuditLogOneIdPerRow1763875000000,
+  StationMarketsVersion1763880000000,
 ];

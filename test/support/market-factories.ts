@@ -105,11 +105,14 @@ export interface MarketRow {
   capacity: number;
   buy_price: number;
   sell_price: number;
+  /** station_markets.version: bumped by every trade and regeneration of the market. */
+  version: number;
 }
 
 export async function marketRow(t: TestApp, stationId: string, commodity: string): Promise<MarketRow> {
   const [row] = await t.db.query(
-    `SELECT stock, capacity, buy_price, sell_price FROM station_markets WHERE station_id = $1 AND commodity = $2`,
+    `SELECT stock, capacity, buy_price, sell_price, version::int AS version FROM station_markets
+     WHERE station_id = $1 AND commodity = $2`,
     [stationId, commodity],
   );
   return row;

@@ -61,6 +61,12 @@ export interface FanoutMessage {
   disconnect?: string;
   /** Skip a socket whose connection is backed up rather than queue more for it (market ticks: the next one supersedes it). */
   volatile?: boolean;
+  /**
+   * A state that newer ones supersede (a market's prices): each node delivers a message only if its version is
+   * above the last one it delivered for the key, so that states published by several nodes, which reach a node
+   * in any order, never leave its sockets on an older one.
+   */
+  supersedes?: { key: string; version: number };
 }
 
 type Ack = (response: unknown) => void;
@@ -92,6 +98,11 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private activeTimers = 0;
   /** Packets handed to each connection since it last drained (see VOLATILE_BACKLOG_LIMIT). */
   private readonly backlog = new WeakMap<Socket['conn'], number>();
+  /**
+   * Per namespace and FanoutMessage.supersedes key, the last version delivered. One entry per key ever published
+   * (markets: one per station and commodity), kept for the node's life.
+   */
+  private readonly delivered = new Map<string, number>();
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
@@ -420,6 +431,11 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
 
   /** Hands the message to this node's target sockets; returns how many it was written to. */
   private deliverLocal(nsp: Namespace, message: FanoutMessage): number {
+    if (message.supersedes) {
+      const key = `${nsp.name} ${message.supersedes.key}`;
+      if (message.supersedes.version <= (this.delivered.get(key) ?? -Infinity)) return 0;
+      this.delivered.set(key, message.supersedes.version);
+    }
     let targets: Iterable<Socket>;
     if (message.rooms === null) {
       targets = nsp.sockets.values();

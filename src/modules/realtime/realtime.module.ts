@@ -4,6 +4,7 @@ import { AdminOperationsRealtimeHandler } from './events/admin-operations.realti
 import { AdminGateway } from './admin.gateway.js';
 import { CreditsChangedRealtimeHandler } from './events/credits-changed.realtime-handler.js';
 import { LoginRealtimeHandler } from './events/login.realtime-handler.js';
+import { MarketHaltRealtimeHandler } from './events/market-halt.realtime-handler.js';
 import { PlayerStatusChangedRealtimeHandler } from './events/player-status-changed.realtime-handler.js';
 import { PlayerUpdatedRealtimeHandler } from './events/player-updated.realtime-handler.js';
 import { TradeExecutedRealtimeHandler } from './events/trade-executed.realtime-handler.js';
@@ -33,6 +34,7 @@ import { PlayerPresenceTracker } from './player-presence.service.js';
     PlayerUpdatedRealtimeHandler,
     TradeExecutedRealtimeHandler,
     AdminOperationsRealtimeHandler,
+    MarketHaltRealtimeHandler,
   ],
   exports: [AdminFeed, PlayerChannel],
 })

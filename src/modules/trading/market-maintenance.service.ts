@@ -91,13 +91,16 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
             sell: prices.sellPrice,
           });
         }
-        if (updates.length > 0) {
+        if (updates.length === 0) return [];
+        // An UPDATE answers [rows, count] through TypeORM's query().
+        const [written]: [{ station_id: string; commodity: string; version: string }[], number] =
           await m.query(
             `UPDATE station_markets sm SET stock = u.stock, regen_at = u.regen_at, buy_price = u.buy,
-                    sell_price = u.sell, updated_at = now()
-             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[])
-                  AS u(station_id, commodity, stock, regen_at, buy, sell)
-             WHERE sm.station_id = u.station_id AND sm.commodity = u.commodity`,
+                  sell_price = u.sell, updated_at = now(), version = sm.version + 1
+           FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::int[])
+                AS u(station_id, commodity, stock, regen_at, buy, sell)
+           WHERE sm.station_id = u.station_id AND sm.commodity = u.commodity
+           RETURNING sm.station_id, sm.commodity, sm.version`,
             [
               updates.map((u) => u.station),
               updates.map((u) => u.commodity),
@@ -107,12 +110,14 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
               updates.map((u) => u.sell),
             ],
           );
-        }
-        return updates;
+        const versions = new Map(written.map((w) => [`${w.station_id}:${w.commodity}`, Number(w.version)]));
+        return updates.map((u) => ({ ...u, version: versions.get(`${u.station}:${u.commodity}`) }));
       });
       if (changed === null) return null;
       for (const u of changed) {
-        this.eventBus.publish(new MarketChangedEvent(u.station, u.commodity, u.buy, u.sell, u.stock));
+        this.eventBus.publish(
+          new MarketChangedEvent(u.station, u.commodity, u.buy, u.sell, u.stock, u.version),
+        );
       }
       return changed.length;
     } catch (err) {

@@ -20,6 +20,7 @@ import { ListMarketHaltsHandler } from './queries/list-market-halts.handler.js';
 import { ListOwnTradesHandler } from './queries/list-own-trades.handler.js';
 import { TradingController } from './trading.controller.js';
 import { MarketGateway } from './gateways/market.gateway.js';
+import { MarketHaltsRelay } from './gateways/market-halts.relay.js';
 import { MarketUpdatesRelay } from './gateways/market-updates.relay.js';
 import { TradingGateway } from './gateways/trading.gateway.js';
 import { TradingSignalsRelay } from './gateways/trading-signals.relay.js';
@@ -40,6 +41,7 @@ import { TradingSignalsRelay } from './gateways/trading-signals.relay.js';
     MarketGateway,
     TradingGateway,
     MarketUpdatesRelay,
+    MarketHaltsRelay,
     TradingSignalsRelay,
     CreateAutomationRuleHandler,
     CancelAutomationRuleHandler,

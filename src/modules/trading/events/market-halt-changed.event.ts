@@ -8,3 +8,13 @@ export class MarketHaltChangedEvent {
     readonly at: Date,
   ) {}
 }
+
+/** The halt as Socket.IO's market_halt carries it (/market; /admin adds the actor). */
+export function haltWire(event: MarketHaltChangedEvent) {
+  return {
+    scope: event.commodity ?? '*',
+    halted: event.halted,
+    reason: event.reason,
+    at: event.at.toISOString(),
+  };
+}

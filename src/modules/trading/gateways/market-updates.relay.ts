@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { LATEST_PREDICTION, predictionOf, VOLUME_24H, type PredictionRow } from '../queries/market-sql.js';
@@ -15,8 +16,13 @@ import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
 const STATS_TTL_MS = 5_000;
 /** Stats up to this old are sent while the next read runs in the background. */
 const STATS_STALE_MS = 60_000;
+/** Reads of a market's state for one change, the first included, before the relay gives that change up. */
+const STATE_READ_ATTEMPTS = 3;
 
-interface MarketStats {
+const MARKET_STATE = `SELECT stock, buy_price, sell_price, version FROM station_markets
+                      WHERE station_id = $1 AND commodity = $2`;
+
+export interface MarketStats {
   volume_24h: number;
   prediction: ReturnType<typeof predictionOf>;
 }
@@ -27,27 +33,55 @@ export interface MarketUpdate {
   buy_price: number;
   sell_price: number;
   stock: number;
-  volume_24h: number;
+  /** station_markets.version of this state: a client drops an update whose version is not above its last. */
+  version: number;
+  /** null: unknown (the read failed and none was known before). */
+  volume_24h: number | null;
   predicted_price?: number;
   confidence?: number;
 }
 
-/** A change as the event carries it; the volume and prediction are added when it is sent. */
-type MarketChange = Omit<MarketUpdate, 'volume_24h' | 'predicted_price' | 'confidence'>;
+/** A market's state at one version; the volume and prediction are added when it is sent. */
+type MarketState = Omit<MarketUpdate, 'volume_24h' | 'predicted_price' | 'confidence'>;
+/** A change as the event carries it: a trade's without the version, which the relay then reads with the state. */
+type MarketChange = Omit<MarketState, 'version'> & { version?: number };
+
+interface CoalescingWindow {
+  timer?: NodeJS.Timeout;
+  /** The latest change since the window opened, and which read of it the trailing send is (see send). */
+  pending?: MarketChange;
+  attempt?: number;
+}
+
+/** The market_update payload: the state with its stats, null volume when they are unknown. */
+export function marketUpdate(state: MarketState, stats: MarketStats | undefined): MarketUpdate {
+  const prediction = stats?.prediction;
+  return {
+    ...state,
+    volume_24h: stats ? stats.volume_24h : null,
+    ...(prediction ? { predicted_price: prediction.predicted_price, confidence: prediction.confidence } : {}),
+  };
+}
 
 /**
  * MarketChangedEvent → market_update on /market, at most one per station and commodity per
- * MARKET_UPDATE_COALESCE_MS (100 ms): the first change goes out at once, later ones inside the window are
- * folded into one trailing update carrying the latest state. Each carries the market's 24 h volume and, when
- * ARIA has one, its latest prediction (read at most every STATS_TTL_MS per market, see statsOf). Volatile: a slow client
- * skips stale ticks.
+ * MARKET_UPDATE_COALESCE_MS (100 ms) from this node: the first change goes out at once, later ones inside the
+ * window are folded into one trailing update carrying the latest state. Each carries the market's 24 h volume
+ * and, when ARIA has one, its latest prediction (read at most every STATS_TTL_MS per market, see statsOf).
+ * Volatile: a slow client skips stale ticks.
+ *
+ * Each update is a state of the market row with its version. A trade's change is sent as the row reads when it
+ * goes out (apply_trade() does not return the version; this read, of one row by its key, is off the trade's
+ * path and at most one per market per window), regeneration's as it wrote it. Every node relays only its own
+ * node's changes, and their updates reach the nodes in any order: the hub delivers a market's update only when
+ * its version is above the last it delivered (FanoutMessage.supersedes), so no subscriber ends on an older state.
  */
 @EventsHandler(MarketChangedEvent)
 @Injectable()
 export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, OnApplicationShutdown {
   private readonly logger = new Logger(MarketUpdatesRelay.name);
   /** Per station:commodity: when the window closes, and the update waiting for it (if any). */
-  private readonly windows = new Map<string, { timer?: NodeJS.Timeout; pending?: MarketChange }>();
+  private readonly windows = new Map<string, CoalescingWindow>();
   /** Per station:commodity: the stats last read and when, and the read in progress. */
   private readonly stats = new Map<
     string,
@@ -57,6 +91,7 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
   constructor(
     private readonly hub: RealtimeHub,
     private readonly dataSource: DataSource,
+    private readonly sql: PreparedStatements,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,11 +103,13 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
         buy_price: event.buyPrice,
         sell_price: event.sellPrice,
         stock: event.stock,
+        ...(event.version === undefined ? {} : { version: event.version }),
       };
       const key = `${event.stationId}:${event.commodity}`;
       const window = this.windows.get(key);
       if (window) {
         window.pending = update; // the latest state wins
+        window.attempt = undefined;
         return;
       }
       this.send(key, update);
@@ -83,55 +120,68 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
 
   /**
    * Publishes the change and keeps the market's window open for MARKET_UPDATE_COALESCE_MS from the moment it
-   * went out (the stats read may delay it): changes arriving meanwhile wait as `pending`.
+   * went out (the reads may delay it): changes arriving meanwhile wait as `pending`. A change whose state could
+   * not be read is read again when the window closes (unless a newer one waits), STATE_READ_ATTEMPTS in all.
    */
-  private send(key: string, change: MarketChange): void {
-    const window: { timer?: NodeJS.Timeout; pending?: MarketChange } = {};
+  private send(key: string, change: MarketChange, attempt = 1): void {
+    const window: CoalescingWindow = {};
     this.windows.set(key, window);
     void this.emit(change)
-      .catch((err: unknown) => this.logger.warn({ err }, 'Could not relay a market change'))
+      .catch((err: unknown) => {
+        this.logger.warn({ err, attempt }, 'Could not relay a market change');
+        if (!window.pending && attempt < STATE_READ_ATTEMPTS)
+          Object.assign(window, { pending: change, attempt: attempt + 1 });
+      })
       .finally(() => {
         if (this.windows.get(key) !== window) return; // shut down meanwhile
         window.timer = setTimeout(() => {
           this.windows.delete(key);
-          if (window.pending) this.send(key, window.pending);
+          if (window.pending) this.send(key, window.pending, window.attempt);
         }, this.config.marketUpdateCoalesceMs);
         window.timer.unref();
       });
   }
 
-  /** Publishes at once when the market's stats are known (the usual case), else after reading them. */
+  /**
+   * Publishes at once when the change has its version and the market's stats are known (regeneration's, mostly),
+   * else after reading what is missing (a trade's state; stats not read for a minute), both reads together.
+   */
   private emit(change: MarketChange): Promise<void> {
-    const timestamp = new Date().toISOString(); // the change, not the stats read, is what the stamp dates
+    const timestamp = new Date().toISOString(); // the change, not the reads, is what the stamp dates
     const stats = this.statsOf(change.station_id, change.commodity);
-    if (!(stats instanceof Promise)) {
-      this.publish(change, stats, timestamp);
+    const state = change.version === undefined ? this.readState(change) : (change as MarketState);
+    if (!(stats instanceof Promise) && !(state instanceof Promise)) {
+      this.publish(state, stats, timestamp);
       return Promise.resolve();
     }
-    return stats.then((read) => this.publish(change, read, timestamp));
+    return Promise.all([state, stats]).then(([read, known]) => {
+      if (read) this.publish(read, known, timestamp); // else the market is gone
+    });
   }
 
-  private publish(change: MarketChange, stats: MarketStats | undefined, timestamp: string): void {
-    // Without stats (a failed first read, logged) the prices and stock still go out.
-    const update: MarketChange | MarketUpdate = stats
-      ? {
-          ...change,
-          volume_24h: stats.volume_24h,
-          ...(stats.prediction
-            ? { predicted_price: stats.prediction.predicted_price, confidence: stats.prediction.confidence }
-            : {}),
-        }
-      : change;
+  private publish(state: MarketState, stats: MarketStats | undefined, timestamp: string): void {
+    // Without stats (a failed first read, logged) the prices and stock still go out, the volume as null.
     this.hub.publish(MARKET_NAMESPACE, {
-      rooms: [
-        MarketRooms.commodity(update.commodity),
-        MarketRooms.station(update.commodity, update.station_id),
-      ],
+      rooms: [MarketRooms.commodity(state.commodity), MarketRooms.station(state.commodity, state.station_id)],
       type: 'market_update',
-      data: update,
+      data: marketUpdate(state, stats),
       timestamp,
       volatile: true,
+      supersedes: { key: `${state.station_id}:${state.commodity}`, version: state.version },
     });
+  }
+
+  /** The market's state as it is now: what the change left, or a later one. */
+  private async readState(change: MarketChange): Promise<MarketState | undefined> {
+    const [row] = await this.sql.query<{
+      stock: number;
+      buy_price: number;
+      sell_price: number;
+      version: string;
+    }>('market-state', MARKET_STATE, [change.station_id, change.commodity]);
+    if (!row) return undefined;
+    const { stock, buy_price, sell_price } = row;
+    return { ...change, stock, buy_price, sell_price, version: Number(row.version) };
   }
 
   /**

@@ -18,7 +18,8 @@ export const MAX_MARKET_ROOMS = 1000;
 
 /**
  * /market: live prices for any authenticated user. market_subscribe {commodities, station_ids?} joins rooms;
- * market_update arrives coalesced per station and commodity (MarketUpdatesRelay). Market data is public to
+ * market_update arrives coalesced per station and commodity (MarketUpdatesRelay), market_halt for a halt or
+ * resume of all trading or of a subscribed commodity (MarketHaltsRelay). Market data is public to
  * every pilot, so no per-player check beyond authentication.
  */
 @RealtimeGateway(MARKET_NAMESPACE)
@@ -43,6 +44,7 @@ export class MarketGateway extends HubGateway {
       );
     }
     void socket.join(fresh);
+    this.syncHaltRooms(socket);
     return this.hub.ackSuccess(socket, 'market_subscribed', this.subscriptions(socket));
   }
 
@@ -56,7 +58,19 @@ export class MarketGateway extends HubGateway {
         !body.station_ids || (station !== undefined && body.station_ids.includes(station));
       if (commodityMatches && stationMatches) void socket.leave(room);
     }
+    this.syncHaltRooms(socket);
     return this.hub.ackSuccess(socket, 'market_unsubscribed', this.subscriptions(socket));
+  }
+
+  /** The socket is in a commodity's halt room while it is subscribed to the commodity anywhere. */
+  private syncHaltRooms(socket: Socket): void {
+    const subscribed = new Set(
+      [...socket.rooms].filter((r) => r.startsWith('market:')).map((r) => r.split(':')[1]!),
+    );
+    const wanted = new Set([...subscribed].map((c) => MarketRooms.halts(c)));
+    const held = [...socket.rooms].filter((r) => r.startsWith(MarketRooms.halts('')));
+    for (const room of held) if (!wanted.has(room)) void socket.leave(room);
+    void socket.join([...wanted].filter((r) => !socket.rooms.has(r)));
   }
 
   private subscriptions(socket: Socket) {
