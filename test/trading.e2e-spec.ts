@@ -226,6 +226,41 @@ describe('trading', () => {
       });
     });
 
+    it('a used key answers before the rules: another station or an untraded commodity is a 422 too', async () => {
+      const s = await trader();
+      const k = key();
+      await trade(s, buy(2), k).expect(201);
+      await expectNothingWritten(async () => {
+        // Premium Tech has no ore market at all: without the key that is TRADING.NOT_TRADED.
+        for (const body of [buy(2, { station_id: randomUUID() }), buy(2, { commodity: 'ore' })]) {
+          expectErrorBody((await trade(s, body, k).expect(422)).body, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+        }
+      });
+    });
+
+    it('replays a committed trade after the player gave its ship away (no active ship now)', async () => {
+      const s = await trader();
+      const receiver = await trader();
+      const k = key();
+      const first = await trade(s, buy(2), k).expect(201);
+      await t
+        .http()
+        .post(`/api/v1/admin/players/${s.playerId}/assets/transfer`)
+        .set(admin.auth)
+        .send({
+          to_player_id: receiver.playerId,
+          ship_ids: [first.body.data.ship.id],
+          reason: 'ship sold between players',
+        })
+        .expect(200);
+      expectErrorBody((await trade(s, buy(2)).expect(409)).body, 'TRADING.NO_ACTIVE_SHIP');
+      await expectNothingWritten(async () => {
+        const again = await trade(s, buy(2), k).expect(201);
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        expect(again.body.data).toEqual(first.body.data);
+      });
+    });
+
     it('concurrent duplicates of one key execute once and all get the first result', async () => {
       const s = await trader();
       const k = key();
