@@ -863,4 +863,29 @@ describe('Socket.IO /trading: the per-player trade rate limit', () => {
     // The budget is the player's, not the connection's or the node's: another player still trades.
     expect((await send(other)).success).toBe(true);
   });
+
+  it('replays a committed trade past the limit over either transport, and replays do not use it up', async () => {
+    const p = await registerPlayer(t);
+    const socket = await connectSocket(t.url, '/trading', p.token);
+    sockets.push(socket);
+    const k = key();
+    const first = await send(socket, k);
+    expect(first.success).toBe(true);
+    const replay = { ...first.data, replayed: true };
+    // Three replays later the player still has two of its three trades.
+    for (let i = 0; i < 3; i++) expect((await send(socket, k)).data).toEqual(replay);
+    expect((await send(socket)).success).toBe(true);
+    await rest(p).expect(201);
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+
+    const before = await economyFingerprint(t);
+    const again = await send(socket, k);
+    expect(again).toMatchObject({ success: true, data: replay });
+    const overRest = await rest(p, k).expect(201);
+    expect(overRest.headers['idempotent-replayed']).toBe('true');
+    expect(overRest.body.data.trade_id).toBe(first.data.trade_id);
+    expect((await send(socket, k, buy(station.id, 2))).error?.code).toBe('TRADING.IDEMPOTENCY_KEY_REUSED');
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+    expect(await economyFingerprint(t)).toBe(before);
+  });
 });

@@ -46,7 +46,10 @@ type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: Stor
  * locks, so no lock is held while the server works; a trade that keeps losing on a hot market then plans
  * under the rows' locks in a transaction, which cannot lose. A replay of a committed key returns the stored
  * result; the same key with another body is a 422. Events go out only after the commit.
- * A used key answers the same whether or not the new body's station and market or the player's ship join.
+ *
+ * A used key answers the same whatever else holds: past the rate limit, and whether or not the new body's
+ * station and market or the player's ship still join. The limit is still asked first, so a flood costs the
+ * database one key probe a request instead of a trade's read; a replay gives its point back.
  */
 @CommandHandler(ExecuteTradeCommand)
 export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand> {
@@ -77,10 +80,19 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       points: this.config.tradeRateLimit,
       durationSeconds: this.config.tradeRateWindowSeconds,
     });
-    const verdict = await this.limits.consume(limiter, playerId);
-    if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds);
-
     const hash = requestHash(request);
+    const replayed = async (stored: StoredTrade): Promise<ExecuteTradeResult> => {
+      const trade = replayOf(stored, hash);
+      await this.limits.refund(limiter, playerId);
+      return { trade, replayed: true };
+    };
+    const verdict = await this.limits.consume(limiter, playerId);
+    if (!verdict.allowed) {
+      const stored = await readStoredTrade(this.prepared, playerId, idempotencyKey);
+      if (!stored) throw rateLimited(verdict.retryAfterSeconds);
+      return replayed(stored);
+    }
+
     const tradeId = randomUUID();
     const rejectedAt = new Date();
     try {
@@ -109,7 +121,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
           outcome: outcome === 'stale' ? 'stale' : 'replay' in outcome ? 'replay' : 'ok',
         });
         if (outcome === 'stale') continue;
-        if ('replay' in outcome) return { trade: replayOf(outcome.replay, hash), replayed: true };
+        if ('replay' in outcome) return await replayed(outcome.replay);
         this.published(playerId, actor.userId, outcome.trade, outcome.creditsBefore);
         return { trade: outcome.trade, replayed: false };
       }
