@@ -219,17 +219,21 @@ const key = () => `redis-outage-${randomUUID()}`;
       expect(await redisUp(a)).toBe(0);
       expect(await redisUp(b)).toBe(1);
 
-      // The per-player trade limit still holds, counted in this node's memory (the replay counted too: the
-      // limit runs before the key is looked up).
+      // The per-player trade limit still holds, counted in this node's memory (the replay gave its point back).
+      await trade(a, player, key()).expect(201);
       await trade(a, player, key()).expect(201);
       const limited = await atOnce(trade(a, player, key()));
       expect(limited.status).toBe(429);
       expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', retry_after_seconds: expect.any(Number) });
       expect(limited.headers['retry-after']).toBe(String(limited.body.retry_after_seconds));
-      expect(await ledgerRows(player)).toBe(2);
+      expect(await ledgerRows(player)).toBe(3);
+      // Past the limit the committed key still replays.
+      const replayed = await atOnce(trade(a, player, k));
+      expect(replayed.status).toBe(201);
+      expect(replayed.body.data).toEqual(first.body.data);
       // ...on this node only: node B counts in Redis, which never saw these trades.
       await trade(b, player, key()).expect(201);
-      expect(await ledgerRows(player)).toBe(3);
+      expect(await ledgerRows(player)).toBe(4);
     } finally {
       await relay.up();
     }

@@ -38,17 +38,8 @@ describe('apply_trade(): the guarded write of a trade', () => {
 
   /** Reads and plans like the server, returning apply_trade's arguments by name, in its parameter order. */
   async function planned(request: TradeRequest, key = `k-${randomUUID()}`) {
-    const ctx = await readTradeContext(
-      run,
-      player.playerId!,
-      request.stationId,
-      request.commodity,
-      request.action,
-      {
-        idempotencyKey: key,
-        lock: false,
-      },
-    );
+    // Without the key: a used one would answer with its stored result; apply_trade's own guard is tested here.
+    const ctx = await readTradeContext(run, player.playerId!, request, { idempotencyKey: null, lock: false });
     const plan = planTrade(request, ctx);
     return {
       player: player.playerId!,

@@ -10,6 +10,7 @@ import {
   setCargo,
   setCredits,
   setStatus,
+  THREE_TRADES_A_MINUTE,
   type StationFixture,
 } from './support/market-factories.js';
 import { Manager } from 'socket.io-client';
@@ -466,6 +467,25 @@ describe('Socket.IO /trading and /market', () => {
       expect(before).not.toBe(mid); // the REST trade in between did write
     });
 
+    it('a used idempotency_key answers before the rules: REUSED for another station or commodity, the replay without a ship', async () => {
+      const p = await registerPlayer(t);
+      const socket = await open('/trading', p);
+      const k = key();
+      const first = await command(socket, { ...buy(station.id, 2), idempotency_key: k });
+      expect(first.success).toBe(true);
+      await t.db.query('UPDATE players SET active_ship_id = NULL WHERE id = $1', [p.playerId]);
+      const before = await economyFingerprint(t);
+      // Without the key: TRADING.STATION_NOT_FOUND, TRADING.NOT_TRADED (no ore market), TRADING.NO_ACTIVE_SHIP.
+      for (const body of [buy(randomUUID(), 2), { ...buy(station.id, 2), commodity: 'ore' }]) {
+        const ack = await command(socket, { ...body, idempotency_key: k });
+        expectRefusal(socket, ack, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+      }
+      const again = await command(socket, { ...buy(station.id, 2), idempotency_key: k });
+      expect(again.success).toBe(true);
+      expect(again.data).toEqual({ ...first.data, replayed: true });
+      expect(await economyFingerprint(t)).toBe(before);
+    });
+
     it('a missing or malformed idempotency_key is VALIDATION_FAILED naming it, writing nothing', async () => {
       // Over REST the header's absence is TRADING.IDEMPOTENCY_KEY_REQUIRED; over the socket the key is a body
       // field, checked by the message's DTO (the REST header's rule: 1-128 of [A-Za-z0-9_.:-]) like every other
@@ -873,13 +893,7 @@ describe('Socket.IO /trading: the per-player trade rate limit', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    // A window long enough that no test straddles two of them.
-    t = await startTestApp({
-      MARKET_REGEN_SECONDS: '0',
-      PRICE_SNAPSHOT_SECONDS: '0',
-      TRADE_RATE_LIMIT: '3',
-      TRADE_RATE_WINDOW_SECONDS: '60',
-    });
+    t = await startTestApp(THREE_TRADES_A_MINUTE);
     station = await createStation(t);
   });
   afterEach(() => {
@@ -889,21 +903,17 @@ describe('Socket.IO /trading: the per-player trade rate limit', () => {
     await t.close();
   });
 
+  const rest = (s: Session, k = key()) =>
+    t.http().post('/api/v1/trading/trades').set(s.auth).set('Idempotency-Key', k).send(buy(station.id, 1));
+  const send = async (s: TestSocket, k = key(), body = buy(station.id, 1)) =>
+    (await s.request('trading_command', { ...body, idempotency_key: k })) as unknown as Ack;
+
   it('shares TRADE_RATE_LIMIT with REST: beyond it, RATE_LIMITED over both, nothing written; others unaffected', async () => {
     const a = await registerPlayer(t);
     const b = await registerPlayer(t);
     const socket = await connectSocket(t.url, '/trading', a.token);
     const other = await connectSocket(t.url, '/trading', b.token);
     sockets.push(socket, other);
-    const rest = (s: Session) =>
-      t
-        .http()
-        .post('/api/v1/trading/trades')
-        .set(s.auth)
-        .set('Idempotency-Key', key())
-        .send(buy(station.id, 1));
-    const send = async (s: TestSocket, k = key()) =>
-      (await s.request('trading_command', { ...buy(station.id, 1), idempotency_key: k })) as unknown as Ack;
 
     // Two trades over REST and one over the socket use up the player's three.
     await rest(a).expect(201);
@@ -932,5 +942,30 @@ describe('Socket.IO /trading: the per-player trade rate limit', () => {
 
     // The budget is the player's, not the connection's or the node's: another player still trades.
     expect((await send(other)).success).toBe(true);
+  });
+
+  it('replays a committed trade past the limit over either transport, and replays do not use it up', async () => {
+    const p = await registerPlayer(t);
+    const socket = await connectSocket(t.url, '/trading', p.token);
+    sockets.push(socket);
+    const k = key();
+    const first = await send(socket, k);
+    expect(first.success).toBe(true);
+    const replay = { ...first.data, replayed: true };
+    // Three replays later the player still has two of its three trades.
+    for (let i = 0; i < 3; i++) expect((await send(socket, k)).data).toEqual(replay);
+    expect((await send(socket)).success).toBe(true);
+    await rest(p).expect(201);
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+
+    const before = await economyFingerprint(t);
+    const again = await send(socket, k);
+    expect(again).toMatchObject({ success: true, data: replay });
+    const overRest = await rest(p, k).expect(201);
+    expect(overRest.headers['idempotent-replayed']).toBe('true');
+    expect(overRest.body.data.trade_id).toBe(first.data.trade_id);
+    expect((await send(socket, k, buy(station.id, 2))).error?.code).toBe('TRADING.IDEMPOTENCY_KEY_REUSED');
+    expect((await send(socket)).error?.code).toBe('RATE_LIMITED');
+    expect(await economyFingerprint(t)).toBe(before);
   });
 });

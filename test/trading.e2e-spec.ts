@@ -11,6 +11,7 @@ import {
   setCargo,
   setCredits,
   setStatus,
+  THREE_TRADES_A_MINUTE,
   type StationFixture,
 } from './support/market-factories.js';
 import { priceFor } from '../src/modules/trading/domain/pricing.js';
@@ -223,6 +224,41 @@ describe('trading', () => {
       await expectNothingWritten(async () => {
         const res = await trade(s, buy(5), k).expect(422);
         expectErrorBody(res.body, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+      });
+    });
+
+    it('a used key answers before the rules: another station or an untraded commodity is a 422 too', async () => {
+      const s = await trader();
+      const k = key();
+      await trade(s, buy(2), k).expect(201);
+      await expectNothingWritten(async () => {
+        // Premium Tech has no ore market at all: without the key that is TRADING.NOT_TRADED.
+        for (const body of [buy(2, { station_id: randomUUID() }), buy(2, { commodity: 'ore' })]) {
+          expectErrorBody((await trade(s, body, k).expect(422)).body, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+        }
+      });
+    });
+
+    it('replays a committed trade after the player gave its ship away (no active ship now)', async () => {
+      const s = await trader();
+      const receiver = await trader();
+      const k = key();
+      const first = await trade(s, buy(2), k).expect(201);
+      await t
+        .http()
+        .post(`/api/v1/admin/players/${s.playerId}/assets/transfer`)
+        .set(admin.auth)
+        .send({
+          to_player_id: receiver.playerId,
+          ship_ids: [first.body.data.ship.id],
+          reason: 'ship sold between players',
+        })
+        .expect(200);
+      expectErrorBody((await trade(s, buy(2)).expect(409)).body, 'TRADING.NO_ACTIVE_SHIP');
+      await expectNothingWritten(async () => {
+        const again = await trade(s, buy(2), k).expect(201);
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        expect(again.body.data).toEqual(first.body.data);
       });
     });
 
@@ -833,3 +869,56 @@ const toDbPrices = toPrices;
 async function expectEvent(events: unknown[], match: (e: unknown) => boolean): Promise<void> {
   await eventually(() => (events.some(match) ? true : undefined), 5000);
 }
+
+describe('trading: a used key past the per-player trade rate limit', () => {
+  let t: TestApp;
+  let station: StationFixture;
+
+  beforeAll(async () => {
+    t = await startTestApp(THREE_TRADES_A_MINUTE);
+    station = await createStation(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('replays a committed trade while rate-limited, and replays do not use the limit up', async () => {
+    const s = await registerPlayer(t);
+    const body = {
+      station_id: station.id,
+      commodity: 'luxury_goods',
+      action: 'buy',
+      quantity: 1,
+      max_unit_price: 1000,
+    };
+    const trade = (k: string, b: Record<string, unknown> = body) =>
+      t.http().post('/api/v1/trading/trades').set(s.auth).set('Idempotency-Key', k).send(b);
+    const expectReplay = async (k: string, first: { body: { data: unknown } }) => {
+      const again = await trade(k).expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.data).toEqual(first.body.data);
+    };
+
+    const k = key();
+    const first = await trade(k).expect(201);
+    // Replays cost nothing: after three of them the player still has two of its three trades.
+    for (let i = 0; i < 3; i++) await expectReplay(k, first);
+    await trade(key()).expect(201);
+    const lastKey = key();
+    const last = await trade(lastKey).expect(201);
+    expect((await trade(key()).expect(429)).body.error).toBe('RATE_LIMITED');
+
+    // Over the limit a used key still answers as it did: the first result, or 422 for another body.
+    const before = await economyFingerprint(t);
+    await expectReplay(k, first);
+    await expectReplay(lastKey, last);
+    const reused = await trade(k, { ...body, quantity: 2 }).expect(422);
+    expectErrorBody(reused.body, 'TRADING.IDEMPOTENCY_KEY_REUSED');
+    expect((await trade(key()).expect(429)).body.error).toBe('RATE_LIMITED');
+    expect(await economyFingerprint(t)).toBe(before);
+    const [n] = await t.db.query('SELECT count(*)::int AS n FROM market_transactions WHERE player_id = $1', [
+      s.playerId,
+    ]);
+    expect(n.n).toBe(3);
+  });
+});

@@ -67,6 +67,17 @@ export async function createStation(t: TestApp, opts: StationOptions = {}): Prom
   return { id: station.id, sector, stationClass };
 }
 
+/**
+ * App settings for the per-player trade rate limit's tests: three trades a player, in a window long enough that no
+ * test straddles two of them; no market ticks.
+ */
+export const THREE_TRADES_A_MINUTE = {
+  MARKET_REGEN_SECONDS: '0',
+  PRICE_SNAPSHOT_SECONDS: '0',
+  TRADE_RATE_LIMIT: '3',
+  TRADE_RATE_WINDOW_SECONDS: '60',
+};
+
 /** Moves the player (and its ship) to `sector`. */
 export async function placePlayer(t: TestApp, playerId: string, sector: number): Promise<void> {
   await createSector(t, sector);

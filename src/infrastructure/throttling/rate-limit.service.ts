@@ -71,8 +71,7 @@ export class RateLimitService {
   }
 
   async consume(limiter: RateLimiterAbstract, key: string, points = 1): Promise<RateLimitVerdict> {
-    const fallback = this.fallbacks.get(limiter);
-    const active = fallback && !this.availability.available ? fallback : limiter;
+    const { active, fallback } = this.store(limiter);
     try {
       await active.consume(key, points);
       return { allowed: true };
@@ -85,5 +84,25 @@ export class RateLimitService {
       this.availability.failed(rejection, 'rate limits');
       return this.consume(limiter, key, points);
     }
+  }
+
+  /**
+   * Gives back points consume() took for a request that turned out to cost nothing (a trade's replay). Best
+   * effort: when Redis fails the points stay spent until the window ends.
+   */
+  async refund(limiter: RateLimiterAbstract, key: string, points = 1): Promise<void> {
+    const { active, fallback } = this.store(limiter);
+    try {
+      await active.reward(key, points);
+    } catch (err) {
+      if (!fallback || active === fallback) throw err;
+      this.availability.failed(err, 'rate limits');
+    }
+  }
+
+  /** Where `limiter` counts now: its memory twin while Redis is known to be down. */
+  private store(limiter: RateLimiterAbstract) {
+    const fallback = this.fallbacks.get(limiter);
+    return { active: fallback && !this.availability.available ? fallback : limiter, fallback };
   }
 }

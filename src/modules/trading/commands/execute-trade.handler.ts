@@ -18,7 +18,13 @@ import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { TradeExecutedEvent } from '../events/trade-executed.event.js';
 import { TradeRejectedEvent } from '../events/trade-rejected.event.js';
 import { ExecuteTradeCommand, type ExecuteTradeResult } from './execute-trade.command.js';
-import { readTradeContext, type LoadedTradeContext, type SqlRunner } from './trade-context.js';
+import {
+  readStoredTrade,
+  readTradeContext,
+  type LoadedTradeContext,
+  type SqlRunner,
+  type StoredTrade,
+} from './trade-context.js';
 
 /** Refusals by the game's rules (not malformed requests, not the idempotency protocol). */
 const REJECTION_STATUSES = new Set([403, 409, 423]);
@@ -31,7 +37,7 @@ const APPLY_TRADE = `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                                      $17, $18, $19, $20, $21, $22, $23, $24) AS outcome`;
 type ApplyOutcome = 'ok' | 'stale' | 'duplicate';
 
-type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: TradeResultDto } | 'stale';
+type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: StoredTrade } | 'stale';
 
 /**
  * One trade, exactly once per (player, Idempotency-Key). Each attempt reads the trade's context, runs the
@@ -40,6 +46,10 @@ type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: Trad
  * locks, so no lock is held while the server works; a trade that keeps losing on a hot market then plans
  * under the rows' locks in a transaction, which cannot lose. A replay of a committed key returns the stored
  * result; the same key with another body is a 422. Events go out only after the commit.
+ *
+ * A used key answers the same whatever else holds: past the rate limit, and whether or not the new body's
+ * station and market or the player's ship still join. The limit is still asked first, so a flood costs the
+ * database one key probe a request instead of a trade's read; a replay gives its point back.
  */
 @CommandHandler(ExecuteTradeCommand)
 export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand> {
@@ -70,10 +80,19 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       points: this.config.tradeRateLimit,
       durationSeconds: this.config.tradeRateWindowSeconds,
     });
-    const verdict = await this.limits.consume(limiter, playerId);
-    if (!verdict.allowed) throw rateLimited(verdict.retryAfterSeconds);
-
     const hash = requestHash(request);
+    const replayed = async (stored: StoredTrade): Promise<ExecuteTradeResult> => {
+      const trade = replayOf(stored, hash);
+      await this.limits.refund(limiter, playerId);
+      return { trade, replayed: true };
+    };
+    const verdict = await this.limits.consume(limiter, playerId);
+    if (!verdict.allowed) {
+      const stored = await readStoredTrade(this.prepared, playerId, idempotencyKey);
+      if (!stored) throw rateLimited(verdict.retryAfterSeconds);
+      return replayed(stored);
+    }
+
     const tradeId = randomUUID();
     const rejectedAt = new Date();
     try {
@@ -102,7 +121,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
           outcome: outcome === 'stale' ? 'stale' : 'replay' in outcome ? 'replay' : 'ok',
         });
         if (outcome === 'stale') continue;
-        if ('replay' in outcome) return { trade: outcome.replay, replayed: true };
+        if ('replay' in outcome) return await replayed(outcome.replay);
         this.published(playerId, actor.userId, outcome.trade, outcome.creditsBefore);
         return { trade: outcome.trade, replayed: false };
       }
@@ -139,11 +158,8 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     tradeId: string,
     lock = false,
   ): Promise<Attempt> {
-    const ctx = await readTradeContext(run, playerId, request.stationId, request.commodity, request.action, {
-      idempotencyKey: key,
-      lock,
-    });
-    if (ctx.existing) return { replay: replayOf(ctx.existing, hash) };
+    const ctx = await readTradeContext(run, playerId, request, { idempotencyKey: key, lock });
+    if (ctx.existing) return { replay: ctx.existing };
     const plan = planTrade(request, ctx);
     const at = new Date();
     const trade = tradeResult(tradeId, request, ctx, plan, at);
@@ -176,13 +192,8 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
     if (row?.outcome === 'ok') return { trade, creditsBefore: ctx.player.credits };
     if (row?.outcome === 'duplicate') {
       // A twin with this key committed between our read and our claim: answer with its result.
-      const [stored] = await run<{ hash: string; response: unknown }>(
-        'trade-stored-result',
-        `SELECT request_hash AS hash, response FROM trade_idempotency_keys
-         WHERE player_id = $1 AND key = $2 AND expires_at > now()`,
-        [playerId, key],
-      );
-      if (stored) return { replay: replayOf(stored, hash) };
+      const stored = await readStoredTrade(run, playerId, key);
+      if (stored) return { replay: stored };
     }
     return 'stale';
   }
@@ -222,7 +233,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
   }
 }
 
-function replayOf(existing: { hash: string; response: unknown }, hash: string): TradeResultDto {
+function replayOf(existing: StoredTrade, hash: string): TradeResultDto {
   if (existing.hash !== hash) throw TradingErrors.idempotencyKeyReused();
   return existing.response as TradeResultDto;
 }

@@ -22,9 +22,7 @@ export class GetTradeQuoteHandler implements IQueryHandler<GetTradeQuoteQuery> {
     const ctx = await readTradeContext(
       (name, text, values) => this.sql.query(name, text, values),
       playerId,
-      request.stationId,
-      request.commodity,
-      request.action,
+      request,
       { idempotencyKey: null, lock: false },
     );
     const plan = planTrade(request, ctx);
