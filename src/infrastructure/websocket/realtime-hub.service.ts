@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { AuthUser } from '../../modules/auth/domain/actor.js';
+import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
 import { databaseFailure } from '../database/database-errors.js';
@@ -58,6 +59,11 @@ export interface FanoutMessage {
   timestamp: string;
   /** Sockets with a topic filter (socket.data.topics) receive it only when it names this topic. */
   topic?: string;
+  /**
+   * Only sockets whose session's role grants this permission receive it: a message about something their role
+   * may not read over REST either (bulk operations) does not reach them by being in the namespace.
+   */
+  permission?: Permission;
   /** Disconnect every receiver right after the message, with this reason. */
   disconnect?: string;
   /** Skip a socket whose connection is backed up rather than queue more for it (market ticks: the next one supersedes it). */
@@ -435,6 +441,10 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     const prepared = new PreparedMessage(message.type, message.data, message.timestamp);
     let written = 0;
     for (const socket of targets) {
+      if (message.permission !== undefined) {
+        const role = (socket.data as SocketData).session?.user.role;
+        if (!role || !hasPermissions(role, [message.permission])) continue;
+      }
       if (message.topic !== undefined) {
         const topics = (socket.data as SocketData).topics;
         if (topics && !topics.includes(message.topic)) continue;
