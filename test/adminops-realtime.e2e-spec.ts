@@ -15,6 +15,27 @@ describe('admin operations on the live feed', () => {
     return s;
   };
   const payload = (e: { data: unknown }) => e.data as Record<string, unknown>;
+  /** The admin adds turns to one player in bulk; resolves once `console` was told the operation completed. */
+  const bulkAdjustTurns = async (playerId: string, console: TestSocket) => {
+    const bulk = await t
+      .http()
+      .post('/api/v1/admin/players/bulk-operations')
+      .set(admin.auth)
+      .send({
+        operation_type: 'adjust_turns',
+        parameters: { amount: 5 },
+        target: { player_ids: [playerId] },
+        reason: 'event bonus',
+      })
+      .expect(202);
+    const operationId = bulk.body.data.operation_id ?? bulk.body.data.id;
+    const done = await console.next(
+      'bulk_operation_progress',
+      (e) => payload(e).operation_id === operationId && payload(e).status === 'completed',
+      20_000,
+    );
+    return { operationId, done };
+  };
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -75,23 +96,7 @@ describe('admin operations on the live feed', () => {
   it('bulk progress and intervention changes reach /admin', async () => {
     const console = await open('/admin', admin.token);
     const p = await registerPlayer(t);
-    const bulk = await t
-      .http()
-      .post('/api/v1/admin/players/bulk-operations')
-      .set(admin.auth)
-      .send({
-        operation_type: 'adjust_turns',
-        parameters: { amount: 5 },
-        target: { player_ids: [p.playerId] },
-        reason: 'event bonus',
-      })
-      .expect(202);
-    const operationId = bulk.body.data.operation_id ?? bulk.body.data.id;
-    const done = await console.next(
-      'bulk_operation_progress',
-      (e) => payload(e).operation_id === operationId && payload(e).status === 'completed',
-      20_000,
-    );
+    const { done } = await bulkAdjustTurns(p.playerId!, console);
     expect(payload(done)).toMatchObject({ operation_type: 'adjust_turns', progress: 1 });
 
     const created = await t
@@ -111,6 +116,31 @@ describe('admin operations on the live feed', () => {
       (e) => payload(e).intervention_id === created.body.data.id,
     );
     expect(payload(change)).toMatchObject({ change: 'created', priority: 'high', automatic: false });
+  });
+
+  it('bulk progress reaches only the roles that may read bulk operations: an admin, not a moderator', async () => {
+    const moderator = await loginAs(t, 'moderator');
+    const modConsole = await open('/admin', moderator.token);
+    const adminConsole = await open('/admin', admin.token);
+    const p = await registerPlayer(t);
+    const { operationId } = await bulkAdjustTurns(p.playerId!, adminConsole);
+    // The moderator may not read it over REST either.
+    await t
+      .http()
+      .get(`/api/v1/admin/players/bulk-operations/${operationId}/status`)
+      .set(moderator.auth)
+      .expect(403);
+    // A message published after the operation finished reaches the moderator: anything about the operation
+    // would have come before it.
+    const created = await t
+      .http()
+      .post('/api/v1/admin/interventions')
+      .set(moderator.auth)
+      .send({ reason: 'report', player_id: p.playerId, category: 'fraud', description: 'odd trades' })
+      .expect(201);
+    await modConsole.next('intervention_update', (e) => payload(e).intervention_id === created.body.data.id);
+    expect(modConsole.of('bulk_operation_progress')).toEqual([]);
+    expect(modConsole.badSignatures + adminConsole.badSignatures).toBe(0);
   });
 
   it('a ban lifted back to frozen and an intervention handed back reach /admin as they now are', async () => {

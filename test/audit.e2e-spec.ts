@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Counter, Gauge } from 'prom-client';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
@@ -226,6 +226,95 @@ describe('audit', () => {
           outcome: 'denied',
           actor_role: 'moderator',
         }),
+      ]);
+    });
+  });
+
+  describe('denied attempts against an entity', () => {
+    it('are recorded against the player the route names, found by its id in any case', async () => {
+      const mod = await loginAs(t, 'moderator');
+      const victim = await registerPlayer(t);
+      const shouted = victim.playerId!.toUpperCase();
+      await t
+        .http()
+        .put(`/api/v1/admin/players/${shouted}/comprehensive`)
+        .set(mod.auth)
+        .send({ reason: 'more turns', version: 1, turns: 5000 })
+        .expect(403);
+      await t
+        .http()
+        .post(`/api/v1/admin/players/${victim.playerId}/assets/transfer`)
+        .set(mod.auth)
+        .send({ to_player_id: target.playerId, credits: 10, reason: 'moving credits' })
+        .expect(403);
+      const denial = (action: string, reason: string) => ({
+        actor_id: mod.userId,
+        actor_role: 'moderator',
+        action,
+        outcome: 'denied',
+        target_type: 'player',
+        target_id: victim.playerId,
+        reason,
+        before: null,
+        after: null,
+        request_id: expect.any(String),
+        client_ip: '127.0.0.1',
+      });
+      const expected = [
+        denial('POST /api/v1/admin/players/:id/assets/transfer', 'missing permission: assets:transfer'),
+        denial('PUT /api/v1/admin/players/:id/comprehensive', 'missing permission: players:update'),
+      ];
+      // The auditor pastes the id as the moderator typed it, or as the server hands it out: the same rows.
+      for (const id of [shouted, victim.playerId!]) {
+        const res = await t
+          .http()
+          .get('/api/v1/audit/logs')
+          .query({ target: id })
+          .set(auditor.auth)
+          .expect(200);
+        expect(res.body.data.items).toEqual([
+          expect.objectContaining(expected[0]),
+          expect.objectContaining(expected[1]),
+        ]);
+      }
+      // And the console's view of the player shows them.
+      const detailed = await t
+        .http()
+        .get(`/api/v1/admin/players/${victim.playerId}/detailed`)
+        .set(admin.auth)
+        .expect(200);
+      expect(detailed.body.data.recent_audit).toEqual(
+        expected.map(({ actor_id, action, outcome, reason }) =>
+          expect.objectContaining({ actor_id, action, outcome, reason }),
+        ),
+      );
+    });
+
+    it('name other entities by their own type, and a route without one by its pattern', async () => {
+      const mod = await loginAs(t, 'moderator');
+      const opId = randomUUID();
+      await t
+        .http()
+        .get(`/api/v1/admin/players/bulk-operations/${opId.toUpperCase()}/status`)
+        .set(mod.auth)
+        .expect(403);
+      await t.http().get('/api/v1/admin/market/halts').query({ x: 1 }).set(mod.auth).expect(403);
+      const rows = await t.db.query(
+        `SELECT action, target_type, target_id FROM audit_log
+          WHERE actor_id = $1 AND outcome = 'denied' ORDER BY id`,
+        [mod.userId],
+      );
+      expect(rows).toEqual([
+        {
+          action: 'GET /api/v1/admin/players/bulk-operations/:opId/status',
+          target_type: 'bulk_operation',
+          target_id: opId,
+        },
+        {
+          action: 'GET /api/v1/admin/market/halts',
+          target_type: 'route',
+          target_id: '/api/v1/admin/market/halts',
+        },
       ]);
     });
   });

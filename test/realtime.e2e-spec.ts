@@ -275,6 +275,62 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
         user: { id: p.userId, role: 'player', player_id: p.playerId },
       });
     });
+
+    it('audits the refusal of a signed-in user the namespace is not for, and not a handshake without a valid token', async () => {
+      const p = await registerPlayer(t);
+      const staff = await loginAs(t, 'auditor');
+      const denials = async (ns: string) =>
+        t.db.query(
+          `SELECT actor_id, actor_role, action, outcome, target_type, target_id, reason, request_id, client_ip
+             FROM audit_log WHERE action = $1 AND actor_id = ANY($2) ORDER BY id`,
+          [`WS ${ns} connect`, [p.userId, staff.userId]],
+        );
+      const connectRows = async () =>
+        (await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'WS /admin connect'`))[0]
+          .n;
+      const before = await connectRows();
+      for (const token of [
+        undefined,
+        'not-a-jwt',
+        craftToken({ role: 'admin', pid: null }, { expiresInSeconds: -10 }),
+      ])
+        await refusedHandshake(t.url, '/admin', token);
+      expect(await connectRows()).toBe(before);
+
+      const refused = await refusedHandshake(t.url, '/admin', p.token);
+      expect(refused.data).toEqual({
+        code: 'AUTH.FORBIDDEN',
+        detail: 'Your role (player) may not connect to /admin: it needs players:view',
+      });
+      await refusedHandshake(t.url, '/admin', staff.token);
+      await refusedHandshake(t.url, '/player', staff.token);
+      const row = (actor: Session, role: string, ns: string, needs: string) => ({
+        actor_id: actor.userId,
+        actor_role: role,
+        action: `WS ${ns} connect`,
+        outcome: 'denied',
+        target_type: 'namespace',
+        target_id: ns,
+        reason: `Your role (${role}) may not connect to ${ns}: it needs ${needs}`,
+        request_id: expect.any(String),
+        client_ip: expect.any(String),
+      });
+      expect(await denials('/admin')).toEqual([
+        row(p, 'player', '/admin', 'players:view'),
+        row(staff, 'auditor', '/admin', 'players:view'),
+      ]);
+      expect(await denials('/player')).toEqual([row(staff, 'auditor', '/player', 'a player account')]);
+      // An auditor reads them like any denied attempt.
+      const listed = await t
+        .http()
+        .get('/api/v1/audit/logs')
+        .query({ actor: p.userId, outcome: 'denied' })
+        .set(staff.auth)
+        .expect(200);
+      expect(listed.body.data.items).toEqual([
+        expect.objectContaining(row(p, 'player', '/admin', 'players:view')),
+      ]);
+    });
   });
 
   describe('/admin feed', () => {
@@ -653,6 +709,19 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       } finally {
         for (const s of sockets) s.close();
       }
+    });
+
+    it('counts refused handshakes too: a user looping on a refusal writes at most the limit of audit rows', async () => {
+      const p = await registerPlayer(limited);
+      for (let i = 0; i < LIMIT; i++)
+        expect((await refusedHandshake(limited.url, '/admin', p.token)).data?.code).toBe('AUTH.FORBIDDEN');
+      for (let i = 0; i < 3; i++)
+        expect((await refusedHandshake(limited.url, '/admin', p.token)).data?.code).toBe('RATE_LIMITED');
+      const [{ n }] = await limited.db.query(
+        `SELECT count(*)::int AS n FROM audit_log WHERE actor_id = $1 AND action = 'WS /admin connect'`,
+        [p.userId],
+      );
+      expect(n).toBe(LIMIT);
     });
   });
 

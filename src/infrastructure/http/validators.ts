@@ -4,6 +4,7 @@ import {
   IsInt,
   isISO8601,
   IsString,
+  isUUID,
   IsUUID,
   Matches,
   Max,
@@ -130,6 +131,17 @@ export function IsId(options?: ValidationOptions): PropertyDecorator {
     lower(target, propertyName);
     uuid(target, propertyName);
   };
+}
+
+/**
+ * A field that may hold an id or other text (an audit target: a player id, a route, a commodity): a UUID is
+ * lower-cased as IsId does, since the server stores and hands out ids in lower case; anything else is left
+ * as it is.
+ */
+export function LowerCaseIfId(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && isUUID(value) ? value.toLowerCase() : value,
+  );
 }
 
 /**

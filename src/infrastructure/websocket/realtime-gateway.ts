@@ -55,4 +55,6 @@ export abstract class HubGateway implements OnGatewayInit, OnGatewayConnection, 
 export const playersOnly =
   (namespace: string) =>
   (user: AuthUser): ReturnType<NamespacePolicy['admit']> =>
-    user.role === 'player' && user.playerId ? undefined : WsErrors.forbiddenNamespace(namespace);
+    user.role === 'player' && user.playerId
+      ? undefined
+      : WsErrors.forbiddenNamespace(namespace, user.role, 'a player account');

@@ -10,6 +10,8 @@ import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { AuthUser } from '../../modules/auth/domain/actor.js';
+import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
+import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -17,7 +19,7 @@ import { RedisAvailability } from '../redis/redis-availability.js';
 import { REDIS } from '../redis/redis.module.js';
 import { RateLimitService } from '../throttling/rate-limit.service.js';
 import { PreparedMessage, type Envelope } from './envelope.js';
-import { WsAuthenticator } from './ws-authenticator.service.js';
+import { WsAuthenticator, type VerifiedToken } from './ws-authenticator.service.js';
 import { WsErrors } from './ws.errors.js';
 import { sessionOf, type SocketData, type SocketSession } from './ws-session.js';
 
@@ -57,6 +59,11 @@ export interface FanoutMessage {
   timestamp: string;
   /** Sockets with a topic filter (socket.data.topics) receive it only when it names this topic. */
   topic?: string;
+  /**
+   * Only sockets whose session's role grants this permission receive it: a message about something their role
+   * may not read over REST either (bulk operations) does not reach them by being in the namespace.
+   */
+  permission?: Permission;
   /** Disconnect every receiver right after the message, with this reason. */
   disconnect?: string;
   /** Skip a socket whose connection is backed up rather than queue more for it (market ticks: the next one supersedes it). */
@@ -115,6 +122,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     @Inject(REDIS) redis: Redis | null,
     private readonly metrics: MetricsService,
     private readonly redisAvailability: RedisAvailability,
+    private readonly audit: AuditService,
   ) {
     this.clustered = redis !== null;
   }
@@ -134,24 +142,32 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
         refusal.data = { code: appError.code, detail: appError.message, ...appError.details };
         next(refusal);
       };
+      let verified: VerifiedToken;
       try {
-        this.authenticate(socket, policy);
+        verified = this.auth.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       } catch (err) {
-        refuse(err);
+        refuse(err); // no verified user: nothing to count or audit it against
         return;
       }
       // Per user, on every node together: a client stuck in a reconnect loop (or a script) cannot make each
-      // handshake cost a read of the player's standing without bound.
-      const user = sessionOf(socket).user;
+      // handshake cost a read of the player's standing, or an audit row, without bound.
+      const { user } = verified;
       const handshakes = this.limits.limiter('ws-handshake', {
         points: this.config.wsHandshakeRateLimit,
         durationSeconds: 60,
       });
       this.limits
         .consume(handshakes, user.userId)
-        .then((verdict) =>
-          verdict.allowed ? this.admission?.(user) : WsErrors.handshakesLimited(verdict.retryAfterSeconds),
-        )
+        .then(async (verdict) => {
+          if (!verdict.allowed) return WsErrors.handshakesLimited(verdict.retryAfterSeconds);
+          const denied = policy.admit(user);
+          if (denied) {
+            await this.recordRefusal(socket, user, denied);
+            return denied;
+          }
+          this.startSession(socket, verified);
+          return this.admission?.(user);
+        })
         .then(
           (refusal) => (refusal ? refuse(refusal) : next()),
           (err: unknown) => refuse(err),
@@ -447,6 +463,10 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     const prepared = new PreparedMessage(message.type, message.data, message.timestamp);
     let written = 0;
     for (const socket of targets) {
+      if (message.permission !== undefined) {
+        const role = (socket.data as SocketData).session?.user.role;
+        if (!role || !hasPermissions(role, [message.permission])) continue;
+      }
       if (message.topic !== undefined) {
         const topics = (socket.data as SocketData).topics;
         if (topics && !topics.includes(message.topic)) continue;
@@ -461,12 +481,26 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     return written;
   }
 
-  private authenticate(socket: Socket, policy: NamespacePolicy): void {
-    const { user, expiresAt } = this.auth.verify(
-      (socket.handshake.auth as { token?: unknown } | undefined)?.token,
+  /**
+   * A verified user refused by the namespace's policy is a denied attempt, audited as a denied route or message
+   * is. Only after the handshake limit admitted it: a client looping on a refusal writes at most
+   * WS_HANDSHAKE_RATE_LIMIT rows a minute; a handshake without a valid token writes none (anyone could send
+   * those, and they name no user).
+   */
+  private async recordRefusal(socket: Socket, user: AuthUser, refusal: AppError): Promise<void> {
+    const namespace = socket.nsp.name;
+    await this.audit.recordDenied(
+      { ...user, requestId: socket.id, ip: socket.handshake.address },
+      {
+        action: `WS ${namespace} connect`,
+        targetType: 'namespace',
+        targetId: namespace,
+        reason: refusal.message,
+      },
     );
-    const refusal = policy.admit(user);
-    if (refusal) throw refusal;
+  }
+
+  private startSession(socket: Socket, { user, expiresAt }: VerifiedToken): void {
     const data = socket.data as SocketData;
     const previous = data.session;
     // A recovered socket keeps its session (id and key) if the same user re-authenticated.

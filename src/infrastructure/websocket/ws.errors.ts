@@ -17,6 +17,11 @@ export const WsErrors = {
     new AppError('WS.ABUSE_DISCONNECT', 429, 'Disconnected for repeatedly exceeding the message rate limit'),
   tokenExpired: () => AuthErrors.tokenExpired(),
   handshakeFailed: () => new AppError('INTERNAL_ERROR', 500, 'The connection could not be authenticated'),
-  forbiddenNamespace: (namespace: string) =>
-    new AppError('AUTH.FORBIDDEN', 403, `Your role may not connect to ${namespace}`),
+  /** Also the reason of the denied attempt's audit row: says who asked and what the namespace needs. */
+  forbiddenNamespace: (namespace: string, role: string, needs: string) =>
+    new AppError(
+      'AUTH.FORBIDDEN',
+      403,
+      `Your role (${role}) may not connect to ${namespace}: it needs ${needs}`,
+    ),
 };

@@ -5,7 +5,7 @@ import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-k
 import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { requestedVersion } from '../../infrastructure/http/if-match.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
-import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import { AuditTarget, CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { BulkUpdateAssetsCommand } from './commands/bulk-update-assets.command.js';
@@ -16,6 +16,7 @@ import { GetAssetsDetailedQuery } from './queries/get-assets-detailed.query.js';
 @ApiTags('admin: assets')
 @ApiBearerAuth()
 @Controller('admin/players/:id/assets')
+@AuditTarget('player')
 export class AssetsController {
   constructor(
     private readonly commandBus: CommandBus,

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
 import { IdempotencyKey, IdempotentRoute } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
-import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import { AuditTarget, CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { CancelBulkOperationCommand } from './commands/cancel-bulk-operation.command.js';
@@ -59,6 +59,7 @@ export class BulkOpsController {
 
   @Get(':opId/status')
   @RequirePermissions(Permission.BulkOperations)
+  @AuditTarget('bulk_operation', 'opId')
   @ApiOperation({ summary: 'Status, progress, counts and per-player errors (paginated)' })
   status(@Param('opId', uuidPipe('id')) id: string, @Query() q: BulkStatusRequestDto) {
     return this.queryBus.execute(
@@ -69,6 +70,7 @@ export class BulkOpsController {
   @Post(':opId/cancel')
   @HttpCode(200)
   @RequirePermissions(Permission.BulkOperations)
+  @AuditTarget('bulk_operation', 'opId')
   @ApiOperation({ summary: 'Cancel: stops after the batch in flight; finished batches stay done' })
   cancel(
     @CurrentActor() actor: Actor,

@@ -9,7 +9,7 @@ import {
   ONE_TRANSACTION_PER_ITEM,
 } from '../../infrastructure/http/idempotent-route.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
-import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import { AuditTarget, CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { BulkEmergencyCommand } from './commands/bulk-emergency.command.js';
@@ -72,6 +72,7 @@ export class EmergencyBulkController {
 @ApiTags('admin: emergency')
 @ApiBearerAuth()
 @Controller('admin/players/:id/emergency')
+@AuditTarget('player')
 export class EmergencyController {
   constructor(
     private readonly commandBus: CommandBus,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
-import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import { AuditTarget, CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { CreateInterventionCommand } from './commands/create-intervention.command.js';
@@ -57,6 +57,7 @@ export class InterventionsController {
 
   @Put('templates/:id')
   @RequirePermissions(Permission.Interventions)
+  @AuditTarget('intervention_template')
   @ApiOperation({ summary: 'Edit a template (optimistic version)' })
   updateTemplate(
     @CurrentActor() actor: Actor,
@@ -68,6 +69,7 @@ export class InterventionsController {
 
   @Put(':id')
   @RequirePermissions(Permission.Interventions)
+  @AuditTarget('intervention')
   @ApiOperation({ summary: 'Assign, change status or priority, add resolution notes (optimistic version)' })
   update(
     @CurrentActor() actor: Actor,

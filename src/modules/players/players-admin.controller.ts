@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
+import { AuditTarget, CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
@@ -43,6 +43,7 @@ export class PlayersAdminController {
 
   @Get(':id/detailed')
   @RequirePermissions(Permission.PlayersView)
+  @AuditTarget('player')
   @ApiOperation({
     summary: 'A player with team, ships and cargo, planets, trades, emergencies, interventions, audit',
   })
@@ -52,6 +53,7 @@ export class PlayersAdminController {
 
   @Put(':id/comprehensive')
   @RequirePermissions(Permission.PlayersUpdate)
+  @AuditTarget('player')
   @ApiOperation({
     summary: 'Change a player (reason required, optimistic concurrency via version or If-Match)',
   })

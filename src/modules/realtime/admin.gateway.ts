@@ -43,7 +43,7 @@ export class AdminGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       admit: (user) =>
         hasPermissions(user.role, [Permission.PlayersView])
           ? undefined
-          : WsErrors.forbiddenNamespace(ADMIN_NAMESPACE),
+          : WsErrors.forbiddenNamespace(ADMIN_NAMESPACE, user.role, Permission.PlayersView),
       events: ['subscribe', 'unsubscribe'],
     });
   }

@@ -11,6 +11,7 @@ import { LeaderElection } from '../../infrastructure/leader/leader-election.serv
 import { PresenceService } from '../../infrastructure/presence/presence.service.js';
 import { RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
 import { GetRealtimeAnalyticsQuery } from '../players/queries/get-realtime-analytics.query.js';
+import { Permission } from '../auth/domain/roles.js';
 import { ADMIN_NAMESPACE, AdminFeed } from './admin-feed.service.js';
 import { PLAYER_NAMESPACE } from './player-channel.service.js';
 
@@ -59,7 +60,7 @@ export class MetricsTicker implements OnApplicationBootstrap, BeforeApplicationS
       }
       const metrics = await this.queryBus.execute(new GetRealtimeAnalyticsQuery());
       this.sequence += 1;
-      this.feed.publish('metrics_update', {
+      this.feed.publish(Permission.PlayersView, 'metrics_update', {
         ...metrics,
         tick: { at: new Date().toISOString(), node_id: this.leader.nodeId, sequence: this.sequence },
         leader_node: {

@@ -5,6 +5,7 @@ import {
   IsId,
   IsSerialId,
   IsTimestamp,
+  LowerCaseIfId,
   Optional,
 } from '../../../infrastructure/http/validators.js';
 
@@ -20,8 +21,11 @@ export class ListAuditLogsRequestDto {
   @MaxLength(200)
   action?: string;
 
-  @ApiPropertyOptional({ description: 'Target id (a player id, a route, ...)' })
+  @ApiPropertyOptional({
+    description: 'Target id: a player (or other entity) id in any case, a route pattern, a commodity, ...',
+  })
   @Optional()
+  @LowerCaseIfId()
   @IsString()
   @MaxLength(200)
   target?: string;

@@ -1,6 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { REQUIRED_PERMISSIONS, actorFromRequest, type AuthenticatedRequest } from '../decorators.js';
+import {
+  AUDIT_TARGET,
+  REQUIRED_PERMISSIONS,
+  actorFromRequest,
+  type AuthenticatedRequest,
+} from '../decorators.js';
+import { deniedTarget, type AuditTargetSpec } from '../domain/denied-target.js';
 import { hasPermissions, type Permission } from '../domain/roles.js';
 import { CommonErrors } from '../../../infrastructure/errors/common.errors.js';
 import { AuditService } from '../../audit/audit.service.js';
@@ -25,10 +31,14 @@ export class PermissionsGuard implements CanActivate {
     if (hasPermissions(request.user.role, required)) return true;
 
     const actor = actorFromRequest(request);
+    const route = request.routeOptions?.url ?? request.url.split('?')[0] ?? request.url;
+    const target = this.reflector.getAllAndOverride<AuditTargetSpec | undefined>(AUDIT_TARGET, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     await this.audit.recordDenied(actor, {
-      action: `${request.method} ${request.routeOptions?.url ?? request.url}`,
-      targetType: 'route',
-      targetId: request.url.split('?')[0] ?? request.url,
+      action: `${request.method} ${route}`,
+      ...deniedTarget(target, request.params as Record<string, unknown> | undefined, route),
       reason: `missing permission: ${required.join(', ')}`,
     });
     throw CommonErrors.forbidden(`Your role (${request.user.role}) lacks ${required.join(', ')}`);

@@ -6,6 +6,7 @@ import { PlayerMessageSentEvent } from '../../bulk-ops/events/player-message-sen
 import { EmergencyActionTakenEvent } from '../../emergency/events/emergency-action-taken.event.js';
 import { PlayerKickedEvent } from '../../emergency/events/player-kicked.event.js';
 import { InterventionChangedEvent } from '../../interventions/events/intervention-changed.event.js';
+import { Permission } from '../../auth/domain/roles.js';
 import { AdminFeed } from '../admin-feed.service.js';
 import { PlayerChannel } from '../player-channel.service.js';
 
@@ -20,7 +21,10 @@ type AdminOperationEvent =
 /**
  * The admin-operations modules' events onto the sockets: assets_changed and admin messages to the player,
  * kicks disconnecting every socket of the player on every node, and bulk progress, emergency actions and
- * intervention changes on /admin. The events carry everything needed: no database query per event.
+ * intervention changes on /admin, each to the roles with the permission its REST read needs (bulk progress:
+ * bulk:operate, as GET bulk-operations/{id}/status; emergency actions: players:view, as a player's emergency
+ * history; interventions: interventions:manage, as the queue). The events carry everything needed: no database
+ * query per event.
  */
 @EventsHandler(
   AssetsChangedEvent,
@@ -52,7 +56,7 @@ export class AdminOperationsRealtimeHandler implements IEventHandler<AdminOperat
       } else if (event instanceof PlayerKickedEvent) {
         await this.players.disconnect(event.playerId, event.reason);
       } else if (event instanceof EmergencyActionTakenEvent) {
-        this.feed.publish('emergency_action', {
+        this.feed.publish(Permission.PlayersView, 'emergency_action', {
           action_id: event.actionId,
           player_id: event.playerId,
           action: event.action,
@@ -62,7 +66,7 @@ export class AdminOperationsRealtimeHandler implements IEventHandler<AdminOperat
           actor_id: event.actorId,
         });
       } else if (event instanceof BulkOperationProgressEvent) {
-        this.feed.publish('bulk_operation_progress', {
+        this.feed.publish(Permission.BulkOperations, 'bulk_operation_progress', {
           operation_id: event.operationId,
           operation_type: event.operationType,
           status: event.status,
@@ -76,7 +80,7 @@ export class AdminOperationsRealtimeHandler implements IEventHandler<AdminOperat
           operation_id: event.operationId,
         });
       } else {
-        this.feed.publish('intervention_update', {
+        this.feed.publish(Permission.Interventions, 'intervention_update', {
           intervention_id: event.interventionId,
           change: event.change,
           player_id: event.playerId,

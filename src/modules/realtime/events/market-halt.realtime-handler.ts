@@ -1,9 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { haltWire, MarketHaltChangedEvent } from '../../trading/events/market-halt-changed.event.js';
+import { Permission } from '../../auth/domain/roles.js';
 import { AdminFeed } from '../admin-feed.service.js';
 
-/** A market halt or resume → market_halt {scope, halted, reason, at, actor_id} to every admin on /admin. */
+/**
+ * A market halt or resume → market_halt {scope, halted, reason, at, actor_id} to every /admin socket: what every
+ * player's market does is for every console (players:view).
+ */
 @EventsHandler(MarketHaltChangedEvent)
 export class MarketHaltRealtimeHandler implements IEventHandler<MarketHaltChangedEvent> {
   private readonly logger = new Logger(MarketHaltRealtimeHandler.name);
@@ -12,7 +16,10 @@ export class MarketHaltRealtimeHandler implements IEventHandler<MarketHaltChange
 
   handle(event: MarketHaltChangedEvent): void {
     try {
-      this.feed.publish('market_halt', { ...haltWire(event), actor_id: event.actorId });
+      this.feed.publish(Permission.PlayersView, 'market_halt', {
+        ...haltWire(event),
+        actor_id: event.actorId,
+      });
     } catch (err) {
       this.logger.warn({ err, commodity: event.commodity }, 'Could not publish a market halt');
     }
