@@ -789,6 +789,26 @@ describe('trading', () => {
     });
   });
 
+  it("REST market reads carry each market's version, which a trade raises by one", async () => {
+    const s = await trader();
+    const read = async () => {
+      const st = await t.http().get(`/api/v1/market/stations/${station.id}`).set(s.auth).expect(200);
+      const rt = await t.http().get('/api/v1/market/realtime/luxury_goods').set(s.auth).expect(200);
+      const fromStation = st.body.data.markets.find(
+        (m: { commodity: string }) => m.commodity === 'luxury_goods',
+      );
+      const fromRealtime = rt.body.data.stations.find(
+        (r: { station_id: string }) => r.station_id === station.id,
+      );
+      expect(fromRealtime.version).toBe(fromStation.version);
+      return fromStation.version as number;
+    };
+    const before = await read();
+    expect(before).toEqual(expect.any(Number));
+    await trade(s, buy(2)).expect(201);
+    expect(await read()).toBe(before + 1);
+  });
+
   describe('GET /market/history', () => {
     it('buckets snapshots by interval', async () => {
       const s = await trader();

@@ -17,6 +17,11 @@ export class RealtimeMarketEntryDto {
   @ApiProperty({ description: 'What the station charges per unit' }) sell_price: number;
   @ApiProperty() stock: number;
   @ApiProperty() capacity: number;
+  @ApiProperty({
+    description:
+      "The market row's version, as market_update carries it: an update whose version is not above it is older than this read",
+  })
+  version: number;
   @ApiProperty({ description: 'Units traded in the last 24 h' }) volume_24h: number;
   @ApiProperty({ enum: ['up', 'down', 'flat', 'unknown'] }) trend: string;
   @ApiPropertyOptional({ nullable: true, description: 'Mid-price change against 24 h ago, in %' })
@@ -40,6 +45,11 @@ export class StationMarketEntryDto {
   @ApiProperty() stock: number;
   @ApiProperty() capacity: number;
   @ApiProperty({ description: 'Units per hour (negative: consumption)' }) production_rate: number;
+  @ApiProperty({
+    description:
+      "The market row's version, as market_update carries it: an update whose version is not above it is older than this read",
+  })
+  version: number;
   @ApiProperty() volume_24h: number;
   @ApiProperty() halted: boolean;
   @ApiPropertyOptional({ type: PredictionDto, nullable: true }) prediction: PredictionDto | null;

@@ -18,6 +18,7 @@ interface RealtimeRow {
   sell_price: number;
   stock: number;
   capacity: number;
+  version: string;
   updated_at: Date;
   volume_24h: number;
   prediction: PredictionRow | null;
@@ -62,7 +63,7 @@ export class GetRealtimeMarketHandler implements IQueryHandler<GetRealtimeMarket
     const [rows, [halt]] = await Promise.all([
       this.dataSource.query(
         `SELECT s.id AS station_id, s.name AS station_name, s.sector_id, s.class AS station_class,
-                  sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity, sm.updated_at,
+                  sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity, sm.version, sm.updated_at,
                   ${VOLUME_24H} AS volume_24h, ${LATEST_PREDICTION} AS prediction,
                   (SELECT jsonb_build_object('buy', ph.buy_price, 'sell', ph.sell_price) FROM price_history ph
                    WHERE ph.station_id = sm.station_id AND ph.commodity = sm.commodity
@@ -95,6 +96,7 @@ export class GetRealtimeMarketHandler implements IQueryHandler<GetRealtimeMarket
           sell_price: r.sell_price,
           stock: r.stock,
           capacity: r.capacity,
+          version: Number(r.version),
           volume_24h: r.volume_24h,
           trend,
           change_24h_pct: changePct,

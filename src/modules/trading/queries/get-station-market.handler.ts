@@ -15,6 +15,7 @@ interface MarketRow {
   stock: number;
   capacity: number;
   production_rate: number;
+  version: string;
   volume_24h: number;
   halted: boolean;
   prediction: PredictionRow | null;
@@ -32,7 +33,7 @@ export class GetStationMarketHandler implements IQueryHandler<GetStationMarketQu
       ),
       this.dataSource.query(
         `SELECT sm.commodity, sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.stock, sm.capacity,
-                  sm.production_rate, ${VOLUME_24H} AS volume_24h, ${HALTED} AS halted,
+                  sm.production_rate, sm.version, ${VOLUME_24H} AS volume_24h, ${HALTED} AS halted,
                   ${LATEST_PREDICTION} AS prediction
            FROM station_markets sm WHERE sm.station_id = $1 ORDER BY sm.commodity`,
         [stationId],
@@ -56,6 +57,7 @@ export class GetStationMarketHandler implements IQueryHandler<GetStationMarketQu
         stock: m.stock,
         capacity: m.capacity,
         production_rate: Number(m.production_rate),
+        version: Number(m.version),
         volume_24h: m.volume_24h,
         halted: m.halted,
         prediction: predictionOf(m.prediction),
