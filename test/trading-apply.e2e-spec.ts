@@ -66,13 +66,14 @@ describe('apply_trade(): the guarded write of a trade', () => {
       response: JSON.stringify({ ok: true }),
       ttlHours: 24,
       at: new Date(),
+      marketVersion: ctx.marketVersion,
     };
   }
 
   async function apply(a: Awaited<ReturnType<typeof planned>>): Promise<string> {
     const [row] = await t.db.query(
       `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                          $20, $21, $22, $23, $24) AS outcome`,
+                          $20, $21, $22, $23, $24, $25) AS outcome`,
       Object.values(a),
     );
     return row.outcome;
@@ -93,6 +94,8 @@ describe('apply_trade(): the guarded write of a trade', () => {
       `SELECT (SELECT credits::text FROM players WHERE id = $1) AS credits,
               (SELECT cargo_used FROM ships WHERE id = $2) AS cargo_used,
               (SELECT stock FROM station_markets WHERE station_id = $3 AND commodity = 'luxury_goods') AS stock,
+              (SELECT version::int FROM station_markets WHERE station_id = $3 AND commodity = 'luxury_goods')
+                AS market_version,
               (SELECT treasury::text FROM stations WHERE id = $3) AS treasury,
               (SELECT credits_after::text FROM market_transactions WHERE id = $4) AS ledger_credits_after,
               (SELECT trade_id FROM trade_idempotency_keys WHERE player_id = $1 AND key = $5) AS key_trade`,
@@ -103,6 +106,7 @@ describe('apply_trade(): the guarded write of a trade', () => {
       credits: creditsAfter,
       cargo_used: a.cargoUsedBefore + 5,
       stock: a.stockBefore - 5,
+      market_version: a.marketVersion + 1,
       treasury: (1_000_000n + BigInt(a.treasuryDelta)).toString(),
       ledger_credits_after: creditsAfter,
       key_trade: a.tradeId,
@@ -124,6 +128,15 @@ describe('apply_trade(): the guarded write of a trade', () => {
     ['held units changed', (a) => void (a.heldBefore += 1)],
     ['stock changed', (a) => void (a.stockBefore -= 1)],
     ['price changed', (a) => void (a.unitPrice += 1)],
+    [
+      // Regeneration and a trade in between can leave stock and price as they were; the version tells.
+      'the market moved and came back',
+      (a) =>
+        t.db.query(
+          `UPDATE station_markets SET version = version + 2 WHERE station_id = $1 AND commodity = $2`,
+          [a.station, a.commodity],
+        ),
+    ],
     ['another ship', (a) => void (a.ship = randomUUID())],
     ['another sector', (a) => void (a.sector += 1000)],
     ['treasury cannot pay', (a) => void (a.treasuryDelta = '-1000000000')],

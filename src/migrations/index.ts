@@ -14,6 +14,7 @@ import { PlayersStatusBeforeBan1763865000000 } from './1763865000000-players-sta
 import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempotency-runs.js';
 import { AuditLogOneIdPerRow1763875000000 } from './1763875000000-audit-log-one-id-per-row.js';
 import { StationMarketsVersion1763880000000 } from './1763880000000-station-markets-version.js';
+import { ApplyTradeMarketVersion1763890000000 } from './1763890000000-apply-trade-market-version.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   AdminIdempotencyRuns1763870000000,
   AuditLogOneIdPerRow1763875000000,
   StationMarketsVersion1763880000000,
+  ApplyTradeMarketVersion1763890000000,
 ];

@@ -111,7 +111,10 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
             ],
           );
         const versions = new Map(written.map((w) => [`${w.station_id}:${w.commodity}`, Number(w.version)]));
-        return updates.map((u) => ({ ...u, version: versions.get(`${u.station}:${u.commodity}`) }));
+        return updates.flatMap((u) => {
+          const version = versions.get(`${u.station}:${u.commodity}`);
+          return version === undefined ? [] : [{ ...u, version }]; // a market gone meanwhile changed nothing
+        });
       });
       if (changed === null) return null;
       for (const u of changed) {

@@ -34,10 +34,12 @@ const OPTIMISTIC_ATTEMPTS = 3;
 const MAX_ATTEMPTS = 6;
 
 const APPLY_TRADE = `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                                     $17, $18, $19, $20, $21, $22, $23, $24) AS outcome`;
+                                     $17, $18, $19, $20, $21, $22, $23, $24, $25) AS outcome`;
 type ApplyOutcome = 'ok' | 'stale' | 'duplicate';
 
-type Attempt = { trade: TradeResultDto; creditsBefore: bigint } | { replay: StoredTrade } | 'stale';
+/** A committed trade, with what its events need beyond its result: the credits before and the market's version. */
+type Applied = { trade: TradeResultDto; creditsBefore: bigint; marketVersion: number };
+type Attempt = Applied | { replay: StoredTrade } | 'stale';
 
 /**
  * One trade, exactly once per (player, Idempotency-Key). Each attempt reads the trade's context, runs the
@@ -122,7 +124,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         });
         if (outcome === 'stale') continue;
         if ('replay' in outcome) return await replayed(outcome.replay);
-        this.published(playerId, actor.userId, outcome.trade, outcome.creditsBefore);
+        this.published(playerId, actor.userId, outcome);
         return { trade: outcome.trade, replayed: false };
       }
     } catch (err) {
@@ -188,8 +190,10 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       JSON.stringify(trade),
       this.config.idempotencyTtlHours,
       at,
+      ctx.marketVersion,
     ]);
-    if (row?.outcome === 'ok') return { trade, creditsBefore: ctx.player.credits };
+    if (row?.outcome === 'ok')
+      return { trade, creditsBefore: ctx.player.credits, marketVersion: ctx.marketVersion + 1 };
     if (row?.outcome === 'duplicate') {
       // A twin with this key committed between our read and our claim: answer with its result.
       const stored = await readStoredTrade(run, playerId, key);
@@ -202,7 +206,11 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
    * The trade's events, after the commit, in the order their socket fan-outs run: the trade itself, the new
    * prices every other trader acts on, then the credits change (which the trade's update already carries).
    */
-  private published(playerId: string, userId: string, t: TradeResultDto, creditsBefore: bigint): void {
+  private published(
+    playerId: string,
+    userId: string,
+    { trade: t, creditsBefore, marketVersion }: Applied,
+  ): void {
     const at = new Date(t.executed_at);
     this.eventBus.publish(
       new TradeExecutedEvent(
@@ -225,6 +233,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         t.market.buy_price,
         t.market.sell_price,
         t.market.stock,
+        marketVersion,
       ),
     );
     this.eventBus.publish(

@@ -9,6 +9,8 @@ export interface StoredTrade {
 
 export interface LoadedTradeContext extends TradeContext {
   shipId: string;
+  /** station_markets.version as read: apply_trade() checks it, and the trade leaves it one higher. */
+  marketVersion: number;
   existing: null;
 }
 
@@ -32,7 +34,7 @@ SELECT p.status, p.credits::text AS credits, p.current_sector,
        sh.id AS ship_id, sh.capacity AS ship_capacity, sh.cargo_used,
        coalesce((sh.cargo ->> $3)::int, 0) AS held,
        s.sector_id, s.class, s.treasury::text AS treasury,
-       sm.stock, sm.capacity, sm.buys, sm.sells, sm.buy_price, sm.sell_price,
+       sm.stock, sm.capacity, sm.buys, sm.sells, sm.buy_price, sm.sell_price, sm.version AS market_version,
        ${HALT} AS halt, ${storedTrade('$1', '$4')} AS existing
 FROM players p
 JOIN ships sh ON sh.id = p.active_ship_id
@@ -98,6 +100,7 @@ export async function readTradeContext(
   if (r.existing) return { existing: r.existing };
   return {
     shipId: r.ship_id,
+    marketVersion: Number(r.market_version),
     player: { status: r.status, credits: BigInt(r.credits), sector: r.current_sector },
     ship: { capacity: r.ship_capacity, cargoUsed: r.cargo_used, held: r.held },
     station: { sector: r.sector_id, class: r.class, treasury: BigInt(r.treasury) },
@@ -133,6 +136,7 @@ interface ContextRow {
   sells: boolean;
   buy_price: number;
   sell_price: number;
+  market_version: string;
   halt: { scope: string; reason: string } | null;
   existing: StoredTrade | null;
 }

@@ -1,8 +1,8 @@
 /**
  * A station market's prices or stock changed (a trade committed, or regeneration ran). The /market gateway
  * relays it as market_update, coalesced per station and commodity, with the market's 24 h volume and latest
- * prediction added there. `version` is station_markets.version after the change when the writer knows it
- * (regeneration reads it back; a trade's apply_trade() does not return it, and the relay reads the row).
+ * prediction added there. `version` is station_markets.version after the change (regeneration reads it back;
+ * a trade knows it: apply_trade() checked the version its plan read, and raised it by one).
  */
 export class MarketChangedEvent {
   constructor(
@@ -11,6 +11,6 @@ export class MarketChangedEvent {
     readonly buyPrice: number,
     readonly sellPrice: number,
     readonly stock: number,
-    readonly version?: number,
+    readonly version: number,
   ) {}
 }

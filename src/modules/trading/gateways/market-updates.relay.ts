@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { LATEST_PREDICTION, predictionOf, VOLUME_24H, type PredictionRow } from '../queries/market-sql.js';
@@ -16,12 +15,6 @@ import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
 const STATS_TTL_MS = 5_000;
 /** Stats up to this old are sent while the next read runs in the background. */
 const STATS_STALE_MS = 60_000;
-/** Reads of a market's state for one change, the first included, before the relay gives that change up. */
-const STATE_READ_ATTEMPTS = 3;
-
-const MARKET_STATE = `SELECT stock, buy_price, sell_price, version FROM station_markets
-                      WHERE station_id = $1 AND commodity = $2`;
-
 export interface MarketStats {
   volume_24h: number;
   prediction: ReturnType<typeof predictionOf>;
@@ -41,16 +34,13 @@ export interface MarketUpdate {
   confidence?: number;
 }
 
-/** A market's state at one version; the volume and prediction are added when it is sent. */
+/** A market's state at one version, as the change's event carries it; the volume and prediction are added when it is sent. */
 type MarketState = Omit<MarketUpdate, 'volume_24h' | 'predicted_price' | 'confidence'>;
-/** A change as the event carries it: a trade's without the version, which the relay then reads with the state. */
-type MarketChange = Omit<MarketState, 'version'> & { version?: number };
 
 interface CoalescingWindow {
   timer?: NodeJS.Timeout;
-  /** The latest change since the window opened, and which read of it the trailing send is (see send). */
-  pending?: MarketChange;
-  attempt?: number;
+  /** The latest change since the window opened. */
+  pending?: MarketState;
 }
 
 /** The market_update payload: the state with its stats, null volume when they are unknown. */
@@ -91,25 +81,23 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
   constructor(
     private readonly hub: RealtimeHub,
     private readonly dataSource: DataSource,
-    private readonly sql: PreparedStatements,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   handle(event: MarketChangedEvent): void {
     try {
-      const update: MarketChange = {
+      const update: MarketState = {
         commodity: event.commodity,
         station_id: event.stationId,
         buy_price: event.buyPrice,
         sell_price: event.sellPrice,
         stock: event.stock,
-        ...(event.version === undefined ? {} : { version: event.version }),
+        version: event.version,
       };
       const key = `${event.stationId}:${event.commodity}`;
       const window = this.windows.get(key);
       if (window) {
         window.pending = update; // the latest state wins
-        window.attempt = undefined;
         return;
       }
       this.send(key, update);
@@ -120,43 +108,32 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
 
   /**
    * Publishes the change and keeps the market's window open for MARKET_UPDATE_COALESCE_MS from the moment it
-   * went out (the reads may delay it): changes arriving meanwhile wait as `pending`. A change whose state could
-   * not be read is read again when the window closes (unless a newer one waits), STATE_READ_ATTEMPTS in all.
+   * went out (the stats read may delay it): changes arriving meanwhile wait as `pending`.
    */
-  private send(key: string, change: MarketChange, attempt = 1): void {
+  private send(key: string, change: MarketState): void {
     const window: CoalescingWindow = {};
     this.windows.set(key, window);
     void this.emit(change)
-      .catch((err: unknown) => {
-        this.logger.warn({ err, attempt }, 'Could not relay a market change');
-        if (!window.pending && attempt < STATE_READ_ATTEMPTS)
-          Object.assign(window, { pending: change, attempt: attempt + 1 });
-      })
+      .catch((err: unknown) => this.logger.warn({ err }, 'Could not relay a market change'))
       .finally(() => {
         if (this.windows.get(key) !== window) return; // shut down meanwhile
         window.timer = setTimeout(() => {
           this.windows.delete(key);
-          if (window.pending) this.send(key, window.pending, window.attempt);
+          if (window.pending) this.send(key, window.pending);
         }, this.config.marketUpdateCoalesceMs);
         window.timer.unref();
       });
   }
 
-  /**
-   * Publishes at once when the change has its version and the market's stats are known (regeneration's, mostly),
-   * else after reading what is missing (a trade's state; stats not read for a minute), both reads together.
-   */
-  private emit(change: MarketChange): Promise<void> {
-    const timestamp = new Date().toISOString(); // the change, not the reads, is what the stamp dates
+  /** Publishes at once when the market's stats are known (the usual case), else after reading them. */
+  private emit(change: MarketState): Promise<void> {
+    const timestamp = new Date().toISOString(); // the change, not the stats read, is what the stamp dates
     const stats = this.statsOf(change.station_id, change.commodity);
-    const state = change.version === undefined ? this.readState(change) : (change as MarketState);
-    if (!(stats instanceof Promise) && !(state instanceof Promise)) {
-      this.publish(state, stats, timestamp);
+    if (!(stats instanceof Promise)) {
+      this.publish(change, stats, timestamp);
       return Promise.resolve();
     }
-    return Promise.all([state, stats]).then(([read, known]) => {
-      if (read) this.publish(read, known, timestamp); // else the market is gone
-    });
+    return stats.then((read) => this.publish(change, read, timestamp));
   }
 
   private publish(state: MarketState, stats: MarketStats | undefined, timestamp: string): void {
@@ -169,19 +146,6 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
       volatile: true,
       supersedes: { key: `${state.station_id}:${state.commodity}`, version: state.version },
     });
-  }
-
-  /** The market's state as it is now: what the change left, or a later one. */
-  private async readState(change: MarketChange): Promise<MarketState | undefined> {
-    const [row] = await this.sql.query<{
-      stock: number;
-      buy_price: number;
-      sell_price: number;
-      version: string;
-    }>('market-state', MARKET_STATE, [change.station_id, change.commodity]);
-    if (!row) return undefined;
-    const { stock, buy_price, sell_price } = row;
-    return { ...change, stock, buy_price, sell_price, version: Number(row.version) };
   }
 
   /**
