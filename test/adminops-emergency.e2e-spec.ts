@@ -253,6 +253,15 @@ describe('emergency actions', () => {
       await act(admin, id, 'ban', { reason: 'chargebacks', duration_hours: 24 });
     }
 
+    // The console's player page shows the ban: its end, why, and what lifting it gives back.
+    const banOf = async (id: string) =>
+      (await t.http().get(`/api/v1/admin/players/${id}/detailed`).set(mod.auth).expect(200)).body.data.ban;
+    expect(await banOf(unbanned!)).toEqual({
+      until: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      reason: 'chargebacks',
+      lifts_to: 'frozen',
+    });
+
     // Unfreezing under the ban is refused, naming the status the ban lifts to; nothing is written.
     const actions = await count(t, 'admin_emergency_actions', 'player_id = $1', [unbanned]);
     const refused = (await act(mod, unbanned!, 'unfreeze', { reason: 'cleared' }, 409)).body;
@@ -263,6 +272,7 @@ describe('emergency actions', () => {
     const unban = await act(admin, unbanned!, 'unban', { reason: 'appeal upheld' });
     expect(unban.body.data.result_details).toEqual({ from: 'banned', to: 'frozen' });
     expect(await statusOf(unbanned!)).toBe('frozen');
+    expect(await banOf(unbanned!)).toBeNull();
     const [audit] = await t.db.query(
       `SELECT before, after FROM audit_log WHERE action = 'emergency.unban' AND target_id = $1`,
       [unbanned],

@@ -587,6 +587,32 @@ describe('players (admin)', () => {
         }
       });
 
+      it('a ban through PUT keeps its reason, shown on the player page with what lifting it gives back', async () => {
+        const s = await registerPlayer(t);
+        const banOf = async () =>
+          (await t.http().get(`/api/v1/admin/players/${s.playerId}/detailed`).set(admin.auth).expect(200))
+            .body.data.ban;
+        expect(await banOf()).toBeNull();
+        await t
+          .http()
+          .put(url(s.playerId!))
+          .set(admin.auth)
+          .send({ reason: 'real-money trading ring', version: 1, status: 'banned' })
+          .expect(200);
+        expect(await banOf()).toEqual({ until: null, reason: 'real-money trading ring', lifts_to: 'active' });
+        await t
+          .http()
+          .put(url(s.playerId!))
+          .set(admin.auth)
+          .send({ reason: 'appeal upheld', version: 2, status: 'active' })
+          .expect(200);
+        expect(await banOf()).toBeNull();
+        const [{ ban_reason }] = await t.db.query('SELECT ban_reason FROM players WHERE id = $1', [
+          s.playerId,
+        ]);
+        expect(ban_reason).toBeNull();
+      });
+
       it('moves the end of a ban in force alone, keeping what the ban lifts to', async () => {
         const s = await registerPlayer(t);
         await t.db.query(

@@ -155,10 +155,16 @@ export class UpdatePlayerHandler implements ICommandHandler<UpdatePlayerCommand>
           return `${f} = $${params.length}::${COLUMNS[f]}`;
         });
         // A status change either starts a ban (remember the status it interrupts, for the unban or the sweep
-        // to give back) or leaves one (nothing to remember); a ban's end moved alone keeps what it remembered.
+        // to give back, and why, as the emergency ban does) or leaves one (nothing to remember); a ban's end moved
+        // alone keeps what it remembered.
         if ('status' in after) {
           params.push(after.status);
-          sets.push(`status_before_ban = CASE WHEN $${params.length}::text = 'banned' THEN status END`);
+          const starts = `$${params.length}::text = 'banned'`;
+          params.push(reason);
+          sets.push(
+            `status_before_ban = CASE WHEN ${starts} THEN status END`,
+            `ban_reason = CASE WHEN ${starts} THEN $${params.length}::text END`,
+          );
         }
         const [rows] = await m.query(
           `UPDATE players SET ${sets.join(', ')}, version = version + 1, updated_at = now()

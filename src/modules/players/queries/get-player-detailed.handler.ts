@@ -15,6 +15,8 @@ const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH
  */
 const SQL = `
 SELECT row_to_json(pl) AS player,
+  CASE WHEN pl.status = 'banned' THEN json_build_object('until', pl.ban_until, 'reason', pl.ban_reason,
+         'lifts_to', coalesce(pl.status_before_ban, 'active')) END AS ban,
   (SELECT json_build_object('id', t.id, 'name', t.name, 'tag', t.tag,
             'member_count', (SELECT count(*) FROM players m WHERE m.team_id = t.id))
      FROM teams t WHERE t.id = pl.team_id) AS team,
@@ -41,10 +43,14 @@ SELECT row_to_json(pl) AS player,
      SELECT id::text, ${ts('occurred_at')} AS occurred_at, actor_id, action, outcome, reason
      FROM audit_log WHERE target_id = pl.id::text
      ORDER BY audit_log.occurred_at DESC, audit_log.id DESC LIMIT ${RECENT}) a), '[]') AS recent_audit
-FROM (SELECT ${PLAYER_COLUMNS}, p.active_ship_id FROM players p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1) pl`;
+FROM (SELECT ${PLAYER_COLUMNS}, p.active_ship_id, p.ban_reason, p.status_before_ban FROM players p LEFT JOIN teams t ON t.id = p.team_id WHERE p.id = $1) pl`;
 
 type DetailedRow = Omit<PlayerDetailedView, 'player'> & {
-  player: Omit<PlayerDetailedView['player'], 'online'> & { active_ship_id: string | null };
+  player: Omit<PlayerDetailedView['player'], 'online'> & {
+    active_ship_id: string | null;
+    ban_reason: string | null;
+    status_before_ban: string | null;
+  };
 };
 
 @QueryHandler(GetPlayerDetailedQuery)
@@ -57,7 +63,7 @@ export class GetPlayerDetailedHandler implements IQueryHandler<GetPlayerDetailed
   async execute({ playerId }: GetPlayerDetailedQuery): Promise<PlayerDetailedView> {
     const [row] = await this.load(playerId);
     if (!row) throw PlayersErrors.notFound();
-    const { active_ship_id: _activeShip, ...player } = row.player;
+    const { active_ship_id: _ship, ban_reason: _reason, status_before_ban: _before, ...player } = row.player;
     return {
       ...row,
       player: { ...player, online: await orUnknown(this.presence.isOnline(playerId)) },

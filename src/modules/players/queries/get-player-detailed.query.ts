@@ -3,6 +3,8 @@ import type { PlayerSummaryDto } from '../dto/player.response.dto.js';
 
 export interface PlayerDetailedView {
   player: PlayerSummaryDto;
+  /** The ban in force (status banned): when it ends (null: never), why, and the status lifting it gives back. */
+  ban: { until: string | null; reason: string | null; lifts_to: string } | null;
   team: { id: string; name: string; tag: string; member_count: number } | null;
   ships: {
     id: string;
