@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Counter, Gauge } from 'prom-client';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
 import type { AuditChainReportDto } from '../src/modules/audit/dto/audit-chain-report.response.dto.js';
 import { MetricsService } from '../src/infrastructure/metrics/metrics.service.js';
+import { AUDIT_TARGET, REQUIRED_PERMISSIONS } from '../src/modules/auth/decorators.js';
+import type { AuditTargetSpec } from '../src/modules/auth/domain/denied-target.js';
 
 describe('audit', () => {
   let t: TestApp;
@@ -519,6 +523,30 @@ describe('audit', () => {
       const [{ n: after }] = await t.db.query('SELECT count(*)::int AS n FROM audit_log');
       expect(after).toBe(before);
     });
+  });
+
+  it('every permission-guarded route whose path names an entity says which, so its denials are found by that id', () => {
+    const reflector = t.app.get(Reflector);
+    const undeclared: string[] = [];
+    for (const { metatype, instance } of t.app.get(DiscoveryService).getControllers()) {
+      const controller = metatype as new (...args: never[]) => object;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+        if (path === undefined) continue;
+        const route = `${base}/${path}`;
+        const params = [...route.matchAll(/:(\w+)/g)].map((m) => m[1]);
+        const context = [handler as () => unknown, controller];
+        if (params.length === 0 || !reflector.getAllAndOverride(REQUIRED_PERMISSIONS, context)) continue;
+        const target = reflector.getAllAndOverride<AuditTargetSpec | undefined>(AUDIT_TARGET, context);
+        if (!target || !params.includes(target.param))
+          undeclared.push(`${controller.name}.${name}: ${route}`);
+      }
+    }
+    expect(undeclared).toEqual([]);
   });
 
   describe('append-only and tamper-evident', () => {
