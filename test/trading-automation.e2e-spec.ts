@@ -16,6 +16,7 @@ import {
 import { connectSocket, type TestSocket } from './support/socket-client.js';
 import { ExecuteTradeCommand } from '../src/modules/trading/commands/execute-trade.command.js';
 import { AutomationExecutor } from '../src/modules/trading/automation/automation-executor.service.js';
+import { MetricsService } from '../src/infrastructure/metrics/metrics.service.js';
 
 // jest.config's per-project testTimeout is not applied (jest 30); app start-up needs more than 5 s on a busy machine.
 jest.setTimeout(60_000);
@@ -108,6 +109,9 @@ describe('automation rules (trading_signal automation_update)', () => {
       PRICE_SNAPSHOT_SECONDS: '0',
       TRADE_RATE_LIMIT: '1000',
       AUTOMATION_MAX_ACTIVE_RULES: String(MAX_ACTIVE),
+      // A market found without rules holds its next check this long: no test here passes by waiting a hold
+      // out, so a rule created here, a lifted halt and an unfreeze must each end it.
+      AUTOMATION_IDLE_HOLD_MS: '60000',
     });
     admin = await loginAs(t, 'admin');
   });
@@ -215,6 +219,16 @@ describe('automation rules (trading_signal automation_update)', () => {
       [p.playerId],
     );
     expect(held).toBe(0);
+  });
+
+  it('fires a rule created on a market whose checks are held (no rule was there) at once', async () => {
+    const station = await smallMarket();
+    await pushPriceUp(station, 10); // checked: no rule, so the next check waits (60 s here)
+    const p = await trader(station);
+    const now = await marketRow(t, station.id, 'luxury_goods');
+    const due: Rule = (await create(p, buyRule(station, now.sell_price + 50)).expect(201)).body.data;
+    expect(await settled(p, due.rule_id)).toMatchObject({ status: 'executed', attempts: 1 });
+    expect(await ledgerOf(p.playerId!)).toHaveLength(1);
   });
 
   it('fails, with the trade’s code, when the player cannot do it; the player is told and nothing is written', async () => {
@@ -572,5 +586,77 @@ describe('automation rules (trading_signal automation_update)', () => {
       (await t.http().delete(`${RULES}/${untouched.rule_id}`).set(p.auth).expect(409)).body,
       'AUTOMATION.RULE_BUSY',
     );
+  });
+});
+
+describe('automation checks of a market without rules (AUTOMATION_IDLE_HOLD_MS)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      MARKET_REGEN_SECONDS: '0',
+      PRICE_SNAPSHOT_SECONDS: '0',
+      TRADE_RATE_LIMIT: '1000',
+      AUTOMATION_IDLE_HOLD_MS: '5000',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const buyer = async (station: StationFixture) => {
+    const p = await registerPlayer(t);
+    await placePlayer(t, p.playerId!, station.sector);
+    await setCargo(t, p.playerId!, {}, 500);
+    await setCredits(t, p.playerId!, 1_000_000);
+    return () =>
+      t
+        .http()
+        .post('/api/v1/trading/trades')
+        .set(p.auth)
+        .set('Idempotency-Key', randomUUID())
+        .send({
+          station_id: station.id,
+          commodity: 'luxury_goods',
+          action: 'buy',
+          quantity: 5,
+          max_unit_price: 1_000_000,
+        })
+        .expect(201);
+  };
+  const market = () => createStation(t, { markets: { luxury_goods: { capacity: 1000, stock: 500 } } });
+
+  // First in this app: nothing else has checked a market yet.
+  it('checks a market without rules once per hold, not once per trade', async () => {
+    const metrics = t.app.get(MetricsService);
+    const checks = async (result: string) =>
+      (await metrics.automationChecks.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+    const buy = await buyer(await market());
+    for (let i = 0; i < 4; i++) await buy();
+    // The first trade's check found no rule; the three after it fell into its hold, and get one check at its end.
+    await eventually(async () => ((await checks('no_rules')) === 1 ? true : undefined));
+    expect(await checks('claimed')).toBe(0);
+    expect(await checks('none_due')).toBe(0);
+    await eventually(async () => ((await checks('no_rules')) === 2 ? true : undefined));
+    expect(await checks('no_rules')).toBe(2);
+  });
+
+  it('finds a rule another node wrote, at the end of the hold, after a change this node saw meanwhile', async () => {
+    const station = await market();
+    const buy = await buyer(station);
+    const owner = await registerPlayer(t);
+    await placePlayer(t, owner.playerId!, station.sector);
+    await setCargo(t, owner.playerId!, {}, 500);
+    await buy(); // checked: no rule here, so the market's next check waits for the hold's end
+    // Another node creates a rule (already due): this node hears nothing of it.
+    const [{ id }] = await t.db.query(
+      `INSERT INTO automation_rules (player_id, station_id, commodity, action, quantity, limit_price, status)
+       VALUES ($1, $2, 'luxury_goods', 'buy', 10, 1000000, 'active') RETURNING id`,
+      [owner.playerId, station.id],
+    );
+    await buy(); // a change inside the hold: it is checked when the hold ends
+    const done = await eventually(async () => {
+      const [r] = await t.db.query(`SELECT status, attempts FROM automation_rules WHERE id = $1`, [id]);
+      return r.status === 'active' ? undefined : r;
+    });
+    expect(done).toEqual({ status: 'executed', attempts: 1 });
   });
 });

@@ -79,6 +79,11 @@ export interface AppConfig {
   ariaAlertMinConfidence: number;
   /** At most one /market market_update per station and commodity per this many ms. */
   marketUpdateCoalesceMs: number;
+  /**
+   * After a check finds no active automation rule on a market, that market's next check waits this long (the
+   * changes meanwhile get one check at its end); a rule created on this node is checked at once.
+   */
+  automationIdleHoldMs: number;
   /** Incoming Socket.IO messages allowed per connection (all its namespaces) per second (WS_RATE_LIMIT). */
   wsRateLimitPerSecond: number;
   /** Socket.IO handshakes (namespace connections) allowed per user per minute, every node together. */
@@ -286,6 +291,7 @@ export function loadConfig(env: Env): AppConfig {
     ariaAlertMinChangePct: num('ARIA_ALERT_MIN_CHANGE_PCT', 10, 0.1, 1000),
     ariaAlertMinConfidence: num('ARIA_ALERT_MIN_CONFIDENCE', 0.6, 0, 1),
     marketUpdateCoalesceMs: int('MARKET_UPDATE_COALESCE_MS', 100, 10, 60_000),
+    automationIdleHoldMs: int('AUTOMATION_IDLE_HOLD_MS', 2000, 0, 600_000),
     wsRateLimitPerSecond: int('WS_RATE_LIMIT', 100, 1, 100_000),
     wsHandshakeRateLimit: int('WS_HANDSHAKE_RATE_LIMIT', 60, 1, 1_000_000),
     wsRecoveryBufferPackets: int('WS_RECOVERY_BUFFER_PACKETS', 50_000, 100, 10_000_000),

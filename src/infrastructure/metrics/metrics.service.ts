@@ -29,6 +29,8 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   /** Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay): contention at a glance. */
   readonly tradeAttempts: Counter<'mode' | 'outcome'>;
+  /** Automation checks of a market by result: what each market change costs the database. */
+  readonly automationChecks: Counter<'result'>;
   /** GET /audit/verify calls by outcome: complete, partial (limit reached), abandoned, or why refused. */
   readonly auditVerifyCalls: Counter<'outcome'>;
   /** Audit rows chain walks checked: a walk's progress, statement by statement. */
@@ -58,6 +60,12 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
       name: 'trade_attempts_total',
       help: 'Trade attempts by mode (optimistic, locked) and outcome (ok, stale, replay)',
       labelNames: ['mode', 'outcome'],
+      registers: [this.registry],
+    });
+    this.automationChecks = new Counter({
+      name: 'automation_checks_total',
+      help: 'Automation checks of a market (one claim statement each) by result: claimed (rules fired), none_due (active rules, none due), no_rules (none active: the next check waits AUTOMATION_IDLE_HOLD_MS), failed',
+      labelNames: ['result'],
       registers: [this.registry],
     });
     this.auditVerifyCalls = new Counter({

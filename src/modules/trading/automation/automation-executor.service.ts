@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
+import { MetricsService } from '../../../infrastructure/metrics/metrics.service.js';
 import { addTick } from '../../../infrastructure/scheduling/cluster-tick.js';
 import type { Actor } from '../../auth/domain/actor.js';
 import { PlayerStatusChangedEvent } from '../../players/events/player-status-changed.event.js';
@@ -37,7 +45,9 @@ const CONCURRENT_CHECKS = 2;
  * where its trade can pass the market's side of the rules: a buy when the station sells at or below the limit
  * with the stock for it, a sell when the station pays at or above it with the room and the treasury; never in
  * a halted market, nor for a player who is not active (those wait, they do not fail). SKIP LOCKED and the
- * claim make a rule fire on one node at a time. The top level is a SELECT so that both drivers return its rows.
+ * claim make a rule fire on one node at a time. The top level is a SELECT so that both drivers return its rows:
+ * one per claimed rule, or one with a null id when none was; `armed` says whether the market has any active
+ * rule at all (due or not, claimable or not).
  */
 const CLAIM_DUE = `
 WITH due AS (
@@ -66,7 +76,10 @@ WITH due AS (
   RETURNING r.id, r.player_id, p.user_id, p.username, r.station_id, r.commodity, r.action, r.quantity,
             r.limit_price, r.claimed_at::text AS claim
 )
-SELECT * FROM claimed`;
+SELECT c.*, a.armed FROM (
+  SELECT EXISTS (SELECT 1 FROM automation_rules r
+                 WHERE r.station_id = $1 AND r.commodity = $2 AND r.status = 'active') AS armed
+) a LEFT JOIN claimed c ON true`;
 
 /**
  * Claims whose executor died (or never wrote back) are settled from the ledger: the rule's trade, if it
@@ -104,6 +117,20 @@ const MARKETS_OF_COMMODITY = `SELECT DISTINCT station_id, commodity FROM automat
 const MARKETS_OF_PLAYERS = `SELECT DISTINCT station_id, commodity FROM automation_rules
   WHERE status = 'active' AND player_id = ANY($1::uuid[])`;
 
+/** What one check of a market found. */
+interface CheckResult {
+  /** A full batch was claimed: more may be due. */
+  more: boolean;
+  /** The market has active rules (false: nothing there can fire until a rule is created). */
+  armed: boolean;
+}
+
+/** A market being checked: whether it changed again meanwhile, and how to end a hold early. */
+interface CheckState {
+  again: boolean;
+  wake?: () => void;
+}
+
 interface ClaimedRule {
   id: string;
   player_id: string;
@@ -125,6 +152,12 @@ interface ClaimedRule {
  * time, at most every CHECK_SPACING_MS while it keeps changing; each node checks the changes it sees, and the
  * claim keeps two nodes off one rule. A rule's trade then changes the market, which checks it again.
  *
+ * Most markets have no active rule, and a busy one changes with every trade: a check that finds no active rule
+ * holds the market's next check for AUTOMATION_IDLE_HOLD_MS, and the changes meanwhile get one check at its
+ * end. So such a market costs one claim statement per hold, not one per trade, and a rule created on another
+ * node (which this node hears nothing of) is found at the latest by that check. A rule created here, a lifted
+ * halt and a player made active again end the hold at once.
+ *
  * After the trade: executed (with the trade), failed (a reason on the player's side), or still active (the
  * market moved, or a pause after a system-side refusal): see outcomeOf.
  */
@@ -143,7 +176,7 @@ export class AutomationExecutor
 {
   private readonly logger = new Logger(AutomationExecutor.name);
   /** Markets being checked, and whether they changed again meanwhile. */
-  private readonly checking = new Map<string, { again: boolean }>();
+  private readonly checking = new Map<string, CheckState>();
   private readonly running = new Set<Promise<void>>();
   private freeSlots = CONCURRENT_CHECKS;
   private readonly waitingForSlot: Array<() => void> = [];
@@ -157,6 +190,8 @@ export class AutomationExecutor
     private readonly commandBus: CommandBus,
     private readonly eventBus: EventBus,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -167,12 +202,13 @@ export class AutomationExecutor
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    for (const state of this.checking.values()) state.wake?.();
     await Promise.allSettled([...this.running]);
   }
 
   handle(event: Trigger): void {
     if (event instanceof AutomationRuleChangedEvent) {
-      if (event.rule.status === 'active') this.check(event.rule.station_id, event.rule.commodity);
+      if (event.rule.status === 'active') this.check(event.rule.station_id, event.rule.commodity, true);
     } else if (event instanceof MarketHaltChangedEvent) {
       if (!event.halted)
         void this.checkMarketsOf(MARKETS_OF_COMMODITY, [event.commodity], 'a halt was lifted');
@@ -183,16 +219,20 @@ export class AutomationExecutor
     }
   }
 
-  /** Checks one market's rules now, or once more after the check in progress. */
-  check(stationId: string, commodity: string): void {
+  /**
+   * Checks one market's rules now, or once more after the check in progress (or its hold). `urgent`: the
+   * market may have gained a rule, so a hold ends now.
+   */
+  check(stationId: string, commodity: string, urgent = false): void {
     if (this.closed) return;
     const key = `${stationId}:${commodity}`;
     const current = this.checking.get(key);
     if (current) {
       current.again = true;
+      if (urgent) current.wake?.();
       return;
     }
-    const state = { again: false };
+    const state: CheckState = { again: false };
     this.checking.set(key, state);
     const run = this.drain(key, stationId, commodity, state).finally(() => this.running.delete(run));
     this.running.add(run);
@@ -220,7 +260,7 @@ export class AutomationExecutor
         station_id: string;
         commodity: string;
       }>;
-      for (const m of markets) this.check(m.station_id, m.commodity);
+      for (const m of markets) this.check(m.station_id, m.commodity, true);
     } catch (err) {
       this.logger.warn({ err }, `Could not check automation rules after ${why}`);
     }
@@ -245,22 +285,45 @@ export class AutomationExecutor
     }
   }
 
-  private async drain(key: string, stationId: string, commodity: string, state: { again: boolean }) {
+  private async drain(key: string, stationId: string, commodity: string, state: CheckState) {
     try {
       for (;;) {
         state.again = false;
-        let more = false;
+        // A failed check counts as armed: the market is checked again on its next change, as before.
+        let found: CheckResult = { more: false, armed: true };
         try {
-          more = await this.inSlot(() => this.fireDue(stationId, commodity));
+          found = await this.inSlot(() => this.fireDue(stationId, commodity));
         } catch (err) {
+          this.metrics.automationChecks.inc({ result: 'failed' });
           this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
         }
-        if (this.closed || !(state.again || more)) return;
+        if (this.closed) return;
+        if (!found.armed) {
+          await this.hold(state, this.config.automationIdleHoldMs);
+          if (this.closed || !state.again) return;
+          continue;
+        }
+        if (!(state.again || found.more)) return;
         await sleep(CHECK_SPACING_MS, undefined, { ref: false });
       }
     } finally {
       this.checking.delete(key);
     }
+  }
+
+  /** Waits `ms`, or less when an urgent check wakes the market (check). */
+  private hold(state: CheckState, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        state.wake = undefined;
+        resolve();
+      }
+      state.wake = done;
+    });
   }
 
   /** Runs `work` when one of the CONCURRENT_CHECKS slots is free. */
@@ -276,18 +339,23 @@ export class AutomationExecutor
     }
   }
 
-  /** Claims and fires the market's due rules, in order. True when a full batch was claimed (more may be due). */
-  private async fireDue(stationId: string, commodity: string): Promise<boolean> {
-    if (this.closed || !this.dataSource.isInitialized) return false;
+  /** Claims and fires the market's due rules, in order. */
+  private async fireDue(stationId: string, commodity: string): Promise<CheckResult> {
+    if (this.closed || !this.dataSource.isInitialized) return { more: false, armed: true };
     // A named statement: every change of a market runs it, and planning it would cost more than running it.
-    const claimed = await this.sql.query<ClaimedRule>('automation-claim-due', CLAIM_DUE, [
+    const rows = await this.sql.query<ClaimedRule & { armed: boolean }>('automation-claim-due', CLAIM_DUE, [
       stationId,
       commodity,
       CLAIM_BATCH,
       CLAIM_SECONDS,
     ]);
+    const claimed = rows.filter((r) => r.id !== null);
+    const armed = rows[0]?.armed ?? true;
+    this.metrics.automationChecks.inc({
+      result: claimed.length > 0 ? 'claimed' : armed ? 'none_due' : 'no_rules',
+    });
     for (const rule of claimed) await this.fire(rule);
-    return claimed.length === CLAIM_BATCH;
+    return { more: claimed.length === CLAIM_BATCH, armed };
   }
 
   private async fire(rule: ClaimedRule): Promise<void> {
