@@ -4,7 +4,7 @@ import { IntFromQuery, Optional } from './validators.js';
 
 /** `page` and `limit` of a paginated list query; list DTOs extend it and add their filters. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ default: 1 })
+  @ApiPropertyOptional({ type: 'integer', default: 1, minimum: 1, maximum: 10_000 })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -12,7 +12,7 @@ export class PageQueryDto {
   @Max(10_000)
   page?: number;
 
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', default: 25, minimum: 1, maximum: 100 })
   @Optional()
   @IntFromQuery()
   @IsInt()

@@ -13,7 +13,7 @@ import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { HISTORY_INTERVALS } from '../domain/market-trend.js';
 
 export class RealtimeMarketRequestDto {
-  @ApiPropertyOptional({ description: 'Lowest sector id (inclusive)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Lowest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -21,7 +21,7 @@ export class RealtimeMarketRequestDto {
   @Max(INT4_MAX)
   min_sector?: number;
 
-  @ApiPropertyOptional({ description: 'Highest sector id (inclusive)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Highest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -37,7 +37,7 @@ export class RealtimeMarketRequestDto {
   @IsIn(['buys', 'sells'])
   side?: 'buys' | 'sells';
 
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 500 })
   @Optional()
   @IntFromQuery()
   @IsInt()
