@@ -91,7 +91,7 @@ export class TradingController {
   @ApiErrors({ 401: UNAUTHENTICATED, 403: E.playersOnly })
   history(@CurrentActor() actor: Actor, @Query() q: ListTradesRequestDto) {
     return this.queryBus.execute(
-      new ListOwnTradesQuery(actor.playerId, q.page ?? 1, q.limit ?? 25, q.commodity, q.station_id),
+      new ListOwnTradesQuery(actor.playerId, q.page ?? 1, q.limit ?? 25, q.commodity, q.station_id, q.cursor),
     );
   }
 }

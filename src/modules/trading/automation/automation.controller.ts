@@ -64,11 +64,17 @@ export class AutomationController {
   @ApiErrors({ 401: UNAUTHENTICATED, 403: E.playersOnly })
   list(@CurrentActor() actor: Actor, @Query() q: ListAutomationRulesRequestDto) {
     return this.queryBus.execute(
-      new ListAutomationRulesQuery(actor.playerId, q.page ?? 1, q.limit ?? 25, {
-        status: q.status,
-        stationId: q.station_id,
-        commodity: q.commodity,
-      }),
+      new ListAutomationRulesQuery(
+        actor.playerId,
+        q.page ?? 1,
+        q.limit ?? 25,
+        {
+          status: q.status,
+          stationId: q.station_id,
+          commodity: q.commodity,
+        },
+        q.cursor,
+      ),
     );
   }
 

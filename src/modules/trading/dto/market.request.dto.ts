@@ -1,4 +1,4 @@
-import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
+import { KeysetPageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import {
@@ -72,7 +72,7 @@ export class PriceHistoryRequestDto {
   interval?: keyof typeof HISTORY_INTERVALS;
 }
 
-export class ListTradesRequestDto extends PageQueryDto {
+export class ListTradesRequestDto extends KeysetPageQueryDto {
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })
   @Optional()
   @IsIn(COMMODITY_NAMES)
