@@ -57,6 +57,9 @@ export const UNAVAILABLE =
 export const UNAUTHENTICATED =
   '`AUTH.UNAUTHORIZED` (no token), `AUTH.TOKEN_INVALID`, `AUTH.TOKEN_EXPIRED`: log in or refresh.';
 
+/** A staff route's permission check (@RequirePermissions). */
+export const FORBIDDEN = '`AUTH.FORBIDDEN`: your role lacks the permission (the attempt is audited).';
+
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 423 | 503;
 
 /**
