@@ -56,12 +56,17 @@ export class PriceHistoryRequestDto {
   @IsIn(COMMODITY_NAMES)
   commodity: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Default: 24 h before `to`' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Inclusive; default 24 h before `to`. Buckets start on multiples of `interval` since the epoch, so the first ' +
+      "one's `bucket` may lie before `from`: it holds only the snapshots from `from` on.",
+  })
   @Optional()
   @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Default: now' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Exclusive; default now. Must be after `from`.' })
   @Optional()
   @IsTimestamp()
   to?: string;
