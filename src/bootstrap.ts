@@ -8,6 +8,14 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
 import { DrainingFastifyAdapter } from './infrastructure/http/draining-fastify.adapter.js';
+import {
+  BAD_INPUT,
+  ERROR_BODY_SCHEMA,
+  ErrorBodyDto,
+  openErrorBodySchema,
+  RATE_LIMITED,
+  UNAVAILABLE,
+} from './infrastructure/http/api-errors.decorator.js';
 import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
@@ -97,22 +105,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
         .setVersion('1')
         .addBearerAuth()
         .addGlobalResponse(
-          {
-            status: 429,
-            description:
-              '`RATE_LIMITED`: too many requests; `retry_after_seconds` in the body and a `Retry-After` header.',
-          },
-          {
-            status: 503,
-            description:
-              '`DATABASE_UNAVAILABLE` (Postgres unreachable, restarting or silent) or `DATABASE_BUSY` (no pooled ' +
-              'connection came free in time); `PRESENCE.UNAVAILABLE` for a read that filters by who is online ' +
-              'while Redis is away: retry after `retry_after_seconds` (also the `Retry-After` header). ' +
-              'A trade, or an admin write that takes one, sent again with the same Idempotency-Key runs at most once.',
-          },
+          { status: 400, description: BAD_INPUT, schema: ERROR_BODY_SCHEMA },
+          { status: 429, description: RATE_LIMITED, schema: ERROR_BODY_SCHEMA },
+          { status: 503, description: UNAVAILABLE, schema: ERROR_BODY_SCHEMA },
         )
         .build(),
+      { extraModels: [ErrorBodyDto] },
     );
+    openErrorBodySchema(doc);
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
   }
   return app;

@@ -402,6 +402,34 @@ describe('automation rules (trading_signal automation_update)', () => {
     expect((await rule(owner, r.rule_id)).status).toBe('active');
   });
 
+  it('pages by next_cursor: a rule leaving the filter meanwhile makes no other rule skip a page', async () => {
+    const station = await smallMarket();
+    const owner = await trader(station);
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_ACTIVE; i++)
+      ids.push((await create(owner, buyRule(station, 1)).expect(201)).body.data.rule_id);
+    const list = async (query: Record<string, unknown>) =>
+      (
+        await t
+          .http()
+          .get(RULES)
+          .query({ status: 'active', limit: 2, ...query })
+          .set(owner.auth)
+          .expect(200)
+      ).body.data;
+    const first = await list({});
+    expect(first.rules.map((x: Rule) => x.rule_id)).toEqual([ids[2], ids[1]]);
+    await t.http().delete(`${RULES}/${ids[2]}`).set(owner.auth).expect(200); // leaves status=active
+    // By page, the second page has lost a rule the client has not seen.
+    expect((await list({ page: 2 })).rules).toEqual([]);
+    const second = await list({ cursor: first.next_cursor });
+    expect(second.rules.map((x: Rule) => x.rule_id)).toEqual([ids[0]]);
+    expect(second.next_cursor).toBeNull();
+    const bad = await t.http().get(RULES).query({ cursor: 'x' }).set(owner.auth).expect(400);
+    expectErrorBody(bad.body, 'VALIDATION_FAILED');
+    expect(bad.body.fields).toHaveProperty('cursor');
+  });
+
   it('refuses bad rules with a clear code and writes nothing', async () => {
     const station = await smallMarket();
     const p = await trader(station);

@@ -642,6 +642,40 @@ describe('trading', () => {
       expect(filtered.body.data.total_count).toBe(0);
     });
 
+    it('pages by next_cursor while new trades arrive: no row repeated or skipped; a bad cursor is 400', async () => {
+      const a = await trader();
+      for (let i = 1; i <= 5; i++) await trade(a, buy(i)).expect(201);
+      const list = (query: Record<string, unknown>) =>
+        t.http().get('/api/v1/trading/trades').query(query).set(a.auth).expect(200);
+      const quantities = (res: { body: { data: { trades: Array<{ quantity: number }> } } }) =>
+        res.body.data.trades.map((x) => x.quantity);
+      const first = await list({ limit: 2 });
+      expect(quantities(first)).toEqual([5, 4]);
+      await trade(a, buy(6)).expect(201); // a new trade at the top while the client pages
+      // By page, the second page now starts with a row the first one showed.
+      expect(quantities(await list({ limit: 2, page: 2 }))).toEqual([4, 3]);
+      const second = await list({ limit: 2, cursor: first.body.data.next_cursor });
+      expect(quantities(second)).toEqual([3, 2]);
+      const third = await list({ limit: 2, cursor: second.body.data.next_cursor });
+      expect(quantities(third)).toEqual([1]);
+      expect(third.body.data.next_cursor).toBeNull();
+      // A cursor carries its own filter's position only: another player's cursor reads nothing of theirs.
+      const b = await trader();
+      const theirs = await t
+        .http()
+        .get('/api/v1/trading/trades')
+        .query({ cursor: first.body.data.next_cursor })
+        .set(b.auth)
+        .expect(200);
+      expect(theirs.body.data.trades).toEqual([]);
+      for (const cursor of ['nonsense', Buffer.from('1.not-a-uuid').toString('base64url'), '']) {
+        const res = await t.http().get('/api/v1/trading/trades').query({ cursor }).set(a.auth);
+        expect(res.status).toBe(400);
+        expectErrorBody(res.body, 'VALIDATION_FAILED');
+        expect(res.body.fields).toHaveProperty('cursor');
+      }
+    });
+
     it('400 on bad paging, 401 without a token, 403 for staff', async () => {
       const s = await trader();
       expectErrorBody(

@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
 import type { Idempotent } from '../database/idempotent-transaction.js';
 import { CommonErrors } from '../errors/common.errors.js';
+import { ERROR_BODY_SCHEMA } from './api-errors.decorator.js';
 import { isValidIdempotencyKey, requestFingerprint, type IdempotencyRequest } from './idempotency-key.js';
 
 /**
@@ -82,6 +83,7 @@ export function IdempotentRoute(headerDescription = ONE_TRANSACTION) {
     ApiResponse({
       status: 422,
       description: 'IDEMPOTENCY_KEY_REUSED: this key was used for another request',
+      schema: ERROR_BODY_SCHEMA,
     }),
   );
 }

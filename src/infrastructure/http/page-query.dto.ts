@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IntFromQuery, Optional } from './validators.js';
 
 /** `page` and `limit` of a paginated list query; list DTOs extend it and add their filters. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ default: 1 })
+  @ApiPropertyOptional({ type: 'integer', default: 1, minimum: 1, maximum: 10_000 })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -12,7 +12,7 @@ export class PageQueryDto {
   @Max(10_000)
   page?: number;
 
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', default: 25, minimum: 1, maximum: 100 })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -20,3 +20,24 @@ export class PageQueryDto {
   @Max(100)
   limit?: number;
 }
+
+/** A newest-first list that also pages by keyset: `cursor` is the previous page's `next_cursor`. */
+export class KeysetPageQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    description:
+      "The previous page's next_cursor: the rows after its last one (overrides page). Rows added meanwhile " +
+      'are neither repeated nor skipped, as they would be by page. Malformed: 400 VALIDATION_FAILED.',
+  })
+  @Optional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  cursor?: string;
+}
+
+/** The answer's next_cursor of a KeysetPageQueryDto list. */
+export const NEXT_CURSOR = {
+  type: String,
+  nullable: true,
+  description: 'Send it as cursor for the next page; null on the last page',
+} as const;

@@ -12,9 +12,11 @@ import { BulkUpdateAssetsCommand } from './commands/bulk-update-assets.command.j
 import { TransferAssetsCommand } from './commands/transfer-assets.command.js';
 import { BulkUpdateAssetsRequestDto, TransferAssetsRequestDto } from './dto/assets.request.dto.js';
 import { GetAssetsDetailedQuery } from './queries/get-assets-detailed.query.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('admin: assets')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/players/:id/assets')
 @AuditTarget('player')
 export class AssetsController {

@@ -11,9 +11,16 @@ import { ListAuditLogsRequestDto } from './dto/list-audit-logs.request.dto.js';
 import { VerifyAuditChainRequestDto } from './dto/verify-audit-chain.request.dto.js';
 import { ListAuditLogsQuery } from './queries/list-audit-logs.query.js';
 import { VerifyAuditChainQuery } from './queries/verify-audit-chain.query.js';
+import {
+  ApiErrors,
+  ERROR_BODY_SCHEMA,
+  FORBIDDEN,
+  UNAUTHENTICATED,
+} from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('audit')
 export class AuditController {
   constructor(private readonly queryBus: QueryBus) {}
@@ -45,12 +52,14 @@ export class AuditController {
       '`AUDIT.VERIFY_RATE_LIMITED`: this user made AUDIT_VERIFY_RATE_LIMIT calls in the window; ' +
       "`AUDIT.VERIFY_IN_PROGRESS`: this user's earlier walk still runs on this node; `RATE_LIMITED`: the global " +
       'limit. Nothing was run; retry after `retry_after_seconds` (also the `Retry-After` header).',
+    schema: ERROR_BODY_SCHEMA,
   })
   @ApiResponse({
     status: 503,
     description:
       '`AUDIT.VERIFY_BUSY`: this node already runs AUDIT_VERIFY_MAX_WALKS walks; nothing was run, retry after ' +
       '`retry_after_seconds` (also `Retry-After`). Or `DATABASE_UNAVAILABLE` / `DATABASE_BUSY`.',
+    schema: ERROR_BODY_SCHEMA,
   })
   verify(
     @CurrentActor() actor: Actor,

@@ -18,10 +18,12 @@ import {
 } from './dto/bulk-operations.request.dto.js';
 import { GetBulkOperationStatusQuery } from './queries/get-bulk-operation-status.query.js';
 import { ListBulkOperationsQuery } from './queries/list-bulk-operations.query.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 /** A static path of its own: `bulk-operations` is never taken for a player id by admin/players/:id routes. */
 @ApiTags('admin: bulk operations')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/players/bulk-operations')
 export class BulkOpsController {
   constructor(

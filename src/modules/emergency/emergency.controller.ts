@@ -30,6 +30,12 @@ import {
   ShipActionRequestDto,
 } from './dto/emergency.request.dto.js';
 import { GetEmergencyHistoryQuery } from './queries/get-emergency-history.query.js';
+import {
+  ApiErrors,
+  ERROR_BODY_SCHEMA,
+  FORBIDDEN,
+  UNAUTHENTICATED,
+} from '../../infrastructure/http/api-errors.decorator.js';
 
 /**
  * Static path of its own so `emergency/bulk` can never be read as a player id (see the e2e route test).
@@ -37,6 +43,7 @@ import { GetEmergencyHistoryQuery } from './queries/get-emergency-history.query.
  */
 @ApiTags('admin: emergency')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/players/emergency')
 export class EmergencyBulkController {
   constructor(
@@ -54,6 +61,7 @@ export class EmergencyBulkController {
     description:
       'IDEMPOTENCY_KEY_IN_PROGRESS: a request with this key is still running; retry after Retry-After',
     headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+    schema: ERROR_BODY_SCHEMA,
   })
   bulk(
     @CurrentActor() actor: Actor,
@@ -71,6 +79,7 @@ export class EmergencyBulkController {
 /** One route per action, so each carries its own permission (DESIGN.md split) and its own body schema. */
 @ApiTags('admin: emergency')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/players/:id/emergency')
 @AuditTarget('player')
 export class EmergencyController {

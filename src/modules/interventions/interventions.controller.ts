@@ -17,9 +17,11 @@ import {
 } from './dto/interventions.request.dto.js';
 import { GetInterventionQueueQuery } from './queries/get-intervention-queue.query.js';
 import { ListTemplatesQuery } from './queries/list-templates.query.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('admin: interventions')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/interventions')
 export class InterventionsController {
   constructor(

@@ -15,9 +15,11 @@ import { ListPlayersQuery } from './queries/list-players.query.js';
 import { GetPlayerDetailedQuery } from './queries/get-player-detailed.query.js';
 import { GetRealtimeAnalyticsQuery } from './queries/get-realtime-analytics.query.js';
 import { UpdatePlayerCommand } from './commands/update-player.command.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('admin: players')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/players')
 export class PlayersAdminController {
   constructor(

@@ -3,9 +3,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../auth/decorators.js';
 import { Permission } from '../auth/domain/roles.js';
 import { MetricsService } from '../../infrastructure/metrics/metrics.service.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('admin: system')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/system')
 export class SystemController {
   constructor(private readonly metrics: MetricsService) {}

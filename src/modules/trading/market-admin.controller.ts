@@ -9,9 +9,11 @@ import { SetMarketHaltCommand } from './commands/set-market-halt.command.js';
 import { MarketHaltRequestDto } from './dto/market.request.dto.js';
 import { MarketHaltDto } from './dto/market.response.dto.js';
 import { ListMarketHaltsQuery } from './queries/list-market-halts.query.js';
+import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
 @ApiTags('admin: market')
 @ApiBearerAuth()
+@ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
 @Controller('admin/market')
 export class MarketAdminController {
   constructor(

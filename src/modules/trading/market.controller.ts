@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, BAD_INPUT, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { COMMODITY_NAMES } from './domain/commodities.js';
@@ -23,6 +24,11 @@ export class MarketController {
   })
   @ApiParam({ name: 'commodity', enum: COMMODITY_NAMES })
   @ApiEnvelope(RealtimeMarketDto)
+  @ApiErrors({
+    400: `${BAD_INPUT} Also min_sector above max_sector.`,
+    401: UNAUTHENTICATED,
+    404: '`MARKET.UNKNOWN_COMMODITY`, with `valid_commodities` listing the commodities',
+  })
   realtime(@Param('commodity') commodity: string, @Query() q: RealtimeMarketRequestDto) {
     return this.queryBus.execute(
       new GetRealtimeMarketQuery(commodity, {
@@ -37,6 +43,7 @@ export class MarketController {
   @Get('stations/:id')
   @ApiOperation({ summary: 'A station and all its markets' })
   @ApiEnvelope(StationDto)
+  @ApiErrors({ 401: UNAUTHENTICATED, 404: '`MARKET.STATION_NOT_FOUND`' })
   station(@Param('id', uuidPipe('id')) id: string) {
     return this.queryBus.execute(new GetStationMarketQuery(id));
   }
@@ -44,6 +51,11 @@ export class MarketController {
   @Get('history')
   @ApiOperation({ summary: 'Price history of one station market, bucketed by interval' })
   @ApiEnvelope(PriceHistoryDto)
+  @ApiErrors({
+    400: `${BAD_INPUT} Also \`from\` not before \`to\`, and a range of more than 2,000 intervals.`,
+    401: UNAUTHENTICATED,
+    404: '`MARKET.STATION_NOT_FOUND`',
+  })
   history(@Query() q: PriceHistoryRequestDto) {
     return this.queryBus.execute(
       new GetPriceHistoryQuery(

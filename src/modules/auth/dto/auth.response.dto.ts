@@ -15,3 +15,8 @@ export class AuthTokensDto {
   @ApiProperty({ description: 'Access token lifetime in seconds' }) expires_in: number;
   @ApiProperty({ type: AuthUserDto }) user: AuthUserDto;
 }
+
+export class LogoutResultDto {
+  @ApiProperty({ description: 'Refresh tokens of this login revoked now (0 when it was revoked already)' })
+  revoked: number;
+}

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { PLAYER_STATUSES, type PlayerStatus } from '../domain/player-status.js';
 
 export class PlayerSummaryDto {
@@ -27,6 +27,9 @@ export class PlayerSummaryDto {
   })
   online: boolean | null;
 }
+
+/** GET /players/me and /players/{id}: the record without the console's risk score and presence. */
+export class OwnPlayerDto extends OmitType(PlayerSummaryDto, ['risk_score', 'online'] as const) {}
 
 export class PlayerListDto {
   @ApiProperty({ type: [PlayerSummaryDto] }) players: PlayerSummaryDto[];

@@ -30,6 +30,8 @@ export class ListAutomationRulesQuery extends Query<AutomationRuleListDto> {
     readonly page: number,
     readonly limit: number,
     readonly filters: { status?: RuleStatus; stationId?: string; commodity?: string },
+    /** The previous page's next_cursor (keyset paging; overrides page). */
+    readonly cursor?: string,
   ) {
     super();
   }

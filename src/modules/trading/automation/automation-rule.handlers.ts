@@ -9,6 +9,12 @@ import {
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { inTransaction } from '../../../infrastructure/database/transaction.js';
+import {
+  afterCursor,
+  keysetColumnsSql,
+  keysetPage,
+  type KeysetRow,
+} from '../../../infrastructure/http/time-keyset.js';
 import { assertQuantity, TradingErrors } from '../domain/trading.errors.js';
 import { AutomationExecutor } from './automation-executor.service.js';
 import { AutomationRuleChangedEvent } from './automation-rule-changed.event.js';
@@ -157,18 +163,26 @@ export class ListAutomationRulesHandler implements IQueryHandler<ListAutomationR
       where.push(`r.${column} = $${params.length}`);
     }
     const filter = where.join(' AND ');
+    const pg = afterCursor(q.cursor, filter, params, 'r.created_at', 'r.id');
     const [rows, [count]] = await Promise.all([
       this.dataSource.query(
-        `SELECT ${RULE_COLUMNS} FROM automation_rules r WHERE ${filter}
-         ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, q.limit, (q.page - 1) * q.limit],
-      ) as Promise<RuleRow[]>,
+        `SELECT ${RULE_COLUMNS}, ${keysetColumnsSql('r.created_at', 'r.id')} FROM automation_rules r WHERE ${pg.where}
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $${pg.params.length + 1} OFFSET $${pg.params.length + 2}`,
+        [...pg.params, q.limit + 1, pg.keyset ? 0 : (q.page - 1) * q.limit],
+      ) as Promise<Array<RuleRow & KeysetRow>>,
       this.dataSource.query(
         `SELECT count(*)::int AS n FROM automation_rules r WHERE ${filter}`,
         params,
       ) as Promise<Array<{ n: number }>>,
     ]);
-    return { rules: rows.map(ruleDto), page: q.page, limit: q.limit, total_count: count!.n };
+    const page = keysetPage(rows, q.limit);
+    return {
+      rules: page.rows.map(ruleDto),
+      page: q.page,
+      limit: q.limit,
+      total_count: count!.n,
+      next_cursor: page.next_cursor,
+    };
   }
 }
 

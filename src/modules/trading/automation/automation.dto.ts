@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
+import { KeysetPageQueryDto, NEXT_CURSOR } from '../../../infrastructure/http/page-query.dto.js';
 import { IsId, Optional } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { ExecuteTradeRequestDto } from '../dto/trade.request.dto.js';
@@ -14,7 +14,7 @@ export type RuleStatus = (typeof RULE_STATUSES)[number];
  */
 export class CreateAutomationRuleRequestDto extends ExecuteTradeRequestDto {}
 
-export class ListAutomationRulesRequestDto extends PageQueryDto {
+export class ListAutomationRulesRequestDto extends KeysetPageQueryDto {
   @ApiPropertyOptional({ enum: RULE_STATUSES })
   @Optional()
   @IsIn(RULE_STATUSES)
@@ -66,6 +66,7 @@ export class AutomationRuleListDto {
   @ApiProperty() page: number;
   @ApiProperty() limit: number;
   @ApiProperty() total_count: number;
+  @ApiProperty({ ...NEXT_CURSOR }) next_cursor: string | null;
 }
 
 /** The columns every read of a rule selects, for ruleDto. */

@@ -1,4 +1,4 @@
-import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
+import { KeysetPageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Max, Min } from 'class-validator';
 import {
@@ -13,7 +13,7 @@ import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { HISTORY_INTERVALS } from '../domain/market-trend.js';
 
 export class RealtimeMarketRequestDto {
-  @ApiPropertyOptional({ description: 'Lowest sector id (inclusive)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Lowest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -21,7 +21,7 @@ export class RealtimeMarketRequestDto {
   @Max(INT4_MAX)
   min_sector?: number;
 
-  @ApiPropertyOptional({ description: 'Highest sector id (inclusive)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Highest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -37,7 +37,7 @@ export class RealtimeMarketRequestDto {
   @IsIn(['buys', 'sells'])
   side?: 'buys' | 'sells';
 
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 500 })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -56,12 +56,17 @@ export class PriceHistoryRequestDto {
   @IsIn(COMMODITY_NAMES)
   commodity: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Default: 24 h before `to`' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Inclusive; default 24 h before `to`. Buckets start on multiples of `interval` since the epoch, so the first ' +
+      "one's `bucket` may lie before `from`: it holds only the snapshots from `from` on.",
+  })
   @Optional()
   @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Default: now' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Exclusive; default now. Must be after `from`.' })
   @Optional()
   @IsTimestamp()
   to?: string;
@@ -72,7 +77,7 @@ export class PriceHistoryRequestDto {
   interval?: keyof typeof HISTORY_INTERVALS;
 }
 
-export class ListTradesRequestDto extends PageQueryDto {
+export class ListTradesRequestDto extends KeysetPageQueryDto {
   @ApiPropertyOptional({ enum: COMMODITY_NAMES })
   @Optional()
   @IsIn(COMMODITY_NAMES)

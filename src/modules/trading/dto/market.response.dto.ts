@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 export class PredictionDto {
   @ApiProperty() predicted_price: number;
@@ -24,9 +24,14 @@ export class RealtimeMarketEntryDto {
   version: number;
   @ApiProperty({ description: 'Units traded in the last 24 h' }) volume_24h: number;
   @ApiProperty({ enum: ['up', 'down', 'flat', 'unknown'] }) trend: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Mid-price change against 24 h ago, in %' })
+  @ApiProperty({ nullable: true, type: Number, description: 'Mid-price change against 24 h ago, in %' })
   change_24h_pct: number | null;
-  @ApiPropertyOptional({ type: PredictionDto, nullable: true }) prediction: PredictionDto | null;
+  @ApiProperty({
+    type: PredictionDto,
+    nullable: true,
+    description: "ARIA's latest prediction, null when none holds",
+  })
+  prediction: PredictionDto | null;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 
@@ -52,7 +57,12 @@ export class StationMarketEntryDto {
   version: number;
   @ApiProperty() volume_24h: number;
   @ApiProperty() halted: boolean;
-  @ApiPropertyOptional({ type: PredictionDto, nullable: true }) prediction: PredictionDto | null;
+  @ApiProperty({
+    type: PredictionDto,
+    nullable: true,
+    description: "ARIA's latest prediction, null when none holds",
+  })
+  prediction: PredictionDto | null;
 }
 
 export class StationDto {

@@ -5,6 +5,8 @@ import { COMMODITY_NAMES, type Commodity } from '../domain/commodities.js';
 import type { TradeAction, TradeRequest } from '../domain/trade-rules.js';
 
 const MAX_PRICE = 1_000_000;
+/** A price limit: whole credits, a JSON integer. */
+const PRICE_LIMIT = { type: 'integer', minimum: 0, maximum: MAX_PRICE } as const;
 
 /** The fields a trade and a quote share. */
 abstract class TradeBodyDto {
@@ -21,7 +23,12 @@ abstract class TradeBodyDto {
   @IsIn(['buy', 'sell'])
   action: TradeAction;
 
-  @ApiProperty({ minimum: 1, description: 'Units; at most TRADE_MAX_QUANTITY (default 10,000)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'Units; at most TRADE_MAX_QUANTITY (default 10,000)',
+  })
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -33,14 +40,14 @@ abstract class TradeBodyDto {
 
 /** POST /trading/quote: like a trade, with the price limit optional (omit it for none; null is refused). */
 export class QuoteRequestDto extends TradeBodyDto {
-  @ApiPropertyOptional({ description: 'buy only: the most you pay per unit' })
+  @ApiPropertyOptional({ ...PRICE_LIMIT, description: 'buy only: the most you pay per unit' })
   @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_PRICE)
   declare max_unit_price?: number;
 
-  @ApiPropertyOptional({ description: 'sell only: the least you accept per unit' })
+  @ApiPropertyOptional({ ...PRICE_LIMIT, description: 'sell only: the least you accept per unit' })
   @Optional()
   @IsInt()
   @Min(0)
@@ -50,14 +57,14 @@ export class QuoteRequestDto extends TradeBodyDto {
 
 /** POST /trading/trades: the price limit of the chosen side is required (protection against slippage). */
 export class ExecuteTradeRequestDto extends TradeBodyDto {
-  @ApiPropertyOptional({ description: 'buy: required, the most you pay per unit' })
+  @ApiPropertyOptional({ ...PRICE_LIMIT, description: 'buy: required, the most you pay per unit' })
   @ValidateIf((o: ExecuteTradeRequestDto) => o.action === 'buy' || o.max_unit_price !== undefined)
   @IsInt({ message: 'max_unit_price is required for a buy and must be an integer' })
   @Min(0)
   @Max(MAX_PRICE)
   declare max_unit_price?: number;
 
-  @ApiPropertyOptional({ description: 'sell: required, the least you accept per unit' })
+  @ApiPropertyOptional({ ...PRICE_LIMIT, description: 'sell: required, the least you accept per unit' })
   @ValidateIf((o: ExecuteTradeRequestDto) => o.action === 'sell' || o.min_unit_price !== undefined)
   @IsInt({ message: 'min_unit_price is required for a sell and must be an integer' })
   @Min(0)

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { NEXT_CURSOR } from '../../../infrastructure/http/page-query.dto.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import type { TradePlan, TradeRequest } from '../domain/trade-rules.js';
 
@@ -89,4 +90,5 @@ export class TradeHistoryDto {
   @ApiProperty() page: number;
   @ApiProperty() limit: number;
   @ApiProperty() total_count: number;
+  @ApiProperty({ ...NEXT_CURSOR }) next_cursor: string | null;
 }

@@ -9,6 +9,8 @@ export class ListOwnTradesQuery extends Query<TradeHistoryDto> {
     readonly limit: number,
     readonly commodity?: string,
     readonly stationId?: string,
+    /** The previous page's next_cursor (keyset paging; overrides page). */
+    readonly cursor?: string,
   ) {
     super();
   }

@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { startTestApp, type TestApp } from './support/test-app.js';
+import { loginAs, registerPlayer, type Session } from './support/factories.js';
+import { createStation, type StationFixture } from './support/market-factories.js';
+import { answerProblems, type OpenApiDocument } from './support/openapi.js';
+
+jest.setTimeout(60_000);
+
+/**
+ * A client generated from /docs/json must work: the player-facing routes' real answers, successes and errors,
+ * are checked against the schemas the document gives for their status codes.
+ */
+describe('the OpenAPI document against real answers', () => {
+  let t: TestApp;
+  let doc: OpenApiDocument;
+  let player: Session;
+  let admin: Session;
+  let station: StationFixture;
+  const problems: string[] = [];
+
+  /** Records what a generated client would find wrong with `res`, the answer to `method path` (the document's path). */
+  const check = (method: string, path: string, res: Response): Response => {
+    problems.push(...answerProblems(doc, method, path, res.status, res.body));
+    return res;
+  };
+  const trade = (body: Record<string, unknown>, key = randomUUID()) =>
+    t.http().post('/api/v1/trading/trades').set(player.auth).set('Idempotency-Key', key).send(body);
+  const buy = { commodity: 'luxury_goods', action: 'buy', quantity: 2, max_unit_price: 1000 };
+
+  beforeAll(async () => {
+    t = await startTestApp({ MARKET_REGEN_SECONDS: '0', PRICE_SNAPSHOT_SECONDS: '0' });
+    doc = (await t.http().get('/docs/json').expect(200)).body;
+    admin = await loginAs(t, 'admin');
+    player = await registerPlayer(t);
+    station = await createStation(t, { sector: 1 });
+    await t.db.query(
+      `INSERT INTO price_history (station_id, commodity, buy_price, sell_price, stock, recorded_at)
+       VALUES ($1, 'luxury_goods', 100, 130, 5000, now() - interval '2 hours'),
+              ($1, 'luxury_goods', 104, 134, 4900, now() - interval '1 hour')`,
+      [station.id],
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(() => {
+    problems.splice(0);
+  });
+
+  it('documents the error body on every error answer, 401 on every route behind a token, and each player route in full', () => {
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const playerRoute = /^\/api\/v1\/(auth|players|market|trading)\//.test(path);
+      for (const [method, op] of Object.entries(ops)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        const responses = (op as { responses: Record<string, { content?: object }> }).responses;
+        const security = (op as { security?: unknown[] }).security;
+        for (const status of ['400', ...(security?.length ? ['401'] : [])])
+          if (!responses[status]) missing.push(`${name}: no ${status}`);
+        for (const [status, r] of Object.entries(responses))
+          if (/^[45]/.test(status) && !JSON.stringify(r.content ?? {}).includes('ErrorBodyDto'))
+            missing.push(`${name}: ${status} without the error body`);
+        if (playerRoute && !Object.entries(responses).some(([s, r]) => s.startsWith('2') && r.content))
+          missing.push(`${name}: no success schema`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('auth: register, login, refresh and logout answer as documented, errors too', async () => {
+    const name = `doc_${randomUUID().slice(0, 8)}`;
+    const body = { username: name, email: `${name}@example.test`, password: 'correct-horse-battery' };
+    const reg = check(
+      'POST',
+      '/api/v1/auth/register',
+      await t.http().post('/api/v1/auth/register').send(body),
+    );
+    expect(reg.status).toBe(201);
+    check(
+      'POST',
+      '/api/v1/auth/register',
+      await t.http().post('/api/v1/auth/register').send(body).expect(409),
+    );
+    check(
+      'POST',
+      '/api/v1/auth/register',
+      await t
+        .http()
+        .post('/api/v1/auth/register')
+        .send({ ...body, username: '' })
+        .expect(400),
+    );
+    const login = check(
+      'POST',
+      '/api/v1/auth/login',
+      await t.http().post('/api/v1/auth/login').send({ username: name, password: body.password }).expect(200),
+    );
+    check(
+      'POST',
+      '/api/v1/auth/login',
+      await t
+        .http()
+        .post('/api/v1/auth/login')
+        .send({ username: name, password: 'wrong-password' })
+        .expect(401),
+    );
+    const refresh = (refreshToken: string) =>
+      t.http().post('/api/v1/auth/refresh').send({ refresh_token: refreshToken });
+    const spent = login.body.data.refresh_token as string;
+    const refreshed = check('POST', '/api/v1/auth/refresh', await refresh(spent).expect(200));
+    check('POST', '/api/v1/auth/refresh', await refresh(spent).expect(401));
+    const auth = { Authorization: `Bearer ${refreshed.body.data.access_token}` };
+    check(
+      'POST',
+      '/api/v1/auth/logout',
+      await t
+        .http()
+        .post('/api/v1/auth/logout')
+        .set(auth)
+        .send({ refresh_token: refreshed.body.data.refresh_token })
+        .expect(200),
+    );
+    check('POST', '/api/v1/auth/logout', await t.http().post('/api/v1/auth/logout').send({}).expect(401));
+    expect(problems).toEqual([]);
+  });
+
+  it('players: me, my id, and another id', async () => {
+    check('GET', '/api/v1/players/me', await t.http().get('/api/v1/players/me').set(player.auth).expect(200));
+    check(
+      'GET',
+      '/api/v1/players/{id}',
+      await t.http().get(`/api/v1/players/${player.playerId}`).set(player.auth).expect(200),
+    );
+    check(
+      'GET',
+      '/api/v1/players/{id}',
+      await t.http().get(`/api/v1/players/${randomUUID()}`).set(player.auth).expect(404),
+    );
+    check('GET', '/api/v1/players/me', await t.http().get('/api/v1/players/me').expect(401));
+    expect(problems).toEqual([]);
+  });
+
+  it('market: realtime, a station, its history, and their errors', async () => {
+    const realtime = '/api/v1/market/realtime/{commodity}';
+    const rt = check(
+      'GET',
+      realtime,
+      await t.http().get('/api/v1/market/realtime/luxury_goods').set(player.auth).expect(200),
+    );
+    expect(rt.body.data.stations.length).toBeGreaterThan(0);
+    check('GET', realtime, await t.http().get('/api/v1/market/realtime/gold').set(player.auth).expect(404));
+    check(
+      'GET',
+      realtime,
+      await t.http().get('/api/v1/market/realtime/ore').query({ limit: 0 }).set(player.auth).expect(400),
+    );
+    check(
+      'GET',
+      '/api/v1/market/stations/{id}',
+      await t.http().get(`/api/v1/market/stations/${station.id}`).set(player.auth).expect(200),
+    );
+    check(
+      'GET',
+      '/api/v1/market/stations/{id}',
+      await t.http().get(`/api/v1/market/stations/${randomUUID()}`).set(player.auth).expect(404),
+    );
+    const history = check(
+      'GET',
+      '/api/v1/market/history',
+      await t
+        .http()
+        .get('/api/v1/market/history')
+        .query({ station_id: station.id, commodity: 'luxury_goods' })
+        .set(player.auth)
+        .expect(200),
+    );
+    expect(history.body.data.points).toHaveLength(2);
+    check(
+      'GET',
+      '/api/v1/market/history',
+      await t
+        .http()
+        .get('/api/v1/market/history')
+        .query({ station_id: station.id, commodity: 'luxury_goods', from: '2026-02-02', to: '2026-02-01' })
+        .set(player.auth)
+        .expect(400),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('trading: quote, trade, replay, refusals, halt and the ledger', async () => {
+    const body = { station_id: station.id, ...buy };
+    const quote = '/api/v1/trading/quote';
+    check('POST', quote, await t.http().post(quote).set(player.auth).send(body).expect(200));
+    check(
+      'POST',
+      quote,
+      await t
+        .http()
+        .post(quote)
+        .set(player.auth)
+        .send({ ...body, max_unit_price: 1 })
+        .expect(409),
+    );
+    check('POST', quote, await t.http().post(quote).set(admin.auth).send(body).expect(403));
+    const trades = '/api/v1/trading/trades';
+    const k = randomUUID();
+    check('POST', trades, await trade(body, k).expect(201));
+    check('POST', trades, await trade({ ...body, quantity: 3 }, k).expect(422));
+    check('POST', trades, await trade({ ...body, quantity: 2.5 }).expect(400));
+    check('POST', trades, await trade({ ...body, station_id: randomUUID() }).expect(404));
+    await t
+      .http()
+      .post('/api/v1/admin/market/halt')
+      .set(admin.auth)
+      .send({ commodity: 'luxury_goods', reason: 'contract check' })
+      .expect(200);
+    check('POST', trades, await trade(body).expect(423));
+    await t
+      .http()
+      .post('/api/v1/admin/market/resume')
+      .set(admin.auth)
+      .send({ commodity: 'luxury_goods', reason: 'contract check' })
+      .expect(200);
+    check('GET', trades, await t.http().get(trades).set(player.auth).expect(200));
+    check('GET', trades, await t.http().get(trades).query({ limit: 101 }).set(player.auth).expect(400));
+    check('GET', trades, await t.http().get(trades).set(admin.auth).expect(403));
+    expect(problems).toEqual([]);
+  });
+
+  it('automation rules: create, list, read, cancel, and their errors', async () => {
+    const rules = '/api/v1/trading/automation-rules';
+    const one = `${rules}/{id}`;
+    const created = check(
+      'POST',
+      rules,
+      await t
+        .http()
+        .post(rules)
+        .set(player.auth)
+        .send({ station_id: station.id, ...buy, max_unit_price: 1 })
+        .expect(201),
+    );
+    const id = created.body.data.rule_id as string;
+    check(
+      'POST',
+      rules,
+      await t.http().post(rules).set(player.auth).send({ station_id: station.id }).expect(400),
+    );
+    check('GET', rules, await t.http().get(rules).set(player.auth).expect(200));
+    check('GET', one, await t.http().get(`${rules}/${id}`).set(player.auth).expect(200));
+    check('GET', one, await t.http().get(`${rules}/${randomUUID()}`).set(player.auth).expect(404));
+    check('DELETE', one, await t.http().delete(`${rules}/${id}`).set(player.auth).expect(200));
+    check('DELETE', one, await t.http().delete(`${rules}/${id}`).set(player.auth).expect(409));
+    expect(problems).toEqual([]);
+  });
+});
