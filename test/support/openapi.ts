@@ -1,22 +1,23 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
 /**
  * Checks a real answer against the OpenAPI document the server publishes, as a client generated from it would
- * read it: the status must be documented with a JSON schema, and the body must fit it (types, integers, enums,
- * required properties, nullability, formats of uuids and date-times, and no property the schema does not name
- * unless it allows others). Covers the subset of OpenAPI 3.0 that @nestjs/swagger emits.
+ * read it: the status must be documented with a JSON schema, and the body must fit it (Ajv: types, integers,
+ * enums, required properties, nullability, uuid and date-time formats), with no property the schema does not
+ * name unless it allows others.
  */
 export interface Schema {
   $ref?: string;
   type?: string;
-  format?: string;
-  enum?: unknown[];
   nullable?: boolean;
   properties?: Record<string, Schema>;
-  required?: string[];
   additionalProperties?: boolean | Schema;
   items?: Schema;
   allOf?: Schema[];
   oneOf?: Schema[];
   anyOf?: Schema[];
+  [keyword: string]: unknown;
 }
 
 interface Operation {
@@ -28,66 +29,56 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ajv-formats is CommonJS: the default import is its module.exports, whose `default` is the plugin.
+const addFormats = addFormatsModule.default;
 
-function resolve(doc: OpenApiDocument, schema: Schema): Schema {
-  let s = schema;
-  while (s.$ref) s = doc.components.schemas[s.$ref.split('/').pop()!] ?? {};
-  return s;
+const DOC_ID = 'openapi';
+
+/**
+ * The document's schemas as JSON Schema for Ajv: references point into the document added under DOC_ID, a
+ * nullable schema becomes "null or it" (@nestjs/swagger writes a nullable DTO as `{type: 'object', nullable:
+ * true, allOf: [$ref]}`, which generated clients read as nullable, though JSON Schema would hold null to the
+ * allOf), and an object schema that names its properties allows no others (a client drops or refuses them).
+ */
+function toJsonSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toJsonSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$ref' && typeof value === 'string') out.$ref = value.replace(/^#/, `${DOC_ID}#`);
+    else if (key === 'properties' && value && typeof value === 'object')
+      out.properties = Object.fromEntries(
+        Object.entries(value).map(([name, s]) => [name, toJsonSchema(s) as Schema]),
+      );
+    else out[key] = toJsonSchema(value);
+  }
+  if (out.properties && out.additionalProperties === undefined && !out.allOf)
+    out.additionalProperties = false;
+  if (out.nullable) {
+    delete out.nullable;
+    return { anyOf: [{ type: 'null' }, out] };
+  }
+  return out;
 }
 
-function fits(doc: OpenApiDocument, raw: Schema, value: unknown, at: string, problems: string[]): void {
-  const s = resolve(doc, raw);
-  // @nestjs/swagger puts `nullable` beside the allOf of a nullable $ref; generated clients read it that way.
-  if (value === null) {
-    if (!s.nullable) problems.push(`${at}: null, but the schema is not nullable`);
-    return;
+const validators = new WeakMap<OpenApiDocument, { ajv: Ajv; compiled: Map<Schema, ValidateFunction> }>();
+
+function validatorFor(doc: OpenApiDocument, schema: Schema): ValidateFunction {
+  let entry = validators.get(doc);
+  if (!entry) {
+    // strict off: the document carries OpenAPI's own keywords (example, description, ...) beside JSON Schema's.
+    const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+    addFormats(ajv, ['uuid', 'date-time']);
+    ajv.addSchema({ $id: DOC_ID, components: toJsonSchema(doc.components) }, DOC_ID);
+    entry = { ajv, compiled: new Map() };
+    validators.set(doc, entry);
   }
-  for (const part of s.allOf ?? []) fits(doc, part, value, at, problems);
-  const alternatives = s.oneOf ?? s.anyOf;
-  if (alternatives) {
-    const matched = alternatives.some((alt) => {
-      const own: string[] = [];
-      fits(doc, alt, value, at, own);
-      return own.length === 0;
-    });
-    if (!matched) problems.push(`${at}: fits none of its alternatives`);
+  let validate = entry.compiled.get(schema);
+  if (!validate) {
+    validate = entry.ajv.compile(toJsonSchema(schema) as object);
+    entry.compiled.set(schema, validate);
   }
-  const type = s.type;
-  const actual = Array.isArray(value) ? 'array' : typeof value;
-  if (type === 'integer' && !Number.isInteger(value))
-    problems.push(`${at}: ${JSON.stringify(value)} is not an integer`);
-  else if (type === 'number' && actual !== 'number') problems.push(`${at}: ${actual} is not a number`);
-  else if (type && !['integer', 'number'].includes(type) && actual !== type) {
-    problems.push(`${at}: ${actual} is not ${type === 'object' ? 'an object' : `a ${type}`}`);
-    return;
-  }
-  if (s.enum && !s.enum.includes(value))
-    problems.push(`${at}: ${JSON.stringify(value)} is not one of ${s.enum.join(', ')}`);
-  if (typeof value === 'string' && s.format === 'uuid' && !UUID.test(value))
-    problems.push(`${at}: not a uuid`);
-  if (typeof value === 'string' && s.format === 'date-time' && Number.isNaN(Date.parse(value)))
-    problems.push(`${at}: not a date-time`);
-  if (Array.isArray(value) && s.items)
-    value.forEach((v, i) => fits(doc, s.items!, v, `${at}[${i}]`, problems));
-  if (actual === 'object' && !Array.isArray(value) && (s.properties || type === 'object')) {
-    const obj = value as Record<string, unknown>;
-    for (const name of s.required ?? [])
-      if (!(name in obj)) problems.push(`${at}.${name}: required, missing`);
-    // Properties of an allOf part are documented too.
-    const named = new Set([
-      ...Object.keys(s.properties ?? {}),
-      ...(s.allOf ?? []).flatMap((p) => Object.keys(resolve(doc, p).properties ?? {})),
-    ]);
-    for (const [name, v] of Object.entries(obj)) {
-      const prop = s.properties?.[name];
-      if (prop) fits(doc, prop, v, `${at}.${name}`, problems);
-      else if (typeof s.additionalProperties === 'object')
-        fits(doc, s.additionalProperties, v, `${at}.${name}`, problems);
-      else if (!named.has(name) && s.additionalProperties !== true && (s.properties || s.allOf))
-        problems.push(`${at}.${name}: not in the schema`);
-    }
-  }
+  return validate;
 }
 
 /** What a client generated from `doc` would find wrong with this answer of `method path` (empty: none). */
@@ -107,7 +98,13 @@ export function answerProblems(
     ];
   const schema = answer.content?.['application/json']?.schema;
   if (!schema) return [`${method} ${path} ${status}: documented without a JSON schema`];
-  const problems: string[] = [];
-  fits(doc, schema, body, `${method} ${path} ${status} $`, problems);
-  return problems;
+  const validate = validatorFor(doc, schema);
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${method} ${path} ${status} $${e.instancePath.replace(/\//g, '.')}: ${e.message ?? e.keyword}` +
+      (e.keyword === 'additionalProperties'
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : ''),
+  );
 }
