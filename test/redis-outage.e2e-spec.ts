@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
@@ -280,6 +281,60 @@ const key = () => `redis-outage-${randomUUID()}`;
     } finally {
       await relay.up();
     }
+  });
+
+  it('Redis down: the node logs the outage once as it starts and once as it ends, not once per player, heartbeat or reconnect', async () => {
+    const players = await Promise.all([1, 2, 3, 4, 5].map(() => registerPlayer(a)));
+    const playerSockets = await Promise.all(players.map((p) => connect(a, '/player', p.token)));
+    const lines: { level: string; context: string | undefined; message: string }[] = [];
+    const spies = (['warn', 'log', 'debug', 'error'] as const).map((level) =>
+      jest.spyOn(Logger.prototype, level).mockImplementation(function (this: Logger, ...args: unknown[]) {
+        const message = args.find((x): x is string => typeof x === 'string') ?? '';
+        lines.push({ level, context: (this as unknown as { context?: string }).context, message });
+      }),
+    );
+    const printed: string[] = [];
+    spies.push(
+      jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        printed.push(args.map(String).join(' '));
+      }) as never,
+    );
+    const presenceFailures = () =>
+      lines.filter((l) => l.context === 'PlayerPresenceTracker' && l.message === 'Could not renew presence');
+    try {
+      await relay.down();
+      // Every player's heartbeat and the node's renewals of every local player (PRESENCE_SOCKET_TTL_SECONDS 5: one
+      // every ~1.7 s) fail while Redis is down; so do the client's reconnects meanwhile.
+      for (const s of playerSockets) await s.request('heartbeat');
+      await eventually(() => (presenceFailures().length >= 3 * players.length ? true : undefined), 15_000);
+      await relay.up();
+      await eventually(() =>
+        lines.some(
+          (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection is back'),
+        )
+          ? true
+          : undefined,
+      );
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+      await relay.up();
+    }
+    const warnings = lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    expect(warnings.filter((l) => l.context === 'PlayerPresenceTracker')).toEqual([]);
+    expect(presenceFailures().every((l) => l.level === 'debug')).toBe(true);
+    expect(
+      warnings.filter(
+        (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection lost'),
+      ),
+    ).toHaveLength(1);
+    expect(
+      lines.filter(
+        (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection is back'),
+      ),
+    ).toHaveLength(1);
+    // Nothing outside the JSON logs: ioredis prints a failed reconnect to stderr when nobody listens for it.
+    expect(printed.filter((p) => p.includes('[ioredis]'))).toEqual([]);
+    await redisBackOnA();
   });
 
   it('Redis silent (a partition: connections open, nothing answers): requests answer within a command timeout or two, readiness within 1 s', async () => {
