@@ -337,6 +337,48 @@ const key = () => `redis-outage-${randomUUID()}`;
     await redisBackOnA();
   });
 
+  it('Redis down: a kick given on node A reaches the player on node B once Redis is back, and spares a session opened after it', async () => {
+    const player = await registerPlayer(a);
+    const onB = await connect(b, '/player', player.token);
+    const marketOnB = await connect(b, '/market', player.token);
+    const warned: string[] = [];
+    const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation((...args: unknown[]) => {
+      warned.push(args.find((x): x is string => typeof x === 'string') ?? '');
+    });
+    await relay.down();
+    let later: TestSocket;
+    try {
+      const kick = await atOnce(
+        a
+          .http()
+          .post(`/api/v1/admin/players/${player.playerId}/emergency/kick`)
+          .set(admin.auth)
+          .send({ reason: 'incident response' }),
+      );
+      expect(kick.status).toBe(200);
+      // An outage longer than a blip: the client gave up the commands it held for a reconnect (the kick's
+      // messages to the other nodes among them), which fail together with the kick's count of sockets.
+      await eventually(() =>
+        warned.some((m) => m.startsWith('Could not count the player sockets across nodes'))
+          ? true
+          : undefined,
+      );
+      // A kick revokes the refresh tokens; the access token may still open a session: this one stays.
+      later = await connect(b, '/player', player.token);
+    } finally {
+      spy.mockRestore();
+      await relay.up();
+    }
+    // Without Redis the kick went nowhere beyond node A; once it is back, node A sends it again.
+    const kicked = await onB.next('kicked', () => true, 15_000);
+    expect(kicked.data).toMatchObject({ reason: 'incident response' });
+    await eventually(() => (onB.socket.connected || marketOnB.socket.connected ? undefined : true));
+    expect(onB.disconnectReason).toBe('io server disconnect');
+    expect(later.socket.connected).toBe(true);
+    expect(later.of('kicked')).toEqual([]);
+    await redisBackOnA();
+  });
+
   it('Redis silent (a partition: connections open, nothing answers): requests answer within a command timeout or two, readiness within 1 s', async () => {
     const player = await registerPlayer(a);
     const playerSocket = await connect(a, '/player', player.token);

@@ -52,7 +52,20 @@ export class RedisAvailability {
         'Redis connection is back: shared rate limits, cache, presence and cross-node messages resume',
       );
       this.lostAt = null;
+      for (const listener of this.backListeners) listener();
     });
+  }
+
+  private readonly backListeners: (() => void)[] = [];
+
+  /** Calls `listener` each time the connection is back after it was lost (see the constructor). */
+  onBack(listener: () => void): void {
+    this.backListeners.push(listener);
+  }
+
+  /** Whether the node uses Redis at all (REDIS_URL). */
+  get configured(): boolean {
+    return this.redis !== null;
   }
 
   /** The node is closing its Redis connection itself (shutdown): that is not an outage. */
