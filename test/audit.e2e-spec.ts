@@ -577,6 +577,39 @@ describe('audit', () => {
       expect(res.body.data.head_hash).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it('walks from the first stored row: a row forged below id 1, carrying the genesis hash, is caught', async () => {
+      // With the chain trigger off, a row goes in with the id and hashes the attacker picks: id 0 and the
+      // genesis hash, so that row 1 (whose predecessor is the genesis) still links to it. The logs list it.
+      await t.db.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain_trg');
+      try {
+        await t.db.query(
+          `INSERT INTO audit_log (id, occurred_at, actor_role, action, target_type, target_id, reason, prev_hash, hash)
+           VALUES (0, now(), 'superadmin', 'players.update', 'player', $1, 'approved bonus', repeat('0', 64),
+                   repeat('0', 64))`,
+          [target.playerId],
+        );
+      } finally {
+        await t.db.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain_trg');
+      }
+      try {
+        const listed = await t
+          .http()
+          .get('/api/v1/audit/logs')
+          .query({ target: target.playerId! })
+          .set(auditor.auth)
+          .expect(200);
+        expect(listed.body.data.items.map((r: { id: string }) => r.id)).toContain('0');
+        expect(await verify()).toMatchObject({
+          valid: false,
+          from_id: '0',
+          first_broken: { id: '0', problem: 'hash_mismatch' },
+        });
+      } finally {
+        await withGuardOff(() => t.db.query('DELETE FROM audit_log WHERE id = 0'));
+      }
+      expect(await verify()).toMatchObject({ valid: true, from_id: (await chainIds())[0] });
+    });
+
     it('names the first row an attacker with table rights edited, and a deleted row', async () => {
       const rows = await t.db.query(`SELECT id::text FROM audit_log WHERE target_id = $1 ORDER BY id`, [
         target.playerId,

@@ -169,4 +169,36 @@ describe('platform: health, metrics, docs, envelope', () => {
       await database.drop();
     }
   });
+
+  (process.env.TEST_DATABASE_URL ? it : it.skip)(
+    'a node whose DATABASE_URL names no database or user fails to start at once, with one line naming where it tried',
+    async () => {
+      const printed: string[] = [];
+      const url = new URL(process.env.TEST_DATABASE_URL!);
+      url.password = 'not-the-password';
+      for (const [path, user, problem] of [
+        ['/sw_e2e_no_such_database', url.username, 'database "sw_e2e_no_such_database" does not exist'],
+        [url.pathname, 'sw_e2e_no_such_user', 'role "sw_e2e_no_such_user" does not exist'],
+      ] as const) {
+        const bad = new URL(url.toString());
+        bad.pathname = path;
+        bad.username = user;
+        const started = Date.now();
+        const failure = await createApp(loadConfig(testEnv(bad.toString()))).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        // Not retried: TypeORM's 10 retries 3 s apart are for a database that may come up in a moment.
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(failure).toBeInstanceOf(StartupError);
+        const message = (failure as Error).message;
+        expect(message).toContain(`Cannot connect to the database at DATABASE_URL postgres://${user}:***@`);
+        expect(message).toContain(problem);
+        expect(message).not.toContain('not-the-password');
+        printed.push(message);
+      }
+      expect(printed).toHaveLength(2);
+    },
+    30_000,
+  );
 });

@@ -454,6 +454,24 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect((await sample('realtime_delivery_seconds_count')) - timed).toBeGreaterThanOrEqual(1);
     });
 
+    it('counts the sockets this node holds per namespace on /metrics, as they come and go', async () => {
+      const held = async (namespace: string) => {
+        const text = (await t.http().get('/metrics').expect(200)).text;
+        const line = new RegExp(
+          `^realtime_connected_sockets\\{namespace="${namespace}"\\} (\\S+)$`,
+          'm',
+        ).exec(text);
+        return line ? Number(line[1]) : undefined;
+      };
+      const before = (await held('/admin')) ?? -1;
+      expect(before).toBeGreaterThanOrEqual(0);
+      const s = await connect('/admin', admin.token);
+      expect(await held('/admin')).toBe(before + 1); // connected: the server holds it already
+      s.close();
+      await eventually(async () => ((await held('/admin')) === before ? true : undefined));
+      expect(await held('/player')).toEqual(expect.any(Number));
+    });
+
     it('receives metrics_update on every tick', async () => {
       const s = await connect('/admin', admin.token);
       await s.next('metrics_update');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Envelope } from '../src/infrastructure/websocket/envelope.js';
@@ -280,6 +281,102 @@ const key = () => `redis-outage-${randomUUID()}`;
     } finally {
       await relay.up();
     }
+  });
+
+  it('Redis down: the node logs the outage once as it starts and once as it ends, not once per player, heartbeat or reconnect', async () => {
+    const players = await Promise.all([1, 2, 3, 4, 5].map(() => registerPlayer(a)));
+    const playerSockets = await Promise.all(players.map((p) => connect(a, '/player', p.token)));
+    const lines: { level: string; context: string | undefined; message: string }[] = [];
+    const spies = (['warn', 'log', 'debug', 'error'] as const).map((level) =>
+      jest.spyOn(Logger.prototype, level).mockImplementation(function (this: Logger, ...args: unknown[]) {
+        const message = args.find((x): x is string => typeof x === 'string') ?? '';
+        lines.push({ level, context: (this as unknown as { context?: string }).context, message });
+      }),
+    );
+    const printed: string[] = [];
+    spies.push(
+      jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        printed.push(args.map(String).join(' '));
+      }) as never,
+    );
+    const presenceFailures = () =>
+      lines.filter((l) => l.context === 'PlayerPresenceTracker' && l.message === 'Could not renew presence');
+    try {
+      await relay.down();
+      // Every player's heartbeat and the node's renewals of every local player (PRESENCE_SOCKET_TTL_SECONDS 5: one
+      // every ~1.7 s) fail while Redis is down; so do the client's reconnects meanwhile.
+      for (const s of playerSockets) await s.request('heartbeat');
+      await eventually(() => (presenceFailures().length >= 3 * players.length ? true : undefined), 15_000);
+      await relay.up();
+      await eventually(() =>
+        lines.some(
+          (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection is back'),
+        )
+          ? true
+          : undefined,
+      );
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+      await relay.up();
+    }
+    const warnings = lines.filter((l) => l.level === 'warn' || l.level === 'error');
+    expect(warnings.filter((l) => l.context === 'PlayerPresenceTracker')).toEqual([]);
+    expect(presenceFailures().every((l) => l.level === 'debug')).toBe(true);
+    expect(
+      warnings.filter(
+        (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection lost'),
+      ),
+    ).toHaveLength(1);
+    expect(
+      lines.filter(
+        (l) => l.context === 'RedisAvailability' && l.message.startsWith('Redis connection is back'),
+      ),
+    ).toHaveLength(1);
+    // Nothing outside the JSON logs: ioredis prints a failed reconnect to stderr when nobody listens for it.
+    expect(printed.filter((p) => p.includes('[ioredis]'))).toEqual([]);
+    await redisBackOnA();
+  });
+
+  it('Redis down: a kick given on node A reaches the player on node B once Redis is back, and spares a session opened after it', async () => {
+    const player = await registerPlayer(a);
+    const onB = await connect(b, '/player', player.token);
+    const marketOnB = await connect(b, '/market', player.token);
+    const warned: string[] = [];
+    const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation((...args: unknown[]) => {
+      warned.push(args.find((x): x is string => typeof x === 'string') ?? '');
+    });
+    await relay.down();
+    let later: TestSocket;
+    try {
+      const kick = await atOnce(
+        a
+          .http()
+          .post(`/api/v1/admin/players/${player.playerId}/emergency/kick`)
+          .set(admin.auth)
+          .send({ reason: 'incident response' }),
+      );
+      expect(kick.status).toBe(200);
+      // An outage longer than a blip: the client gave up the commands it held for a reconnect (the kick's
+      // messages to the other nodes among them), which fail together with the kick's count of sockets.
+      await eventually(() =>
+        warned.some((m) => m.startsWith('Could not count the player sockets across nodes'))
+          ? true
+          : undefined,
+      );
+      // A kick revokes the refresh tokens; the access token may still open a session: this one stays.
+      later = await connect(b, '/player', player.token);
+    } finally {
+      spy.mockRestore();
+      await relay.up();
+    }
+    // Without Redis the kick went nowhere beyond node A; once it is back, node A sends it again.
+    const kicked = await onB.next('kicked', () => true, 15_000);
+    expect(kicked.data).toMatchObject({ reason: 'incident response' });
+    await eventually(() => (onB.socket.connected || marketOnB.socket.connected ? undefined : true));
+    expect(onB.disconnectReason).toBe('io server disconnect');
+    expect(later.socket.connected).toBe(true);
+    expect(later.of('kicked')).toEqual([]);
+    await redisBackOnA();
   });
 
   it('Redis silent (a partition: connections open, nothing answers): requests answer within a command timeout or two, readiness within 1 s', async () => {

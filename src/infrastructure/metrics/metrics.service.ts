@@ -45,6 +45,7 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
   /** Messages handed to sockets on this node, by namespace and type. */
   readonly realtimeMessages: Counter<'namespace' | 'type'>;
   private readonly recoveryBuffers = new Map<string, () => number>();
+  private readonly socketCounts = new Map<string, () => number>();
   private readonly recoveryEvicted: Counter<'namespace'>;
 
   constructor(dataSource: DataSource, @Inject(REDIS) redis: Redis | null, availability: RedisAvailability) {
@@ -113,6 +114,16 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
       },
     });
     const buffers = this.recoveryBuffers;
+    const sockets = this.socketCounts;
+    new Gauge({
+      name: 'realtime_connected_sockets',
+      help: 'Socket.IO sockets connected to this node, by namespace',
+      labelNames: ['namespace'],
+      registers: [this.registry],
+      collect() {
+        for (const [namespace, size] of sockets) this.set({ namespace }, size());
+      },
+    });
     this.recoveryEvicted = new Counter({
       name: 'realtime_recovery_evicted_total',
       help: 'Packets dropped from the recovery buffer to keep it under WS_RECOVERY_BUFFER_PACKETS; clients that missed them start a new session',
@@ -153,6 +164,11 @@ export class MetricsService implements OnModuleDestroy, RecoveryBufferObserver {
 
   trackRecoveryBuffer(namespace: string, size: () => number): void {
     this.recoveryBuffers.set(namespace, size);
+  }
+
+  /** The sockets a namespace holds on this node, read at each scrape. */
+  trackSockets(namespace: string, size: () => number): void {
+    this.socketCounts.set(namespace, size);
   }
 
   recoveryPacketsEvicted(namespace: string, count: number): void {

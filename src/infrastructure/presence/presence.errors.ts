@@ -1,13 +1,15 @@
 import { AppError } from '../errors/app-error.js';
 import { REDIS_RETRY_AFTER_FAILURE_MS } from '../redis/redis-availability.js';
 
+export const PRESENCE_UNAVAILABLE = 'PRESENCE.UNAVAILABLE';
+
 export const PresenceErrors = {
   /**
    * Redis (where presence lives) is away: who is online is unknown. Reads that only decorate (a page's `online`
    * flags, a count) show null instead; a read that filters by it cannot answer and says when to retry.
    */
   unavailable: () =>
-    new AppError('PRESENCE.UNAVAILABLE', 503, 'Who is online is unknown while Redis is unavailable', {
+    new AppError(PRESENCE_UNAVAILABLE, 503, 'Who is online is unknown while Redis is unavailable', {
       retry_after_seconds: REDIS_RETRY_AFTER_FAILURE_MS / 1000,
     }),
 };
@@ -18,7 +20,7 @@ export const PresenceErrors = {
  */
 export function orUnknown<T>(read: Promise<T>): Promise<T | null> {
   return read.catch((err: unknown) => {
-    if (err instanceof AppError && err.code === 'PRESENCE.UNAVAILABLE') return null;
+    if (err instanceof AppError && err.code === PRESENCE_UNAVAILABLE) return null;
     throw err;
   });
 }

@@ -34,8 +34,54 @@ export const REDIS_PROBE_TIMEOUT_MS = 500;
 export class RedisAvailability {
   private readonly logger = new Logger(RedisAvailability.name);
   private avoidUntil = 0;
+  /** When the connection was lost (null: connected, or never connected yet). */
+  private lostAt: number | null = null;
+  private closing = false;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {
+    // The connection's own story, told once each way: lost (the first close or error after it was ready), and
+    // back. Without a listener ioredis prints every failed reconnect (every 2 s while Redis is down) to stderr
+    // as plain text with a stack, outside the JSON logs; without these lines, an outage in which the node sends
+    // Redis nothing (it knows the connection is down) left no JSON line at all.
+    redis?.on('error', (err: Error) => this.lost(err.message, err));
+    redis?.on('close', () => this.lost('connection closed'));
+    redis?.on('ready', () => {
+      if (this.lostAt === null) return;
+      this.logger.log(
+        { downSeconds: Math.round((Date.now() - this.lostAt) / 1000) },
+        'Redis connection is back: shared rate limits, cache, presence and cross-node messages resume',
+      );
+      this.lostAt = null;
+      for (const listener of this.backListeners) listener();
+    });
+  }
+
+  private readonly backListeners: (() => void)[] = [];
+
+  /** Calls `listener` each time the connection is back after it was lost (see the constructor). */
+  onBack(listener: () => void): void {
+    this.backListeners.push(listener);
+  }
+
+  /** Whether the node uses Redis at all (REDIS_URL). */
+  get configured(): boolean {
+    return this.redis !== null;
+  }
+
+  /** The node is closing its Redis connection itself (shutdown): that is not an outage. */
+  closingConnection(): void {
+    this.closing = true;
+  }
+
+  private lost(reason: string, err?: Error): void {
+    if (this.lostAt !== null || this.closing) return;
+    this.lostAt = Date.now();
+    this.logger.warn(
+      { err, reason },
+      'Redis connection lost: rate limits count in memory, cache and presence are skipped, and messages reach ' +
+        'this node only, until it is back (reconnecting by itself)',
+    );
+  }
 
   /** True when Redis is configured, connected and has not failed within the last REDIS_RETRY_AFTER_FAILURE_MS. */
   get available(): boolean {

@@ -8,10 +8,14 @@ export { REDIS };
 
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis | null,
+    private readonly availability: RedisAvailability,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.redis || this.redis.status === 'end') return;
+    this.availability.closingConnection();
     // Auto-pipelined commands leave on the next turn of the event loop, and QUIT is not pipelined: without
     // this wait it overtakes them and they fail with "Connection is closed" (unhandled where a library does
     // not wait on its command, as the Socket.IO adapter's last PUBLISH).

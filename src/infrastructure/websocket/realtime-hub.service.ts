@@ -131,6 +131,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   attach(nsp: Namespace, policy: NamespacePolicy): void {
     this.namespaces.set(nsp.name, nsp);
     this.policies.set(nsp.name, policy);
+    this.metrics.trackSockets(nsp.name, () => nsp.sockets.size);
     nsp.use((socket, next) => {
       const refuse = (err: unknown) => {
         // A database outage (the admission check reads the player) is one the client may retry: say so.

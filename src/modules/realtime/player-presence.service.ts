@@ -6,6 +6,8 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { AppError } from '../../infrastructure/errors/app-error.js';
+import { PRESENCE_UNAVAILABLE } from '../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../infrastructure/presence/presence.service.js';
 import { playerRoom, RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
 import { AdminFeed } from './admin-feed.service.js';
@@ -55,7 +57,7 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeAppl
       if (await this.presence.touch(playerId, this.ttlMs))
         this.feed.playerUpdate(playerId, 'login', { source: 'socket', at: new Date().toISOString() });
     } catch (err) {
-      this.logger.warn({ err, playerId }, 'Could not record presence on connect');
+      this.failed(err, playerId, 'Could not record presence on connect');
     }
   }
 
@@ -63,7 +65,7 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeAppl
     try {
       await this.presence.touch(playerId, this.ttlMs);
     } catch (err) {
-      this.logger.warn({ err, playerId }, 'Could not renew presence');
+      this.failed(err, playerId, 'Could not renew presence');
     }
   }
 
@@ -93,8 +95,20 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeAppl
       this.feed.playerUpdate(playerId, 'logout', { source: 'socket', at: new Date().toISOString() });
     } catch (err) {
       // Unknown: leave the entry to expire on its TTL rather than show a connected player offline.
-      this.logger.warn({ err, playerId }, 'Could not settle presence on disconnect');
+      this.failed(err, playerId, 'Could not settle presence on disconnect');
     }
+  }
+
+  /**
+   * A presence write that failed. While Redis is away every one of them fails (each connect, heartbeat and
+   * disconnect, and each local player at every renewal: thousands a minute on a busy node), and the outage is
+   * already logged once, by RedisAvailability, as it starts and as it ends: those are debug lines. Anything else
+   * is a warning.
+   */
+  private failed(err: unknown, playerId: string, message: string): void {
+    if (err instanceof AppError && err.code === PRESENCE_UNAVAILABLE)
+      this.logger.debug({ playerId }, message);
+    else this.logger.warn({ err, playerId }, message);
   }
 
   private async renewAll(): Promise<void> {

@@ -131,13 +131,22 @@ export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQu
 
   private async report(range: VerifyAuditChainRequestDto, caller: WalkCaller): Promise<AuditChainReportDto> {
     const started = Date.now();
+    // The default range starts at the chain's first stored row, whatever its id: the sequence starts at 1, but a
+    // row slipped in below it (id 0 or negative, with the genesis hash so that row 1 still links to it) would
+    // otherwise never be walked, while the logs list it.
     const [head] = (await this.dataSource.query(
-      `SELECT a.id::text, a.hash FROM audit_log a ORDER BY a.id DESC LIMIT 1`,
-    )) as { id: string; hash: string }[];
+      `SELECT a.id::text, a.hash, (SELECT f.id FROM audit_log f ORDER BY f.id LIMIT 1)::text AS first_id
+         FROM audit_log a ORDER BY a.id DESC LIMIT 1`,
+    )) as { id: string; hash: string; first_id: string }[];
     const anchor =
       range.anchor_id === undefined ? null : await this.checkAnchor(range.anchor_id, range.anchor_hash!);
     const walk = head
-      ? await this.walk(BigInt(range.from_id ?? 1), head.id, range.limit ?? VERIFY_MAX_ROWS, caller)
+      ? await this.walk(
+          BigInt(range.from_id ?? head.first_id),
+          head.id,
+          range.limit ?? VERIFY_MAX_ROWS,
+          caller,
+        )
       : { checked: 0, fromId: null, toId: null, firstBroken: null, next: null };
     this.logger.log(
       {
