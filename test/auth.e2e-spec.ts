@@ -229,6 +229,22 @@ describe('auth', () => {
         'VALIDATION_FAILED',
       );
     });
+
+    it('answers a token whose id is 36 characters but no UUID with 401, at refresh and at logout (not a 500)', async () => {
+      const s = await registerPlayer(t);
+      for (const id of ['-'.repeat(36), 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaa-', '0'.repeat(36)]) {
+        const forged = `${id}.${'a'.repeat(43)}`;
+        expectErrorBody(
+          (await t.http().post('/api/v1/auth/refresh').send({ refresh_token: forged }).expect(401)).body,
+          'AUTH.REFRESH_INVALID',
+        );
+        expectErrorBody(
+          (await t.http().post('/api/v1/auth/logout').set(s.auth).send({ refresh_token: forged }).expect(401))
+            .body,
+          'AUTH.REFRESH_INVALID',
+        );
+      }
+    });
   });
 
   describe('POST /auth/logout', () => {
