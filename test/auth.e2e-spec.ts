@@ -229,6 +229,22 @@ describe('auth', () => {
         'VALIDATION_FAILED',
       );
     });
+
+    it('answers a token whose id is 36 characters but no UUID with 401, at refresh and at logout (not a 500)', async () => {
+      const s = await registerPlayer(t);
+      for (const id of ['-'.repeat(36), 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaa-', '0'.repeat(36)]) {
+        const forged = `${id}.${'a'.repeat(43)}`;
+        expectErrorBody(
+          (await t.http().post('/api/v1/auth/refresh').send({ refresh_token: forged }).expect(401)).body,
+          'AUTH.REFRESH_INVALID',
+        );
+        expectErrorBody(
+          (await t.http().post('/api/v1/auth/logout').set(s.auth).send({ refresh_token: forged }).expect(401))
+            .body,
+          'AUTH.REFRESH_INVALID',
+        );
+      }
+    });
   });
 
   describe('POST /auth/logout', () => {
@@ -295,6 +311,45 @@ describe('auth', () => {
       expectErrorBody(res.body, 'RATE_LIMITED');
     } finally {
       await limited.close();
+    }
+  });
+
+  it('behind a trusted proxy, takes the address the proxy saw: a forged X-Forwarded-For entry neither escapes the login limit nor lands in the audit', async () => {
+    // The test client connects from loopback: it plays the proxy, which appends the client it saw (198.51.100.7)
+    // to whatever the client sent.
+    const proxied = await startTestApp({ AUTH_THROTTLE_LIMIT: '3', TRUST_PROXY: '127.0.0.1' });
+    try {
+      const viaProxy = (forged: string) => ({ 'X-Forwarded-For': `${forged}, 198.51.100.7` });
+      // Registering counts against the same limit (3): with it, two failed logins use the allowance up.
+      const player = await registerPlayer(proxied, undefined, viaProxy('203.0.113.200'));
+      for (let i = 0; i < 2; i++) {
+        await proxied
+          .http()
+          .post('/api/v1/auth/login')
+          .set(viaProxy(`203.0.113.${i}`))
+          .send({ username: 'nobody_here', password: 'x' })
+          .expect(401);
+      }
+      await proxied
+        .http()
+        .post('/api/v1/auth/login')
+        .set(viaProxy('203.0.113.99'))
+        .send({ username: 'nobody_here', password: 'x' })
+        .expect(429);
+
+      await proxied
+        .http()
+        .get('/api/v1/admin/players/enhanced')
+        .set(player.auth)
+        .set(viaProxy('203.0.113.201'))
+        .expect(403);
+      const [row] = await proxied.db.query(
+        `SELECT client_ip FROM audit_log WHERE actor_id = $1 AND outcome = 'denied'`,
+        [player.userId],
+      );
+      expect(row.client_ip).toBe('198.51.100.7');
+    } finally {
+      await proxied.close();
     }
   });
 

@@ -137,6 +137,69 @@ describe('bad input the DTOs cannot see', () => {
     expectErrorBody((await t.http().get('/api/v1/players/me?foo=1').expect(401)).body, 'AUTH.UNAUTHORIZED');
   });
 
+  it('refuses fields named like what every object inherits (toString, constructor, __proto__), as other unknown ones', async () => {
+    const p = await registerPlayer(t);
+    for (const name of ['toString', 'valueOf', 'hasOwnProperty', 'constructor', '__proto__']) {
+      const query = await t.http().get(`/api/v1/trading/trades?${name}=1`).set(p.auth).expect(400);
+      expectErrorBody(query.body, 'VALIDATION_FAILED');
+      expect(query.body.fields).toEqual({ [name]: [`property ${name} should not exist`] });
+      await t.http().get(`/api/v1/admin/players/enhanced?${name}=1`).set(admin.auth).expect(400);
+    }
+    // A body (Fastify refuses __proto__ in JSON itself), also nested, writes nothing.
+    const [before] = await t.db.query('SELECT version, turns FROM players WHERE id = $1', [p.playerId]);
+    const audits = await auditRows();
+    for (const body of [
+      { constructor: 'x', turns: 5 },
+      { toString: 'x', turns: 5 },
+      { valueOf: { a: 1 }, turns: 5 },
+    ]) {
+      const res = await t
+        .http()
+        .put(`/api/v1/admin/players/${p.playerId}/comprehensive`)
+        .set(admin.auth)
+        .send({ ...body, reason: 'inherited names', version: before.version })
+        .expect(400);
+      expectErrorBody(res.body, 'VALIDATION_FAILED');
+      expect(Object.keys(res.body.fields)).toEqual([Object.keys(body)[0]]);
+    }
+    expect((await t.db.query('SELECT version, turns FROM players WHERE id = $1', [p.playerId]))[0]).toEqual(
+      before,
+    );
+    expect(await auditRows()).toBe(audits);
+    const nestedName = await t
+      .http()
+      .post(`/api/v1/admin/players/${p.playerId}/assets/transfer`)
+      .set(admin.auth)
+      .send({
+        to_player_id: randomUUID(),
+        reason: 'inherited names',
+        cargo: { ship_id: randomUUID(), commodity: 'ore', quantity: 1, hasOwnProperty: 1 },
+      })
+      .expect(400);
+    expect(nestedName.body.fields).toEqual({
+      'cargo.hasOwnProperty': ['property cargo.hasOwnProperty should not exist'],
+    });
+
+    const socket = await connectSocket(t.url, '/market', p.token);
+    try {
+      for (const name of ['toString', 'constructor', '__proto__']) {
+        const ack = await socket.request(
+          'market_subscribe',
+          JSON.parse(`{"${name}": "1", "commodities": ["ore"]}`),
+        );
+        expect(ack).toMatchObject({
+          success: false,
+          error: { code: 'VALIDATION_FAILED', fields: { [name]: expect.any(Array) } },
+        });
+      }
+      expect(await socket.request('market_subscribe', { commodities: ['ore'] })).toMatchObject({
+        success: true,
+      });
+    } finally {
+      socket.close();
+    }
+  });
+
   it('takes JSON only: a form-encoded body is 415 UNSUPPORTED_MEDIA_TYPE and halts nothing', async () => {
     const before = await halts();
     const res = await t

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { EventBus } from '@nestjs/cqrs';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import {
@@ -10,6 +11,7 @@ import {
   type Session,
 } from './support/factories.js';
 import { addShip, insertPlayers } from './support/adminops-fixtures.js';
+import { SORT_FIELDS } from '../src/modules/players/domain/player-filters.js';
 import { BanExpiryService } from '../src/modules/emergency/ban-expiry.service.js';
 import { AnalyticsRefresherService } from '../src/modules/players/analytics-refresher.service.js';
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
@@ -251,6 +253,58 @@ describe('players (admin)', () => {
       }
       const badCursor = await t.http().get(ENHANCED).query({ cursor: 'garbage' }).set(admin.auth).expect(400);
       expect(badCursor.body.fields).toHaveProperty('cursor');
+    });
+
+    it('answers a cursor whose value its sort cannot take with 400 (a forged cursor is input, not a 500)', async () => {
+      const id = randomUUID();
+      const forge = (sort: string, value: string) =>
+        Buffer.from(JSON.stringify([sort, value, id])).toString('base64url');
+      for (const [sort, value] of [
+        ['created_at:desc', 'not-a-date'],
+        ['created_at:desc', '2026-02-31 00:00:00+00'],
+        ['last_login:asc', '2026-12-01 25:00:00+00'],
+        ['credits:desc', '1e400'],
+        ['credits:desc', '99999999999999999999'],
+        ['risk_score:asc', 'abc'],
+        ['activity_score:asc', '4294967296'],
+        ['username:asc', 'nul\u0000byte'],
+      ] as const) {
+        const res = await t
+          .http()
+          .get(ENHANCED)
+          .query({ sort, cursor: forge(sort, value) })
+          .set(admin.auth)
+          .expect(400);
+        expectErrorBody(res.body, 'VALIDATION_FAILED');
+        expect(res.body.fields).toHaveProperty('cursor');
+      }
+    });
+
+    it('pages through everyone by the cursors it hands out, under every sort and direction', async () => {
+      const neverLoggedIn = await insertPlayers(t, 3); // last_login null: its sort key is -infinity
+      try {
+        const total = (await t.http().get(ENHANCED).set(admin.auth).expect(200)).body.data.total_count;
+        for (const field of SORT_FIELDS) {
+          for (const direction of ['asc', 'desc']) {
+            const sort = `${field}:${direction}`;
+            const seen: string[] = [];
+            let cursor: string | undefined;
+            do {
+              const res = await t
+                .http()
+                .get(ENHANCED)
+                .query({ sort, limit: 2, ...(cursor ? { cursor } : {}) })
+                .set(admin.auth)
+                .expect(200);
+              seen.push(...res.body.data.players.map((p: { id: string }) => p.id));
+              cursor = res.body.data.next_cursor ?? undefined;
+            } while (cursor);
+            expect({ sort, count: new Set(seen).size }).toEqual({ sort, count: total });
+          }
+        }
+      } finally {
+        await t.db.query(`DELETE FROM players WHERE id = ANY($1::uuid[])`, [neverLoggedIn]);
+      }
     });
 
     it('requires a token (401) and players:view (403 for players and auditors, audited)', async () => {

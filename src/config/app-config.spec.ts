@@ -44,6 +44,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it('trusts X-Forwarded-For from nobody, everybody, or the listed proxies only', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 172.16.0.0/12,uniquelocal,::1' }).trustProxy).toBe(
+      '10.0.0.5,172.16.0.0/12,uniquelocal,::1',
+    );
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33,nginx' })).toThrow(
+      /TRUST_PROXY .*"10.0.0.0\/33", "nginx"/,
+    );
+  });
+
   it('rejects a weak seeded admin password and a malformed CORS origin', () => {
     expect(() => loadConfig({ SEED_ADMIN_USERNAME: 'ops', SEED_ADMIN_PASSWORD: 'short' })).toThrow(
       /at least 12/,

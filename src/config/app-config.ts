@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 /** Typed, validated configuration. Built once from the environment (see loadConfig); nothing else reads process.env. */
@@ -43,7 +44,13 @@ export interface AppConfig {
   playersExactCountLimit: number;
   playersCountCacheSeconds: number;
   swaggerEnabled: boolean;
-  trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-For to believe: false (nobody's: the peer is the client), the proxies in front by address
+   * (`10.0.0.5,172.16.0.0/12`, or proxy-addr's `loopback`, `linklocal`, `uniquelocal`: the client is the nearest
+   * address not theirs, whatever a client wrote into the header before it), or true (every hop: the left-most
+   * address, which a client forges at will unless the proxy in front overwrites the header).
+   */
+  trustProxy: boolean | string;
   /**
    * How long a client may take to send a whole request (headers and body) before it is answered 408 and
    * dropped: a client trickling bytes (slowloris) holds nothing for long. Checked every second.
@@ -169,6 +176,17 @@ export function loadConfig(env: Env): AppConfig {
     problems.push(`${name} must be true or false, got "${raw}"`);
     return def;
   };
+  const trustProxy = (): boolean | string => {
+    const raw = str('TRUST_PROXY');
+    if (raw === undefined || /^(true|false|yes|no|1|0)$/i.test(raw)) return bool('TRUST_PROXY', false);
+    const entries = raw.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0)
+      problems.push(
+        `TRUST_PROXY must be true, false or a comma-separated list of proxy addresses (IP, IP/prefix, loopback, linklocal, uniquelocal); not ${bad.map((e) => `"${e}"`).join(', ')}`,
+      );
+    return entries.join(',');
+  };
   const oneOf = <T extends string>(name: string, def: T, allowed: readonly T[]): T => {
     const raw = str(name);
     if (raw === undefined) return def;
@@ -273,7 +291,7 @@ export function loadConfig(env: Env): AppConfig {
     playersExactCountLimit: int('PLAYERS_EXACT_COUNT_LIMIT', 10000, 100, 10_000_000),
     playersCountCacheSeconds: int('PLAYERS_COUNT_CACHE_SECONDS', 30, 0, 3600),
     swaggerEnabled: bool('SWAGGER_ENABLED', true),
-    trustProxy: bool('TRUST_PROXY', false),
+    trustProxy: trustProxy(),
     httpRequestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     tradeRateLimit: int('TRADE_RATE_LIMIT', 10, 1, 1_000_000),
     tradeRateWindowSeconds: int('TRADE_RATE_WINDOW_SECONDS', 1, 1, 3600),
@@ -335,3 +353,12 @@ export function loadConfig(env: Env): AppConfig {
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** An entry of TRUST_PROXY's list: an address, a CIDR block, or one of proxy-addr's named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}

@@ -17,11 +17,16 @@ export interface Session {
 const unique = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
 /** Registers a player through the API and returns its session. */
-export async function registerPlayer(t: TestApp, name = unique('pilot')): Promise<Session> {
+export async function registerPlayer(
+  t: TestApp,
+  name = unique('pilot'),
+  headers: Record<string, string> = {},
+): Promise<Session> {
   const password = 'correct-horse-battery';
   const res = await t
     .http()
     .post('/api/v1/auth/register')
+    .set(headers)
     .send({ username: name, email: `${name}@example.test`, password })
     .expect(201);
   const d = res.body.data;

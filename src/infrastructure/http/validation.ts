@@ -45,6 +45,32 @@ const CLIENT_INPUT = new Set<ArgumentMetadata['type']>(['body', 'query', 'param'
 const PRIMITIVES: readonly unknown[] = [Object, String, Number, Boolean, Array];
 
 /**
+ * Names every object inherits (toString, constructor, __proto__, ...). class-transformer skips a field of such a
+ * name, since the DTO instance already has it, so the whitelist never sees it and `?toString=1` or a body's
+ * `"constructor"` would pass as if unknown fields were allowed. No DTO declares one.
+ */
+const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The path of the first field named like an Object.prototype member, at any depth (bounded by inputShapeProblem). */
+function inheritedNameField(value: unknown, path: string): string | null {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = inheritedNameField(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (INHERITED_NAMES.has(key)) return field;
+    const found = inheritedNameField(item, field);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
  * Whitelists DTO fields, rejects unknown ones and reports every bad field by name. A body validated against
  * a DTO must be a JSON object (a missing one counts as {}); Socket.IO messages can be anything, and Nest
  * applies this global pipe to gateways too, before their own.
@@ -87,6 +113,17 @@ export class AppValidationPipe extends ValidationPipe {
       if (value === undefined || value === null) value = {};
       if (typeof value !== 'object' || Array.isArray(value)) {
         throw CommonErrors.validation('The body must be a JSON object');
+      }
+    }
+    if (
+      (metadata.type === 'body' || metadata.type === 'query') &&
+      typeof metadata.metatype === 'function' &&
+      !PRIMITIVES.includes(metadata.metatype)
+    ) {
+      const field = inheritedNameField(value, '');
+      if (field) {
+        const message = `property ${field} should not exist`;
+        throw CommonErrors.validation(`Invalid value for ${field}: ${message}`, { [field]: [message] });
       }
     }
     return super.transform(value, metadata);

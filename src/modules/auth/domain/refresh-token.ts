@@ -10,8 +10,10 @@ export function formatRefreshToken(id: string, secret: string): string {
   return `${id}.${secret}`;
 }
 
+/** The row id is a UUID as Postgres prints it: anything else is no token of ours, not a statement that fails. */
 export function parseRefreshToken(token: string): { id: string; secret: string } | null {
-  const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,100})$/.exec(token);
+  const match =
+    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$/.exec(token);
   return match ? { id: match[1]!, secret: match[2]! } : null;
 }
 

@@ -7,6 +7,7 @@ import {
   hasValueIndependentPlan,
   parseSort,
   trigramPattern,
+  type SortField,
 } from './player-filters.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 
@@ -64,6 +65,33 @@ describe('player filters', () => {
     );
     expect(() => decodeCursor(cursor, { field: 'credits', direction: 'asc' })).toThrow(AppError);
     expect(() => decodeCursor('not-a-cursor', { field: 'credits', direction: 'asc' })).toThrow(AppError);
+  });
+
+  it('takes a cursor value only in the form its sort column casts from', () => {
+    const id = '0b6f1a7e-3c1d-4a53-9d43-3f5a1f1f0c11';
+    const round = (field: SortField, value: string) => {
+      const sort = { field, direction: 'asc' as const };
+      return decodeCursor(encodeCursor(sort, { value, id }), sort).value;
+    };
+    for (const value of [
+      '2026-12-02 04:39:29.936+00',
+      '2024-02-29 23:59:59+05:30',
+      '1890-01-01 00:00:00-00:53:28',
+    ])
+      expect(round('created_at', value)).toBe(value);
+    expect(round('last_login', '-infinity')).toBe('-infinity');
+    expect(round('credits', '-9223372036854775808')).toBe('-9223372036854775808');
+    expect(round('risk_score', '2147483647')).toBe('2147483647');
+    expect(round('username', "o'brien; --")).toBe("o'brien; --");
+    for (const [field, value] of [
+      ['created_at', '2025-02-29 00:00:00+00'],
+      ['created_at', '2026-12-02T04:39:29Z'],
+      ['credits', '9223372036854775808'],
+      ['credits', '1.5'],
+      ['risk_score', '2147483648'],
+      ['username', 'a\u0000b'],
+    ] as const)
+      expect(() => round(field, value)).toThrow(AppError);
   });
 
   it('caches plans only where the sort index answers every filter, whatever the values', () => {

@@ -1,3 +1,4 @@
+import { inputShapeProblem } from '../../../infrastructure/http/input-shape.js';
 import { PlayersErrors } from './players.errors.js';
 
 export const SORT_FIELDS = [
@@ -193,6 +194,49 @@ export function encodeCursor(sort: SortSpec, keyset: Keyset): string {
   );
 }
 
+const INT_RANGE: Record<'bigint' | 'integer', [bigint, bigint]> = {
+  bigint: [-(2n ** 63n), 2n ** 63n - 1n],
+  integer: [-(2n ** 31n), 2n ** 31n - 1n],
+};
+/** The text form Postgres gives a timestamptz (DateStyle ISO), or an infinity (last_login's nulls). */
+const TIMESTAMPTZ_TEXT =
+  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-]\d{2}(?::\d{2}){0,2}$/;
+
+/**
+ * Whether a cursor's value is what the sort's column casts from (see SORT_SQL), as the server's own cursors
+ * are: a base64 cursor is client input, and a value Postgres cannot cast (a date that does not exist, a number
+ * past bigint, a NUL) must be the 400 of a bad cursor, not a failed statement.
+ */
+function isSortValue(field: SortField, value: string): boolean {
+  const { cast } = SORT_SQL[field];
+  if (cast === 'text') return value.length <= 1000 && inputShapeProblem(value) === null;
+  if (cast === 'bigint' || cast === 'integer') {
+    if (!/^-?\d{1,19}$/.test(value)) return false;
+    const [min, max] = INT_RANGE[cast];
+    return BigInt(value) >= min && BigInt(value) <= max;
+  }
+  if (value === 'infinity' || value === '-infinity') return true;
+  const m = TIMESTAMPTZ_TEXT.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    year >= 1 &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  );
+}
+
 /** Throws a 400 when the cursor is malformed or was issued for another sort. */
 export function decodeCursor(cursor: string, sort: SortSpec): Keyset {
   try {
@@ -202,6 +246,7 @@ export function decodeCursor(cursor: string, sort: SortSpec): Keyset {
       parsed.length === 3 &&
       parsed[0] === `${sort.field}:${sort.direction}` &&
       typeof parsed[1] === 'string' &&
+      isSortValue(sort.field, parsed[1]) &&
       typeof parsed[2] === 'string' &&
       isUuid(parsed[2])
     ) {
