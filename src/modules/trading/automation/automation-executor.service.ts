@@ -125,9 +125,13 @@ interface CheckResult {
   armed: boolean;
 }
 
-/** A market being checked: whether it changed again meanwhile, and how to end a hold early. */
+/**
+ * A market being checked: whether it changed again meanwhile, whether it may have gained a rule meanwhile
+ * (`urgent`: then no hold follows this check), and how to end a hold early.
+ */
 interface CheckState {
   again: boolean;
+  urgent: boolean;
   wake?: () => void;
 }
 
@@ -229,10 +233,13 @@ export class AutomationExecutor
     const current = this.checking.get(key);
     if (current) {
       current.again = true;
-      if (urgent) current.wake?.();
+      if (urgent) {
+        current.urgent = true;
+        current.wake?.();
+      }
       return;
     }
-    const state: CheckState = { again: false };
+    const state: CheckState = { again: false, urgent: false };
     this.checking.set(key, state);
     const run = this.drain(key, stationId, commodity, state).finally(() => this.running.delete(run));
     this.running.add(run);
@@ -289,6 +296,7 @@ export class AutomationExecutor
     try {
       for (;;) {
         state.again = false;
+        state.urgent = false;
         // A failed check counts as armed: the market is checked again on its next change, as before.
         let found: CheckResult = { more: false, armed: true };
         try {
@@ -298,7 +306,9 @@ export class AutomationExecutor
           this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
         }
         if (this.closed) return;
-        if (!found.armed) {
+        // A rule created while the claim ran may be missing from what it saw: then the market is checked
+        // again after the usual spacing, not after a hold.
+        if (!found.armed && !state.urgent) {
           await this.hold(state, this.config.automationIdleHoldMs);
           if (this.closed || !state.again) return;
           continue;
