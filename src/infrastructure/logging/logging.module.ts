@@ -23,12 +23,36 @@ export function loggingModule(config: AppConfig) {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactQuery(req.url),
         }),
       },
     },
     forRoutes: ['*path'],
   });
+}
+
+/** Query parameters whose values never reach the logs (a client that put its token in the URL, say). */
+const SECRET_PARAM = /token|password|secret|api[_-]?key/i;
+
+/** `url` with the values of secret-looking query parameters replaced; the rest of it verbatim. */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // a malformed escape: match the raw name
+      }
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=[REDACTED]` : part;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
 }
 
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
