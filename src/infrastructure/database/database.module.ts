@@ -28,6 +28,7 @@ export class DatabaseUnreachableError extends StartupError {
   constructor(databaseUrl: string, cause: unknown) {
     const url = new URL(databaseUrl);
     if (url.password) url.password = '***';
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
     const code = (cause as { code?: unknown }).code;
     super(
       `Cannot connect to the database at DATABASE_URL ${url.toString()}: ${(cause as Error).message}` +
