@@ -38,6 +38,8 @@ if (!clustered) {
   );
 }
 const TICK_MS = 400;
+/** MARKET_UPDATE_COALESCE_MS here: wide enough that a receipt's scheduling noise cannot pass for a window. */
+const COALESCE_MS = 250;
 /** PRESENCE_SOCKET_TTL_SECONDS of the node that dies: the minimum the config accepts. */
 const PRESENCE_TTL_S = 5;
 
@@ -60,7 +62,10 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
   let station: StationFixture;
   const eventsOnA: object[] = [];
   const open: TestSocket[] = [];
-  const env = { REALTIME_METRICS_INTERVAL_MS: String(TICK_MS) };
+  const env = {
+    REALTIME_METRICS_INTERVAL_MS: String(TICK_MS),
+    MARKET_UPDATE_COALESCE_MS: String(COALESCE_MS),
+  };
   // The third node of the dead-node test, and what severs it.
   let doomed: TestApp | undefined;
   let relay: TcpRelay | undefined;
@@ -276,7 +281,7 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     expect(ownerSocket.badSignatures).toBe(0);
   });
 
-  it('market_update: trades on one market through A and B in quick succession leave every subscriber on the database state, the version never going back', async () => {
+  it('market_update: trades on one market through A and B in quick succession reach each subscriber at most once per window, ending on the database state, the version never going back', async () => {
     const market = await createStation(a, { markets: { luxury_goods: { capacity: 1000, stock: 500 } } });
     const subscribers = [await connect(a, '/market', admin.token), await connect(b, '/market', admin.token)];
     for (const s of subscribers)
@@ -302,11 +307,14 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
         ),
       );
     }
-    // Every change has been relayed once both nodes' coalescing windows have closed; then a marker published by
-    // each node comes in behind everything that node sent (one Redis stream, in order).
+    // Every change has been relayed and delivered once both nodes' coalescing windows (the relay's for what
+    // it publishes, the hub's for what it delivers) have closed; then a marker published by each node comes
+    // in behind everything that node sent (one Redis stream, in order).
     for (const node of [a, b]) {
-      const relay = node.app.get(MarketUpdatesRelay) as unknown as { windows: Map<string, unknown> };
-      await eventually(() => (relay.windows.size === 0 ? true : undefined));
+      for (const coalescer of [node.app.get(MarketUpdatesRelay), node.app.get(RealtimeHub)]) {
+        const { windows } = coalescer as unknown as { windows: Map<string, unknown> };
+        await eventually(() => (windows.size === 0 ? true : undefined));
+      }
       node.app
         .get(RealtimeHub)
         .publish('/market', { rooms: null, type: 'e2e_marker', data: { node: node.url } });
@@ -329,6 +337,18 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
         sell_price: row.sell_price,
         version: row.version,
       });
+      // Both nodes published the market's first change at once, and each its own later ones a window after:
+      // what a subscriber's node hands it is still one per window (less the receipts' scheduling noise).
+      const receipts = s.messages
+        .filter(
+          (m) =>
+            m.event === 'market_update' &&
+            (m.envelope.data as { station_id: string }).station_id === market.id,
+        )
+        .map((m) => m.at);
+      expect(receipts.length).toBeGreaterThan(0);
+      const gaps = receipts.slice(1).map((at, i) => at - receipts[i]!);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(COALESCE_MS * 0.6);
       expect(s.badSignatures).toBe(0);
     }
   });

@@ -74,6 +74,19 @@ export interface FanoutMessage {
    * in any order, never leave its sockets on an older one.
    */
   supersedes?: { key: string; version: number };
+  /**
+   * With `supersedes`: each node hands its sockets at most one message per key in this many ms, whichever nodes
+   * published them. The first goes out at once; those arriving within the window wait, the newest replacing
+   * the older, and the newest goes out when the window closes. (A node's own publishing may coalesce too, but
+   * with several nodes publishing one key that alone would let each of them reach a socket within the window.)
+   */
+  coalesceMs?: number;
+}
+
+/** A key's open coalescing window on this node: what waits for it to close. */
+interface DeliveryWindow {
+  timer: NodeJS.Timeout;
+  pending?: { message: FanoutMessage; publishedAt?: number };
 }
 
 type Ack = (response: unknown) => void;
@@ -110,6 +123,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
    * (markets: one per station and commodity), kept for the node's life.
    */
   private readonly delivered = new Map<string, number>();
+  /** Per namespace and FanoutMessage.supersedes key, the open coalescing window (see FanoutMessage.coalesceMs). */
+  private readonly windows = new Map<string, DeliveryWindow>();
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
@@ -174,11 +189,9 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
           (err: unknown) => refuse(err),
         );
     });
-    (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) => {
-      const written = this.deliverLocal(nsp, message);
-      if (written > 0)
-        this.metrics.realtimeMessages.inc({ namespace: nsp.name, type: message.type }, written);
-    });
+    (nsp as unknown as NodeJS.EventEmitter).on(FANOUT_EVENT, (message: FanoutMessage) =>
+      this.deliverCoalesced(nsp, message),
+    );
   }
 
   /**
@@ -432,13 +445,39 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private flushOutbox(): void {
     const due = this.outbox;
     this.outbox = [];
-    for (const [nsp, message, publishedAt] of due) {
-      const written = this.deliverLocal(nsp, message);
-      if (written === 0) continue;
-      const labels = { namespace: nsp.name, type: message.type };
-      this.metrics.realtimeDelivery.observe(labels, (performance.now() - publishedAt) / 1000);
-      this.metrics.realtimeMessages.inc(labels, written);
+    for (const [nsp, message, publishedAt] of due) this.deliverCoalesced(nsp, message, publishedAt);
+  }
+
+  /**
+   * Delivers now, or, while the message's key has a coalescing window open on this node, keeps it for the
+   * window's close (only the newest version waits). `publishedAt`: this node published it (for the metric).
+   */
+  private deliverCoalesced(nsp: Namespace, message: FanoutMessage, publishedAt?: number): void {
+    const key =
+      message.supersedes && message.coalesceMs ? `${nsp.name} ${message.supersedes.key}` : undefined;
+    if (key !== undefined) {
+      // Already superseded here: it neither goes out nor opens a window that would hold back a newer state.
+      if (message.supersedes!.version <= (this.delivered.get(key) ?? -Infinity)) return;
+      const window = this.windows.get(key);
+      if (window) {
+        const waiting = window.pending?.message.supersedes?.version ?? -Infinity;
+        if (message.supersedes!.version > waiting) window.pending = { message, publishedAt };
+        return;
+      }
+      const timer = setTimeout(() => {
+        const { pending } = this.windows.get(key) ?? {};
+        this.windows.delete(key);
+        if (pending) this.deliverCoalesced(nsp, pending.message, pending.publishedAt);
+      }, message.coalesceMs);
+      timer.unref();
+      this.windows.set(key, { timer });
     }
+    const written = this.deliverLocal(nsp, message);
+    if (written === 0) return;
+    const labels = { namespace: nsp.name, type: message.type };
+    if (publishedAt !== undefined)
+      this.metrics.realtimeDelivery.observe(labels, (performance.now() - publishedAt) / 1000);
+    this.metrics.realtimeMessages.inc(labels, written);
   }
 
   /** How many sockets of the namespace this node holds. */
@@ -563,6 +602,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   onApplicationShutdown(): void {
+    for (const { timer } of this.windows.values()) clearTimeout(timer);
+    this.windows.clear();
     for (const socket of [...this.cleanups.keys()]) this.disconnected(socket);
   }
 }

@@ -55,8 +55,11 @@ export function marketUpdate(state: MarketState, stats: MarketStats | undefined)
 
 /**
  * MarketChangedEvent → market_update on /market, at most one per station and commodity per
- * MARKET_UPDATE_COALESCE_MS (100 ms) from this node: the first change goes out at once, later ones inside the
- * window are folded into one trailing update carrying the latest state. Each carries the market's 24 h volume
+ * MARKET_UPDATE_COALESCE_MS (100 ms): the first change goes out at once, later ones inside the window are folded
+ * into one trailing update carrying the latest state. Twice: here, for the changes made through this node (so a
+ * busy market costs the cluster one message per window per node), and by the hub on every node for what it
+ * hands its sockets (FanoutMessage.coalesceMs), so that a subscriber gets at most one per window however many
+ * nodes trade the market. Each carries the market's 24 h volume
  * and, when ARIA has one, its latest prediction (read at most every STATS_TTL_MS per market, see statsOf).
  * Volatile: a slow client skips stale ticks.
  *
@@ -145,6 +148,7 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
       timestamp,
       volatile: true,
       supersedes: { key: `${state.station_id}:${state.commodity}`, version: state.version },
+      coalesceMs: this.config.marketUpdateCoalesceMs,
     });
   }
 
