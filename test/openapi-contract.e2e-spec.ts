@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { createStation, type StationFixture } from './support/market-factories.js';
-import { answerProblems, type OpenApiDocument } from './support/openapi.js';
+import { answerProblems, takesUndocumentedField, type OpenApiDocument } from './support/openapi.js';
 
 jest.setTimeout(60_000);
 
@@ -20,9 +20,13 @@ describe('the OpenAPI document against real answers', () => {
   let station: StationFixture;
   const problems: string[] = [];
 
-  /** Records what a generated client would find wrong with `res`, the answer to `method path` (the document's path). */
+  /**
+   * Records what a generated client would find wrong with `res`, the answer to `method path` (the document's path),
+   * and, for a success, whether its schema would take a field it does not name.
+   */
   const check = (method: string, path: string, res: Response): Response => {
     problems.push(...answerProblems(doc, method, path, res.status, res.body));
+    if (res.status < 300) problems.push(...takesUndocumentedField(doc, method, path, res.status, res.body));
     return res;
   };
   const trade = (body: Record<string, unknown>, key = randomUUID()) =>
