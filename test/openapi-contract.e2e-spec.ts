@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 /**
  * A client generated from /docs/json must work: the player-facing routes' real answers, successes and errors,
- * are checked against the schemas the document gives for their status codes.
+ * and the console's successes, are checked against the schemas the document gives for their status codes.
  */
 describe('the OpenAPI document against real answers', () => {
   let t: TestApp;
@@ -29,6 +29,7 @@ describe('the OpenAPI document against real answers', () => {
     if (res.status < 300) problems.push(...takesUndocumentedField(doc, method, path, res.status, res.body));
     return res;
   };
+  const reason = 'contract check';
   const trade = (body: Record<string, unknown>, key = randomUUID()) =>
     t.http().post('/api/v1/trading/trades').set(player.auth).set('Idempotency-Key', key).send(body);
   const buy = { commodity: 'luxury_goods', action: 'buy', quantity: 2, max_unit_price: 1000 };
@@ -215,19 +216,15 @@ describe('the OpenAPI document against real answers', () => {
     check('POST', trades, await trade({ ...body, quantity: 3 }, k).expect(422));
     check('POST', trades, await trade({ ...body, quantity: 2.5 }).expect(400));
     check('POST', trades, await trade({ ...body, station_id: randomUUID() }).expect(404));
-    await t
-      .http()
-      .post('/api/v1/admin/market/halt')
-      .set(admin.auth)
-      .send({ commodity: 'luxury_goods', reason: 'contract check' })
-      .expect(200);
+    const halt = (what: 'halt' | 'resume') =>
+      t
+        .http()
+        .post(`/api/v1/admin/market/${what}`)
+        .set(admin.auth)
+        .send({ commodity: 'luxury_goods', reason });
+    check('POST', '/api/v1/admin/market/halt', await halt('halt').expect(200));
     check('POST', trades, await trade(body).expect(423));
-    await t
-      .http()
-      .post('/api/v1/admin/market/resume')
-      .set(admin.auth)
-      .send({ commodity: 'luxury_goods', reason: 'contract check' })
-      .expect(200);
+    check('POST', '/api/v1/admin/market/resume', await halt('resume').expect(200));
     check('GET', trades, await t.http().get(trades).set(player.auth).expect(200));
     check('GET', trades, await t.http().get(trades).query({ limit: 101 }).set(player.auth).expect(400));
     check('GET', trades, await t.http().get(trades).set(admin.auth).expect(403));
@@ -258,6 +255,30 @@ describe('the OpenAPI document against real answers', () => {
     check('GET', one, await t.http().get(`${rules}/${randomUUID()}`).set(player.auth).expect(404));
     check('DELETE', one, await t.http().delete(`${rules}/${id}`).set(player.auth).expect(200));
     check('DELETE', one, await t.http().delete(`${rules}/${id}`).set(player.auth).expect(409));
+    expect(problems).toEqual([]);
+  });
+
+  // The console's routes (admin, audit, system) and the probes: each called for real, as the role it is for.
+
+  const as = (s: Session | null, method: 'get' | 'post' | 'put', url: string, body?: object) => {
+    const req = t.http()[method](url);
+    if (s) void req.set(s.auth);
+    return body ? req.send(body) : req;
+  };
+
+  it('market halts in force, global and per commodity', async () => {
+    const halt = '/api/v1/admin/market/halt';
+    const resume = '/api/v1/admin/market/resume';
+    check('POST', halt, await as(admin, 'post', halt, { commodity: 'ore', reason }).expect(200));
+    check('POST', halt, await as(admin, 'post', halt, { reason }).expect(200));
+    const halts = check(
+      'GET',
+      '/api/v1/admin/market/halts',
+      await as(admin, 'get', '/api/v1/admin/market/halts').expect(200),
+    );
+    expect(halts.body.data.map((h: { commodity: string | null }) => h.commodity)).toEqual(['ore', null]);
+    check('POST', resume, await as(admin, 'post', resume, { commodity: 'ore', reason }).expect(200));
+    check('POST', resume, await as(admin, 'post', resume, { reason }).expect(200));
     expect(problems).toEqual([]);
   });
 });
