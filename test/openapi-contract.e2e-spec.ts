@@ -2,8 +2,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@je
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { loginAs, registerPlayer, type Session } from './support/factories.js';
-import { createStation, type StationFixture } from './support/market-factories.js';
+import { addPlanet, addShip, playerRow } from './support/adminops-fixtures.js';
+import { createTeam, loginAs, registerPlayer, type Session } from './support/factories.js';
+import {
+  buyOneLuxury,
+  createStation,
+  placePlayer,
+  setCargo,
+  type StationFixture,
+} from './support/market-factories.js';
 import { answerProblems, takesUndocumentedField, type OpenApiDocument } from './support/openapi.js';
 
 jest.setTimeout(60_000);
@@ -17,6 +24,7 @@ describe('the OpenAPI document against real answers', () => {
   let doc: OpenApiDocument;
   let player: Session;
   let admin: Session;
+  let moderator: Session;
   let station: StationFixture;
   const problems: string[] = [];
 
@@ -38,6 +46,7 @@ describe('the OpenAPI document against real answers', () => {
     t = await startTestApp({ MARKET_REGEN_SECONDS: '0', PRICE_SNAPSHOT_SECONDS: '0' });
     doc = (await t.http().get('/docs/json').expect(200)).body;
     admin = await loginAs(t, 'admin');
+    moderator = await loginAs(t, 'moderator');
     player = await registerPlayer(t);
     station = await createStation(t, { sector: 1 });
     await t.db.query(
@@ -265,6 +274,194 @@ describe('the OpenAPI document against real answers', () => {
     if (s) void req.set(s.auth);
     return body ? req.send(body) : req;
   };
+
+  /** A registered player with a team, a planet, and a luxury good bought (a ledger row, cargo aboard). */
+  const richPlayer = async (): Promise<Session & { playerId: string }> => {
+    const p = await registerPlayer(t);
+    await t.db.query('UPDATE players SET team_id = $2 WHERE id = $1', [p.playerId, await createTeam(t)]);
+    await addPlanet(t, p.playerId);
+    await buyOneLuxury(t, p, station.id).expect(201);
+    return { ...p, playerId: p.playerId! };
+  };
+
+  it('admin players: the list with its filters, a player page in full, a change', async () => {
+    const p = await richPlayer();
+    const id = p.playerId;
+    await as(moderator, 'post', '/api/v1/admin/interventions', {
+      player_id: id,
+      priority: 'high',
+      category: 'economy',
+      description: 'Looks into a contract check',
+      reason,
+    }).expect(201);
+    await as(moderator, 'post', `/api/v1/admin/players/${id}/emergency/kick`, { reason }).expect(200);
+    const detailed = '/api/v1/admin/players/{id}/detailed';
+    const page = check(
+      'GET',
+      detailed,
+      await as(moderator, 'get', `/api/v1/admin/players/${id}/detailed`).expect(200),
+    );
+    expect(page.body.data).toMatchObject({ ban: null, team: { member_count: 1 } });
+    expect(page.body.data.recent_trades).toHaveLength(1);
+    expect(page.body.data.open_interventions).toHaveLength(1);
+
+    const update = '/api/v1/admin/players/{id}/comprehensive';
+    const { version } = await playerRow(t, id);
+    const changed = check(
+      'PUT',
+      update,
+      await as(admin, 'put', `/api/v1/admin/players/${id}/comprehensive`, {
+        version,
+        turns: 500,
+        status: 'banned',
+        ban_until: new Date(Date.now() + 3_600_000).toISOString(),
+        reason,
+      }).expect(200),
+    );
+    expect(changed.body.data.changed).toEqual(expect.arrayContaining(['turns', 'status', 'ban_until']));
+    check(
+      'PUT',
+      update,
+      await as(admin, 'put', `/api/v1/admin/players/${id}/comprehensive`, {
+        version: version + 1,
+        turns: 500,
+        reason,
+      }).expect(200),
+    );
+    const banned = check(
+      'GET',
+      detailed,
+      await as(moderator, 'get', `/api/v1/admin/players/${id}/detailed`).expect(200),
+    );
+    expect(banned.body.data.ban).toMatchObject({ reason, lifts_to: 'active' });
+    expect(banned.body.data.recent_audit.length).toBeGreaterThan(0);
+
+    const list = check(
+      'GET',
+      '/api/v1/admin/players/enhanced',
+      await as(moderator, 'get', '/api/v1/admin/players/enhanced')
+        .query({
+          search: p.username,
+          status: 'banned',
+          min_risk: 0,
+          created_after: '2020-01-01',
+          online: 'false',
+        })
+        .expect(200),
+    );
+    expect(list.body.data.filters_applied).toEqual({
+      search: p.username,
+      status: 'banned',
+      min_risk: 0,
+      created_after: '2020-01-01',
+      online: false,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('admin assets: a player’s assets, a transfer (and its replay), a bulk update', async () => {
+    const from = await richPlayer();
+    const to = await registerPlayer(t);
+    const url = (id: string, what: string) => `/api/v1/admin/players/${id}/assets/${what}`;
+    const { active_ship_id: flagship } = await playerRow(t, from.playerId);
+    const spare = await addShip(t, from.playerId, { cargo: { ore: 5, fuel: 2 } });
+    const planet = await addPlanet(t, from.playerId);
+    const assets = check(
+      'GET',
+      '/api/v1/admin/players/{id}/assets/detailed',
+      await as(moderator, 'get', url(from.playerId, 'detailed')).expect(200),
+    );
+    expect(assets.body.data.cargo_totals).toEqual({ luxury_goods: 1, ore: 5, fuel: 2 });
+
+    const transfer = '/api/v1/admin/players/{id}/assets/transfer';
+    const key = randomUUID();
+    const move = {
+      to_player_id: to.playerId,
+      credits: 100,
+      ship_ids: [spare],
+      planet_ids: [planet],
+      cargo: { ship_id: flagship, commodity: 'luxury_goods', quantity: 1 },
+      reason,
+    };
+    const sent = () => as(admin, 'post', url(from.playerId, 'transfer'), move).set('Idempotency-Key', key);
+    const moved = check('POST', transfer, await sent().expect(200));
+    const replay = check('POST', transfer, await sent().expect(200));
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.data).toEqual(moved.body.data);
+    const creditsOnly = { to_player_id: to.playerId, credits: 1, reason };
+    check('POST', transfer, await as(admin, 'post', url(from.playerId, 'transfer'), creditsOnly).expect(200));
+
+    const bulkUpdate = '/api/v1/admin/players/{id}/assets/bulk-update';
+    const unowned = await addPlanet(t, null);
+    const first = check(
+      'PUT',
+      bulkUpdate,
+      await as(admin, 'put', url(from.playerId, 'bulk-update'), {
+        credits: { mode: 'adjust', amount: 50 },
+        ships: { add: [{ type: 'scout' }], update: [{ ship_id: flagship, hull: 80 }] },
+        cargo: [{ ship_id: flagship, commodity: 'ore', mode: 'set', quantity: 3 }],
+        planets: { assign: [unowned] },
+        reason,
+      }).expect(200),
+    );
+    check(
+      'PUT',
+      bulkUpdate,
+      await as(admin, 'put', url(from.playerId, 'bulk-update'), {
+        version: first.body.data.version,
+        ships: { remove: first.body.data.ships_added },
+        planets: { release: [unowned] },
+        reason,
+      }).expect(200),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('emergency: every action, the history, the bulk route with a refusal', async () => {
+    const p = await registerPlayer(t);
+    const id = p.playerId!;
+    await setCargo(t, id, { ore: 4 });
+    await t.db.query('UPDATE ships SET hull = 60 WHERE player_id = $1', [id]);
+    await placePlayer(t, id, 2);
+    const act = async (action: string, s: Session, extra: object = {}) =>
+      check(
+        'POST',
+        `/api/v1/admin/players/{id}/emergency/${action}`,
+        await as(s, 'post', `/api/v1/admin/players/${id}/emergency/${action}`, { reason, ...extra }).expect(
+          200,
+        ),
+      );
+    for (const action of ['freeze', 'unfreeze', 'kick', 'teleport_home']) await act(action, moderator);
+    await act('reset_turns', admin, { turns: 10 });
+    await act('emergency_credits', admin, { amount: 500 });
+    const cleared = await act('clear_cargo', admin);
+    expect(cleared.body.data.result_details.ships_cleared).toMatchObject([{ cargo: { ore: 4 } }]);
+    await act('repair_ship', admin);
+    await act('ban', admin, { duration_hours: 2 });
+    await act('unban', admin);
+    await act('ban', admin, { permanent: true });
+    const history = check(
+      'GET',
+      '/api/v1/admin/players/{id}/emergency/history',
+      await as(moderator, 'get', `/api/v1/admin/players/${id}/emergency/history`)
+        .query({ limit: 100 })
+        .expect(200),
+    );
+    expect(history.body.data.items).toHaveLength(11);
+
+    const other = await registerPlayer(t);
+    const bulk = check(
+      'POST',
+      '/api/v1/admin/players/emergency/bulk',
+      await as(admin, 'post', '/api/v1/admin/players/emergency/bulk', {
+        action: 'unban',
+        player_ids: [id, other.playerId],
+        reason,
+      }).expect(200),
+    );
+    expect(bulk.body.data).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(problems).toEqual([]);
+  });
 
   it('market halts in force, global and per commodity', async () => {
     const halt = '/api/v1/admin/market/halt';
