@@ -1,14 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { startTestApp, type TestApp } from './support/test-app.js';
-import { addPlanet, addShip, playerRow } from './support/adminops-fixtures.js';
+import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import {
+  addPlanet,
+  addShip,
+  count,
+  insertPlayers,
+  playerRow,
+  publishRejectedTrades,
+  publishTrades,
+} from './support/adminops-fixtures.js';
 import { createTeam, loginAs, registerPlayer, type Session } from './support/factories.js';
 import {
   buyOneLuxury,
   createStation,
   placePlayer,
   setCargo,
+  setStatus,
   type StationFixture,
 } from './support/market-factories.js';
 import { answerProblems, takesUndocumentedField, type OpenApiDocument } from './support/openapi.js';
@@ -25,6 +36,8 @@ describe('the OpenAPI document against real answers', () => {
   let player: Session;
   let admin: Session;
   let moderator: Session;
+  let auditor: Session;
+  let superadmin: Session;
   let station: StationFixture;
   const problems: string[] = [];
 
@@ -47,6 +60,8 @@ describe('the OpenAPI document against real answers', () => {
     doc = (await t.http().get('/docs/json').expect(200)).body;
     admin = await loginAs(t, 'admin');
     moderator = await loginAs(t, 'moderator');
+    auditor = await loginAs(t, 'auditor');
+    superadmin = await loginAs(t, 'superadmin');
     player = await registerPlayer(t);
     station = await createStation(t, { sector: 1 });
     await t.db.query(
@@ -417,6 +432,61 @@ describe('the OpenAPI document against real answers', () => {
     expect(problems).toEqual([]);
   });
 
+  it('bulk operations: a dry run, two operations, the list, a status with per-player errors, a cancel', async () => {
+    const api = '/api/v1/admin/players/bulk-operations';
+    const ids = await insertPlayers(t, 3);
+    await setStatus(t, ids[0]!, 'frozen');
+    const freeze = {
+      operation_type: 'set_status',
+      parameters: { status: 'frozen' },
+      target: { player_ids: ids },
+      reason,
+    };
+    const dry = check('POST', api, await as(admin, 'post', api, { ...freeze, dry_run: true }).expect(200));
+    expect(dry.body.data.sample).toHaveLength(3);
+    const created = check('POST', api, await as(admin, 'post', api, freeze).expect(202));
+    check(
+      'POST',
+      api,
+      await as(admin, 'post', api, {
+        operation_type: 'grant_ship',
+        parameters: { ship_type: 'scout' },
+        target: { filter: { status: 'frozen', min_risk: 0 } },
+        reason,
+      }).expect(202),
+    );
+    const status = `${api}/{opId}/status`;
+    const done = await eventually(async () => {
+      const res = await as(admin, 'get', `${api}/${created.body.data.operation_id}/status`).expect(200);
+      return res.body.data.status === 'completed' ? res : undefined;
+    });
+    check('GET', status, done);
+    expect(done.body.data.errors.items).toMatchObject([{ player_id: ids[0], outcome: 'skipped' }]);
+    check('GET', api, await as(admin, 'get', api).expect(200));
+
+    // Cancelled while pending, for certain: on an app whose worker does not run.
+    const quiet = await startTestApp({ BULK_WORKER_ENABLED: 'false' });
+    try {
+      const quietAdmin = await loginAs(quiet, 'admin');
+      const target = { player_ids: await insertPlayers(quiet, 1) };
+      const body = { operation_type: 'adjust_credits', parameters: { amount: -5 }, target, reason };
+      const pending = await quiet.http().post(api).set(quietAdmin.auth).send(body).expect(202);
+      const opId = pending.body.data.operation_id as string;
+      check('GET', status, await quiet.http().get(`${api}/${opId}/status`).set(quietAdmin.auth).expect(200));
+      const cancel = await quiet
+        .http()
+        .post(`${api}/${opId}/cancel`)
+        .set(quietAdmin.auth)
+        .send({ reason })
+        .expect(200);
+      check('POST', `${api}/{opId}/cancel`, cancel);
+      expect(cancel.body.data.status).toBe('cancelled');
+    } finally {
+      await quiet.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('emergency: every action, the history, the bulk route with a refusal', async () => {
     const p = await registerPlayer(t);
     const id = p.playerId!;
@@ -463,6 +533,84 @@ describe('the OpenAPI document against real answers', () => {
     expect(problems).toEqual([]);
   });
 
+  it('interventions: the queue with automatic ones, templates, opening one and working it to resolved', async () => {
+    const p = await registerPlayer(t);
+    const id = p.playerId!;
+    // What the risk rules measure, as the trade and credit handlers publish it.
+    t.app.get(EventBus).publish(new CreditsChangedEvent(id, '1000', '5001000', 'planet_income', null));
+    publishTrades(t, id, station.id, 20);
+    publishRejectedTrades(t, id, station.id, 10);
+    await eventually(async () =>
+      (await count(t, 'admin_interventions', 'player_id = $1 AND automatic', [id])) === 3 ? true : undefined,
+    );
+
+    const templates = '/api/v1/admin/interventions/templates';
+    const template = check(
+      'POST',
+      templates,
+      await as(moderator, 'post', templates, {
+        name: `Contract ${randomUUID().slice(0, 8)}`,
+        category: 'economy',
+        priority: 'medium',
+        description: 'A template for the contract check',
+        suggested_actions: ['freeze'],
+        reason,
+      }).expect(201),
+    );
+    const templateId = template.body.data.id as string;
+    check(
+      'PUT',
+      `${templates}/{id}`,
+      await as(moderator, 'put', `${templates}/${templateId}`, {
+        version: 1,
+        priority: 'low',
+        reason,
+      }).expect(200),
+    );
+    check('GET', templates, await as(moderator, 'get', templates).expect(200));
+
+    const api = '/api/v1/admin/interventions';
+    const opened = check(
+      'POST',
+      api,
+      await as(moderator, 'post', api, { template_id: templateId, player_id: id, reason }).expect(201),
+    );
+    const one = `${api}/{id}`;
+    let current = opened.body.data as { id: string; version: number };
+    for (const change of [
+      { status: 'assigned', assigned_to: moderator.userId },
+      { status: 'in_progress' },
+      { status: 'resolved', resolution_notes: 'Checked and closed' },
+    ]) {
+      const res = check(
+        'PUT',
+        one,
+        await as(moderator, 'put', `${api}/${current.id}`, {
+          version: current.version,
+          ...change,
+          reason,
+        }).expect(200),
+      );
+      current = res.body.data;
+    }
+    const queue = check(
+      'GET',
+      `${api}/queue`,
+      await as(moderator, 'get', `${api}/queue`).query({ player_id: id }).expect(200),
+    );
+    expect(queue.body.data.items.map((i: { cause: string }) => i.cause).sort()).toEqual([
+      'credit_gain_anomaly',
+      'repeated_rejected_trades',
+      'trade_burst',
+    ]);
+    check(
+      'GET',
+      `${api}/queue`,
+      await as(moderator, 'get', `${api}/queue`).query({ status: 'resolved' }).expect(200),
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('market halts in force, global and per commodity', async () => {
     const halt = '/api/v1/admin/market/halt';
     const resume = '/api/v1/admin/market/resume';
@@ -476,6 +624,30 @@ describe('the OpenAPI document against real answers', () => {
     expect(halts.body.data.map((h: { commodity: string | null }) => h.commodity)).toEqual(['ore', null]);
     check('POST', resume, await as(admin, 'post', resume, { commodity: 'ore', reason }).expect(200));
     check('POST', resume, await as(admin, 'post', resume, { reason }).expect(200));
+    expect(problems).toEqual([]);
+  });
+
+  it('the node’s latencies and the health probes', async () => {
+    const performance = check(
+      'GET',
+      '/api/v1/admin/system/performance',
+      await as(moderator, 'get', '/api/v1/admin/system/performance').expect(200),
+    );
+    expect(performance.body.data.routes.length).toBeGreaterThan(0);
+    check('GET', '/health/live', await as(null, 'get', '/health/live').expect(200));
+    check('GET', '/health/ready', await as(null, 'get', '/health/ready').expect(200));
+    expect(problems).toEqual([]);
+  });
+
+  it('audit: the log as an auditor and a superadmin read it, page by page', async () => {
+    await as(player, 'get', '/api/v1/admin/players/enhanced').expect(403); // a denied attempt is a row too
+    const logs = '/api/v1/audit/logs';
+    const first = check('GET', logs, await as(auditor, 'get', logs).query({ limit: 200 }).expect(200));
+    const roles = new Set(first.body.data.items.map((e: { actor_role: string | null }) => e.actor_role));
+    expect([...roles]).toEqual(expect.arrayContaining(['admin', 'moderator', 'player', 'system']));
+    const cursor = first.body.data.items[5].id as string;
+    check('GET', logs, await as(superadmin, 'get', logs).query({ cursor, limit: 5 }).expect(200));
+    check('GET', logs, await as(auditor, 'get', logs).query({ outcome: 'denied' }).expect(200));
     expect(problems).toEqual([]);
   });
 });
