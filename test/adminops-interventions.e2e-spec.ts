@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { InterventionChangedEvent } from '../src/modules/interventions/events/intervention-changed.event.js';
-import { TradeRejectedEvent } from '../src/modules/trading/events/trade-rejected.event.js';
 import { CreditsChangedEvent } from '../src/modules/players/events/credits-changed.event.js';
-import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
-import { count, insertPlayers, playerRow } from './support/adminops-fixtures.js';
+import {
+  count,
+  insertPlayers,
+  oreBought,
+  playerRow,
+  publishRejectedTrades,
+  publishTrades,
+} from './support/adminops-fixtures.js';
 
 jest.setTimeout(120_000);
 
@@ -310,11 +315,7 @@ describe('interventions', () => {
     const [station] = await t.db.query(
       `INSERT INTO stations (sector_id, name, class) VALUES (1, 'Burst', 1) RETURNING id`,
     );
-    for (let k = 0; k < 25; k++) {
-      bus.publish(
-        new TradeExecutedEvent(randomUUID(), pid!, station.id, 'ore', 'buy', 1, 20, '20', '1000', new Date()),
-      );
-    }
+    publishTrades(t, pid!, station.id, 25);
     const open = await eventually(async () => {
       const rows = await t.db.query(
         `SELECT id, cause, priority, automatic FROM admin_interventions WHERE player_id = $1 AND cause = 'trade_burst'`,
@@ -330,18 +331,7 @@ describe('interventions', () => {
     expect((await playerRow(t, pid!)).risk_score).toBeGreaterThanOrEqual(40);
     // The same trade delivered twice is one signal.
     const tradeId = randomUUID();
-    const ev = new TradeExecutedEvent(
-      tradeId,
-      pid!,
-      station.id,
-      'ore',
-      'buy',
-      1,
-      20,
-      '20',
-      '1000',
-      new Date(),
-    );
+    const ev = oreBought(pid!, station.id, tradeId);
     bus.publish(ev);
     bus.publish(ev);
     await eventually(async () =>
@@ -349,18 +339,7 @@ describe('interventions', () => {
     );
 
     // Repeated rejected trades
-    for (let k = 0; k < 10; k++) {
-      bus.publish(
-        new TradeRejectedEvent(
-          pid!,
-          station.id,
-          'ore',
-          'buy',
-          'TRADING.INSUFFICIENT_CREDITS',
-          new Date(Date.now() + k),
-        ),
-      );
-    }
+    publishRejectedTrades(t, pid!, station.id, 10);
     await eventually(async () =>
       (await count(t, 'admin_interventions', "player_id = $1 AND cause = 'repeated_rejected_trades'", [
         pid,

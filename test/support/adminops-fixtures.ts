@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { EventBus } from '@nestjs/cqrs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TradeExecutedEvent } from '../../src/modules/trading/events/trade-executed.event.js';
+import { TradeRejectedEvent } from '../../src/modules/trading/events/trade-rejected.event.js';
 import type { TestApp } from './test-app.js';
 
 const tag = () => randomBytes(4).toString('hex');
@@ -82,4 +85,31 @@ export async function count(
 ): Promise<number> {
   const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params);
   return n;
+}
+
+/** A trade of one ore by the player at the station, as the trade handler announces it (the risk rules count it). */
+export function oreBought(playerId: string, stationId: string, tradeId = randomUUID()): TradeExecutedEvent {
+  return new TradeExecutedEvent(tradeId, playerId, stationId, 'ore', 'buy', 1, 20, '20', '1000', new Date());
+}
+
+/** `n` such trades. */
+export function publishTrades(t: TestApp, playerId: string, stationId: string, n: number): void {
+  const bus = t.app.get(EventBus);
+  for (let k = 0; k < n; k++) bus.publish(oreBought(playerId, stationId));
+}
+
+/** `n` trades refused for insufficient credits, a millisecond apart, as the trade handler announces them. */
+export function publishRejectedTrades(t: TestApp, playerId: string, stationId: string, n: number): void {
+  const bus = t.app.get(EventBus);
+  for (let k = 0; k < n; k++)
+    bus.publish(
+      new TradeRejectedEvent(
+        playerId,
+        stationId,
+        'ore',
+        'buy',
+        'TRADING.INSUFFICIENT_CREDITS',
+        new Date(Date.now() + k),
+      ),
+    );
 }

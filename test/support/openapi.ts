@@ -108,3 +108,85 @@ export function answerProblems(
         : ''),
   );
 }
+
+const COMPOSITIONS = ['allOf', 'anyOf', 'oneOf'] as const;
+
+/**
+ * Where a schema leaves a client without a type, under `at`: a schema with no type (nor $ref, composition or
+ * enum), an object that names no properties and does not say what its values are, an array without items.
+ * A free-form object must say so (additionalProperties: true or a schema). $refs are followed once each.
+ */
+function untypedParts(doc: OpenApiDocument, schema: Schema, at: string, seen: Set<string>): string[] {
+  if (schema.$ref) {
+    const name = schema.$ref.split('/').pop()!;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const target = doc.components.schemas[name];
+    return target
+      ? untypedParts(doc, target, `${at}->${name}`, seen)
+      : [`${at}: ${schema.$ref} is not in the document`];
+  }
+  const out: string[] = [];
+  const composed = COMPOSITIONS.some((k) => schema[k]);
+  for (const k of COMPOSITIONS)
+    for (const part of schema[k] ?? []) out.push(...untypedParts(doc, part, at, seen));
+  for (const [name, property] of Object.entries(schema.properties ?? {}))
+    out.push(...untypedParts(doc, property, `${at}.${name}`, seen));
+  if (typeof schema.additionalProperties === 'object')
+    out.push(...untypedParts(doc, schema.additionalProperties, `${at}{}`, seen));
+  if (schema.items) out.push(...untypedParts(doc, schema.items, `${at}[]`, seen));
+  else if (schema.type === 'array') out.push(`${at}: an array without items`);
+  if (!schema.type && !composed && schema.enum === undefined) out.push(`${at}: no type`);
+  if (
+    schema.type === 'object' &&
+    !composed &&
+    !schema.properties &&
+    schema.additionalProperties === undefined
+  )
+    out.push(`${at}: an object without properties`);
+  return out;
+}
+
+/**
+ * Every success the document leaves untyped, by route: an operation without a 2xx answer, a 2xx without a JSON
+ * schema, and any untyped part of a 2xx schema (see untypedParts). A client generated from such a document reads
+ * those answers as `unknown`.
+ */
+export function untypedSuccesses(doc: OpenApiDocument): string[] {
+  const out: string[] = [];
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops)) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const successes = Object.entries(op.responses).filter(([status]) => /^2/.test(status));
+      if (successes.length === 0) out.push(`${name}: no success answer`);
+      for (const [status, answer] of successes) {
+        const schema = answer.content?.['application/json']?.schema;
+        if (!schema) out.push(`${name} ${status}: no JSON schema`);
+        else out.push(...untypedParts(doc, schema, `${name} ${status} $`, new Set()));
+      }
+    }
+  return out;
+}
+
+/**
+ * Whether the schema of this success would also take it with a field it does not name (on `data`, on its first
+ * item when it is a list, or on the body itself when there is no envelope): a closed schema must refuse it, so
+ * that a field a route adds without documenting it fails the contract test.
+ */
+export function takesUndocumentedField(
+  doc: OpenApiDocument,
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): string[] {
+  const copy = structuredClone(body) as Record<string, unknown>;
+  const enveloped = copy !== null && typeof copy === 'object' && 'data' in copy;
+  const data = enveloped ? copy.data : copy;
+  const target = Array.isArray(data) ? data[0] : data;
+  if (target === null || typeof target !== 'object') return [];
+  (target as Record<string, unknown>).undocumented_field = true;
+  return answerProblems(doc, method, path, status, copy).length > 0
+    ? []
+    : [`${method} ${path} ${status}: the schema takes a field it does not name`];
+}

@@ -11,6 +11,12 @@ import { Permission } from '../auth/domain/roles.js';
 import { BulkUpdateAssetsCommand } from './commands/bulk-update-assets.command.js';
 import { TransferAssetsCommand } from './commands/transfer-assets.command.js';
 import { BulkUpdateAssetsRequestDto, TransferAssetsRequestDto } from './dto/assets.request.dto.js';
+import {
+  AssetsDetailedDto,
+  BulkUpdateAssetsResultDto,
+  TransferResultDto,
+} from './dto/assets.response.dto.js';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
 import { GetAssetsDetailedQuery } from './queries/get-assets-detailed.query.js';
 import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
@@ -28,6 +34,7 @@ export class AssetsController {
   @Get('detailed')
   @RequirePermissions(Permission.PlayersView)
   @ApiOperation({ summary: 'Credits, ships with cargo, planets and the recent trade ledger of a player' })
+  @ApiEnvelope(AssetsDetailedDto)
   detailed(@Param('id', uuidPipe('id')) id: string) {
     return this.queryBus.execute(new GetAssetsDetailedQuery(id));
   }
@@ -37,6 +44,7 @@ export class AssetsController {
   @IdempotentRoute()
   @RequirePermissions(Permission.AssetsTransfer)
   @ApiOperation({ summary: 'Move credits, ships, planets and cargo to another player, atomically' })
+  @ApiEnvelope(TransferResultDto)
   transfer(
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,
@@ -71,6 +79,7 @@ export class AssetsController {
   @ApiOperation({
     summary: "Set or adjust a player's credits, ships, cargo and planets in one atomic request",
   })
+  @ApiEnvelope(BulkUpdateAssetsResultDto)
   @ApiHeader({
     name: 'if-match',
     required: false,

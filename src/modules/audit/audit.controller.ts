@@ -7,6 +7,7 @@ import { CurrentActor, RequirePermissions } from '../auth/decorators.js';
 import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { AuditChainReportDto } from './dto/audit-chain-report.response.dto.js';
+import { AuditLogPageDto } from './dto/audit-log.response.dto.js';
 import { ListAuditLogsRequestDto } from './dto/list-audit-logs.request.dto.js';
 import { VerifyAuditChainRequestDto } from './dto/verify-audit-chain.request.dto.js';
 import { ListAuditLogsQuery } from './queries/list-audit-logs.query.js';
@@ -28,6 +29,7 @@ export class AuditController {
   @Get('logs')
   @RequirePermissions(Permission.AuditRead)
   @ApiOperation({ summary: 'Audit entries, newest first (auditor, superadmin)' })
+  @ApiEnvelope(AuditLogPageDto)
   list(@Query() filters: ListAuditLogsRequestDto) {
     return this.queryBus.execute(new ListAuditLogsQuery(filters));
   }

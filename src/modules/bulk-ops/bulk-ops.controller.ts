@@ -16,6 +16,14 @@ import {
   CreateBulkOperationRequestDto,
   ListBulkOperationsRequestDto,
 } from './dto/bulk-operations.request.dto.js';
+import {
+  BulkCancelResultDto,
+  BulkDryRunDto,
+  BulkOperationCreatedDto,
+  BulkOperationListDto,
+  BulkOperationStatusDto,
+} from './dto/bulk-operations.response.dto.js';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
 import { GetBulkOperationStatusQuery } from './queries/get-bulk-operation-status.query.js';
 import { ListBulkOperationsQuery } from './queries/list-bulk-operations.query.js';
 import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
@@ -39,6 +47,8 @@ export class BulkOpsController {
     summary:
       'Start a bulk operation over players (202 with its id), or dry_run: the count and a sample (200)',
   })
+  @ApiEnvelope(BulkOperationCreatedDto, 202)
+  @ApiEnvelope(BulkDryRunDto, 200)
   async create(
     @CurrentActor() actor: Actor,
     @Body() body: CreateBulkOperationRequestDto,
@@ -53,6 +63,7 @@ export class BulkOpsController {
   @Get()
   @RequirePermissions(Permission.BulkOperations)
   @ApiOperation({ summary: 'Bulk operations, newest first' })
+  @ApiEnvelope(BulkOperationListDto)
   list(@Query() q: ListBulkOperationsRequestDto) {
     return this.queryBus.execute(
       new ListBulkOperationsQuery(q.status, q.admin_id, q.page ?? 1, q.limit ?? 25),
@@ -63,6 +74,7 @@ export class BulkOpsController {
   @RequirePermissions(Permission.BulkOperations)
   @AuditTarget('bulk_operation', 'opId')
   @ApiOperation({ summary: 'Status, progress, counts and per-player errors (paginated)' })
+  @ApiEnvelope(BulkOperationStatusDto)
   status(@Param('opId', uuidPipe('id')) id: string, @Query() q: BulkStatusRequestDto) {
     return this.queryBus.execute(
       new GetBulkOperationStatusQuery(id, q.errors_page ?? 1, q.errors_limit ?? 50),
@@ -74,6 +86,7 @@ export class BulkOpsController {
   @RequirePermissions(Permission.BulkOperations)
   @AuditTarget('bulk_operation', 'opId')
   @ApiOperation({ summary: 'Cancel: stops after the batch in flight; finished batches stay done' })
+  @ApiEnvelope(BulkCancelResultDto)
   cancel(
     @CurrentActor() actor: Actor,
     @Param('opId', uuidPipe('id')) id: string,

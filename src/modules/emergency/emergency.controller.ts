@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { IdempotencyRequest } from '../../infrastructure/http/idempotency-key.js';
 import {
@@ -29,6 +30,19 @@ import {
   ResetTurnsRequestDto,
   ShipActionRequestDto,
 } from './dto/emergency.request.dto.js';
+import {
+  BanResultDto,
+  BulkEmergencyResultDto,
+  ClearCargoResultDto,
+  EMERGENCY_DETAILS,
+  EmergencyCreditsResultDto,
+  EmergencyHistoryDto,
+  KickResultDto,
+  RepairShipResultDto,
+  ResetTurnsResultDto,
+  StatusChangeResultDto,
+  TeleportHomeResultDto,
+} from './dto/emergency.response.dto.js';
 import { GetEmergencyHistoryQuery } from './queries/get-emergency-history.query.js';
 import {
   ApiErrors,
@@ -44,6 +58,7 @@ import {
 @ApiTags('admin: emergency')
 @ApiBearerAuth()
 @ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
+@ApiExtraModels(...EMERGENCY_DETAILS)
 @Controller('admin/players/emergency')
 export class EmergencyBulkController {
   constructor(
@@ -56,6 +71,7 @@ export class EmergencyBulkController {
   @IdempotentRoute(ONE_TRANSACTION_PER_ITEM)
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'One emergency action over many players (capped; admin or above)' })
+  @ApiEnvelope(BulkEmergencyResultDto)
   @ApiResponse({
     status: 409,
     description:
@@ -80,6 +96,7 @@ export class EmergencyBulkController {
 @ApiTags('admin: emergency')
 @ApiBearerAuth()
 @ApiErrors({ 401: UNAUTHENTICATED, 403: FORBIDDEN })
+@ApiExtraModels(...EMERGENCY_DETAILS)
 @Controller('admin/players/:id/emergency')
 @AuditTarget('player')
 export class EmergencyController {
@@ -105,12 +122,14 @@ export class EmergencyController {
   @Get('history')
   @RequirePermissions(Permission.PlayersView)
   @ApiOperation({ summary: "A player's emergency actions, newest first" })
+  @ApiEnvelope(EmergencyHistoryDto)
   history(@Param('id', uuidPipe('id')) id: string, @Query() q: EmergencyHistoryRequestDto) {
     return this.queryBus.execute(new GetEmergencyHistoryQuery(id, q.page ?? 1, q.limit ?? 25));
   }
 
   @Post('freeze')
   @HttpCode(200)
+  @ApiEnvelope(StatusChangeResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Freeze: no trades, no transfers (moderator+)' })
@@ -125,6 +144,7 @@ export class EmergencyController {
 
   @Post('unfreeze')
   @HttpCode(200)
+  @ApiEnvelope(StatusChangeResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Unfreeze (moderator+)' })
@@ -139,6 +159,7 @@ export class EmergencyController {
 
   @Post('kick')
   @HttpCode(200)
+  @ApiEnvelope(KickResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Disconnect every socket and revoke refresh tokens (moderator+)' })
@@ -153,6 +174,7 @@ export class EmergencyController {
 
   @Post('teleport_home')
   @HttpCode(200)
+  @ApiEnvelope(TeleportHomeResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyBasic)
   @ApiOperation({ summary: 'Move the player (and active ship) to its home sector (moderator+)' })
@@ -167,6 +189,7 @@ export class EmergencyController {
 
   @Post('ban')
   @HttpCode(200)
+  @ApiEnvelope(BanResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Ban for duration_hours or permanently; kicks and revokes tokens (admin+)' })
@@ -181,6 +204,7 @@ export class EmergencyController {
 
   @Post('unban')
   @HttpCode(200)
+  @ApiEnvelope(StatusChangeResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Lift a ban (admin+)' })
@@ -195,6 +219,7 @@ export class EmergencyController {
 
   @Post('reset_turns')
   @HttpCode(200)
+  @ApiEnvelope(ResetTurnsResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Set turns (default 1,000) (admin+)' })
@@ -209,6 +234,7 @@ export class EmergencyController {
 
   @Post('emergency_credits')
   @HttpCode(200)
+  @ApiEnvelope(EmergencyCreditsResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Grant credits (admin+)' })
@@ -223,6 +249,7 @@ export class EmergencyController {
 
   @Post('clear_cargo')
   @HttpCode(200)
+  @ApiEnvelope(ClearCargoResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: "Empty the cargo of one ship or all the player's ships (admin+)" })
@@ -237,6 +264,7 @@ export class EmergencyController {
 
   @Post('repair_ship')
   @HttpCode(200)
+  @ApiEnvelope(RepairShipResultDto)
   @IdempotentRoute()
   @RequirePermissions(Permission.EmergencyAdvanced)
   @ApiOperation({ summary: 'Restore hull to 100 on one ship (default: the active ship) (admin+)' })

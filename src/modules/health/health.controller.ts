@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthLiveDto, HealthReadyDto } from './dto/health.response.dto.js';
 import { SkipThrottle } from '../../infrastructure/throttling/throttling.js';
 import {
   HealthCheckService,
@@ -32,7 +33,8 @@ export class HealthController {
   @Public()
   @RawResponse()
   @ApiOperation({ summary: 'Liveness: the process serves requests' })
-  live() {
+  @ApiOkResponse({ type: HealthLiveDto })
+  live(): HealthLiveDto {
     return { status: 'ok' };
   }
 
@@ -49,6 +51,7 @@ export class HealthController {
     summary:
       'Readiness: 200 while the database answers (status degraded, with Redis under error, while Redis does not); 503 HEALTH.NOT_READY when the database does not',
   })
+  @ApiOkResponse({ type: HealthReadyDto })
   async ready(): Promise<HealthCheckResult> {
     const redis = this.redis ? this.pingRedis() : undefined;
     let report: HealthCheckResult;

@@ -15,6 +15,12 @@ import {
   UpdateInterventionRequestDto,
   UpdateTemplateRequestDto,
 } from './dto/interventions.request.dto.js';
+import {
+  InterventionDto,
+  InterventionQueueDto,
+  InterventionTemplateDto,
+} from './dto/interventions.response.dto.js';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
 import { GetInterventionQueueQuery } from './queries/get-intervention-queue.query.js';
 import { ListTemplatesQuery } from './queries/list-templates.query.js';
 import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
@@ -32,6 +38,7 @@ export class InterventionsController {
   @Get('queue')
   @RequirePermissions(Permission.Interventions)
   @ApiOperation({ summary: 'The queue: filters, most urgent (priority, then oldest) first, paginated' })
+  @ApiEnvelope(InterventionQueueDto)
   queue(@Query() q: InterventionQueueRequestDto) {
     return this.queryBus.execute(new GetInterventionQueueQuery(q));
   }
@@ -39,6 +46,7 @@ export class InterventionsController {
   @Post()
   @RequirePermissions(Permission.Interventions)
   @ApiOperation({ summary: 'Open an intervention (optionally from a template, optionally assigned)' })
+  @ApiEnvelope(InterventionDto, 201)
   create(@CurrentActor() actor: Actor, @Body() body: CreateInterventionRequestDto) {
     return this.commandBus.execute(new CreateInterventionCommand(actor, body));
   }
@@ -46,6 +54,7 @@ export class InterventionsController {
   @Get('templates')
   @RequirePermissions(Permission.Interventions)
   @ApiOperation({ summary: 'Intervention templates' })
+  @ApiEnvelope(InterventionTemplateDto, 200, true)
   templates() {
     return this.queryBus.execute(new ListTemplatesQuery());
   }
@@ -53,6 +62,7 @@ export class InterventionsController {
   @Post('templates')
   @RequirePermissions(Permission.Interventions)
   @ApiOperation({ summary: 'Create a template' })
+  @ApiEnvelope(InterventionTemplateDto, 201)
   createTemplate(@CurrentActor() actor: Actor, @Body() body: CreateTemplateRequestDto) {
     return this.commandBus.execute(new SaveTemplateCommand(actor, null, body));
   }
@@ -61,6 +71,7 @@ export class InterventionsController {
   @RequirePermissions(Permission.Interventions)
   @AuditTarget('intervention_template')
   @ApiOperation({ summary: 'Edit a template (optimistic version)' })
+  @ApiEnvelope(InterventionTemplateDto)
   updateTemplate(
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,
@@ -73,6 +84,7 @@ export class InterventionsController {
   @RequirePermissions(Permission.Interventions)
   @AuditTarget('intervention')
   @ApiOperation({ summary: 'Assign, change status or priority, add resolution notes (optimistic version)' })
+  @ApiEnvelope(InterventionDto)
   update(
     @CurrentActor() actor: Actor,
     @Param('id', uuidPipe('id')) id: string,

@@ -8,7 +8,12 @@ import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js
 import { requestedVersion } from '../../infrastructure/http/if-match.js';
 import { uuidPipe } from '../../infrastructure/http/uuid.pipe.js';
 import { ListPlayersRequestDto } from './dto/list-players.request.dto.js';
-import { PlayerListDto, RealtimeAnalyticsDto } from './dto/player.response.dto.js';
+import {
+  PlayerDetailedDto,
+  PlayerListDto,
+  RealtimeAnalyticsDto,
+  UpdatePlayerResultDto,
+} from './dto/player.response.dto.js';
 import { UPDATABLE_FIELDS, UpdatePlayerRequestDto } from './dto/update-player.request.dto.js';
 import { PlayersErrors } from './domain/players.errors.js';
 import { ListPlayersQuery } from './queries/list-players.query.js';
@@ -49,6 +54,7 @@ export class PlayersAdminController {
   @ApiOperation({
     summary: 'A player with team, ships and cargo, planets, trades, emergencies, interventions, audit',
   })
+  @ApiEnvelope(PlayerDetailedDto)
   detailed(@Param('id', uuidPipe('id')) id: string) {
     return this.queryBus.execute(new GetPlayerDetailedQuery(id));
   }
@@ -59,6 +65,7 @@ export class PlayersAdminController {
   @ApiOperation({
     summary: 'Change a player (reason required, optimistic concurrency via version or If-Match)',
   })
+  @ApiEnvelope(UpdatePlayerResultDto)
   @ApiHeader({
     name: 'if-match', // as @Headers names it, so the document lists the header once
     required: false,

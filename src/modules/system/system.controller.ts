@@ -4,6 +4,8 @@ import { RequirePermissions } from '../auth/decorators.js';
 import { Permission } from '../auth/domain/roles.js';
 import { MetricsService } from '../../infrastructure/metrics/metrics.service.js';
 import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
+import { ApiEnvelope } from '../../infrastructure/http/api-envelope.decorator.js';
+import { SystemPerformanceDto } from './dto/system-performance.response.dto.js';
 
 @ApiTags('admin: system')
 @ApiBearerAuth()
@@ -15,7 +17,8 @@ export class SystemController {
   @Get('performance')
   @RequirePermissions(Permission.SystemView)
   @ApiOperation({ summary: 'p50/p95/p99 latency per route on this node, from the live histograms' })
-  async performance() {
+  @ApiEnvelope(SystemPerformanceDto)
+  async performance(): Promise<SystemPerformanceDto> {
     const routes = await this.metrics.routeLatencies();
     const memory = process.memoryUsage();
     return {

@@ -7,7 +7,7 @@ import type { Actor } from '../auth/domain/actor.js';
 import { Permission } from '../auth/domain/roles.js';
 import { SetMarketHaltCommand } from './commands/set-market-halt.command.js';
 import { MarketHaltRequestDto } from './dto/market.request.dto.js';
-import { MarketHaltDto } from './dto/market.response.dto.js';
+import { ActiveMarketHaltDto, MarketHaltDto } from './dto/market.response.dto.js';
 import { ListMarketHaltsQuery } from './queries/list-market-halts.query.js';
 import { ApiErrors, FORBIDDEN, UNAUTHENTICATED } from '../../infrastructure/http/api-errors.decorator.js';
 
@@ -46,6 +46,7 @@ export class MarketAdminController {
   @Get('halts')
   @RequirePermissions(Permission.MarketHalt)
   @ApiOperation({ summary: 'Halts in force' })
+  @ApiEnvelope(ActiveMarketHaltDto, 200, true)
   halts() {
     return this.queryBus.execute(new ListMarketHaltsQuery());
   }

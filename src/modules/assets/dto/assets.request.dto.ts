@@ -19,8 +19,8 @@ import { INT4_MAX, IsId, IsReason, Optional } from '../../../infrastructure/http
 import { COMMODITY_NAMES } from '../../trading/domain/commodities.js';
 import { SHIP_TYPES } from '../../players/domain/starting-kit.js';
 
-const MAX_CREDITS = 1e15;
-const MAX_CARGO = 1_000_000;
+export const MAX_CREDITS = 1e15;
+export const MAX_CARGO = 1_000_000;
 
 /** A rule on `amount`/`quantity` that depends on the sibling `mode`. */
 function ForMode(

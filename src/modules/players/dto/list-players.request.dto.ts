@@ -13,7 +13,7 @@ import { SORT_FIELDS } from '../domain/player-filters.js';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
-const MAX_CREDITS = 1e15;
+export const MAX_CREDITS = 1e15;
 
 export class ListPlayersRequestDto {
   @ApiPropertyOptional({

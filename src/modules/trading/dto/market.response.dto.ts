@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { COMMODITY_NAMES } from '../domain/commodities.js';
 
 export class PredictionDto {
   @ApiProperty() predicted_price: number;
@@ -97,8 +98,19 @@ export class PriceHistoryDto {
 }
 
 export class MarketHaltDto {
-  @ApiProperty({ nullable: true, description: 'null: every commodity' }) commodity: string | null;
+  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  commodity: string | null;
   @ApiProperty() halted: boolean;
   @ApiProperty() reason: string;
   @ApiProperty({ format: 'date-time' }) at: string;
+}
+
+/** A halt in force (GET /admin/market/halts), oldest first. */
+export class ActiveMarketHaltDto {
+  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  commodity: string | null;
+  @ApiProperty() reason: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null: that user is gone' })
+  halted_by: string | null;
+  @ApiProperty({ format: 'date-time' }) halted_at: string;
 }
