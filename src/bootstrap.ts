@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
 import { DrainingFastifyAdapter } from './infrastructure/http/draining-fastify.adapter.js';
@@ -27,9 +28,12 @@ import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapte
 
 /**
  * Builds the application (not yet listening). main.ts, the e2e tests and the benchmarks all start the
- * server through here, so they run the same pipeline.
+ * server through here, so they run the same pipeline. The JSON logs go to stdout, or to `logDestination`.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  logDestination?: DestinationStream,
+): Promise<NestFastifyApplication> {
   const adapter = new DrainingFastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: 1_048_576,
@@ -43,14 +47,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: (req: IncomingMessage) => requestIdFromHeaders(req.headers),
     requestIdHeader: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
-    logger: new StartupLogger(),
-    abortOnError: false,
-    // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
-    // registered, so a form post (which a cross-site page can send without a preflight) is a 415.
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logDestination),
+    adapter,
+    {
+      bufferLogs: true,
+      logger: new StartupLogger(),
+      abortOnError: false,
+      // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
+      // registered, so a form post (which a cross-site page can send without a preflight) is a 415.
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS), app.get(MetricsService)));

@@ -13,6 +13,7 @@ import type { AuthUser } from '../../modules/auth/domain/actor.js';
 import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
+import { DatabaseAvailability } from '../database/database-availability.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisAvailability } from '../redis/redis-availability.js';
@@ -123,6 +124,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     private readonly metrics: MetricsService,
     private readonly redisAvailability: RedisAvailability,
     private readonly audit: AuditService,
+    private readonly database: DatabaseAvailability,
   ) {
     this.clustered = redis !== null;
   }
@@ -134,9 +136,13 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     this.metrics.trackSockets(nsp.name, () => nsp.sockets.size);
     nsp.use((socket, next) => {
       const refuse = (err: unknown) => {
-        // A database outage (the admission check reads the player) is one the client may retry: say so.
-        const appError = err instanceof AppError ? err : (databaseFailure(err) ?? WsErrors.handshakeFailed());
-        if (!(err instanceof AppError))
+        // A database outage (the admission check reads the player) is one the client may retry: say so, and
+        // let DatabaseAvailability tell the outage once.
+        const outage = err instanceof AppError ? undefined : databaseFailure(err);
+        const appError = err instanceof AppError ? err : (outage ?? WsErrors.handshakeFailed());
+        if (outage)
+          this.database.refused(outage, err, { transport: 'socket', namespace: nsp.name, event: 'connect' });
+        else if (!(err instanceof AppError))
           this.logger.error({ err }, `Socket handshake failed: ${appError.code}`);
         // The client sees connect_error with message = detail and data = {code, detail, ...details}.
         const refusal = new Error(appError.message) as Error & { data: unknown };
