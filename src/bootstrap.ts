@@ -17,6 +17,7 @@ import {
   RATE_LIMITED,
   UNAVAILABLE,
 } from './infrastructure/http/api-errors.decorator.js';
+import { proxyTrust } from './infrastructure/http/client-ip.js';
 import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
@@ -35,7 +36,8 @@ export async function createApp(
   logDestination?: DestinationStream,
 ): Promise<NestFastifyApplication> {
   const adapter = new DrainingFastifyAdapter({
-    trustProxy: config.trustProxy,
+    // One rule for request.ip and Socket.IO handshakes (RealtimeHub): see proxyTrust.
+    trustProxy: proxyTrust(config.trustProxy),
     bodyLimit: 1_048_576,
     // Fastify's default is no limit on how long a request may take to arrive. Node 20 enforces one only when
     // the server is created with it (Fastify sets it afterwards too, so both), on its connections check:

@@ -14,6 +14,7 @@ import { hasPermissions, type Permission } from '../../modules/auth/domain/roles
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
 import { DatabaseAvailability } from '../database/database-availability.js';
+import { clientAddress, proxyTrust, type ProxyTrust } from '../http/client-ip.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisAvailability } from '../redis/redis-availability.js';
@@ -115,6 +116,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private outbox: [Namespace, FanoutMessage, number][] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
   private readonly closingWork: (() => Promise<void>)[] = [];
+  private readonly proxyTrust: ProxyTrust | false;
 
   constructor(
     private readonly auth: WsAuthenticator,
@@ -127,6 +129,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     private readonly database: DatabaseAvailability,
   ) {
     this.clustered = redis !== null;
+    this.proxyTrust = proxyTrust(config.trustProxy);
   }
 
   /** Wires a gateway's namespace (call from afterInit). */
@@ -497,7 +500,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private async recordRefusal(socket: Socket, user: AuthUser, refusal: AppError): Promise<void> {
     const namespace = socket.nsp.name;
     await this.audit.recordDenied(
-      { ...user, requestId: socket.id, ip: socket.handshake.address },
+      { ...user, requestId: socket.id, ip: this.clientIp(socket) },
       {
         action: `WS ${namespace} connect`,
         targetType: 'namespace',
@@ -507,12 +510,22 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     );
   }
 
+  /**
+   * The client's address, by TRUST_PROXY's rule for HTTP requests (one ProxyTrust for both): behind a trusted
+   * proxy, from the X-Forwarded-For of the handshake's request; otherwise the peer's, whatever the client sent.
+   * handshake.address is only the peer: behind nginx, nginx.
+   */
+  clientIp(socket: Socket): string {
+    return clientAddress(this.proxyTrust, socket.handshake.address, socket.handshake.headers);
+  }
+
   private startSession(socket: Socket, { user, expiresAt }: VerifiedToken): void {
     const data = socket.data as SocketData;
     const previous = data.session;
+    const clientIp = this.clientIp(socket);
     // A recovered socket keeps its session (id and key) if the same user re-authenticated.
     if (previous && previous.user.userId === user.userId) {
-      data.session = { ...previous, user, tokenExpiresAt: expiresAt };
+      data.session = { ...previous, user, tokenExpiresAt: expiresAt, clientIp };
       data.restarted = false;
       return;
     }
@@ -529,6 +542,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
       sessionKey: randomBytes(32).toString('base64url'),
       user,
       tokenExpiresAt: expiresAt,
+      clientIp,
     };
   }
 
