@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
 import { DrainingFastifyAdapter } from './infrastructure/http/draining-fastify.adapter.js';
@@ -16,6 +17,7 @@ import {
   RATE_LIMITED,
   UNAVAILABLE,
 } from './infrastructure/http/api-errors.decorator.js';
+import { proxyTrust } from './infrastructure/http/client-ip.js';
 import { clientErrorHandler, frameworkErrorHandler } from './infrastructure/http/error-response.js';
 import { API_PREFIX } from './infrastructure/http/stray-query.guard.js';
 import { createValidationPipe } from './infrastructure/http/validation.js';
@@ -27,11 +29,15 @@ import { RealtimeIoAdapter } from './infrastructure/websocket/realtime-io.adapte
 
 /**
  * Builds the application (not yet listening). main.ts, the e2e tests and the benchmarks all start the
- * server through here, so they run the same pipeline.
+ * server through here, so they run the same pipeline. The JSON logs go to stdout, or to `logDestination`.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  logDestination?: DestinationStream,
+): Promise<NestFastifyApplication> {
   const adapter = new DrainingFastifyAdapter({
-    trustProxy: config.trustProxy,
+    // One rule for request.ip and Socket.IO handshakes (RealtimeHub): see proxyTrust.
+    trustProxy: proxyTrust(config.trustProxy),
     bodyLimit: 1_048_576,
     // Fastify's default is no limit on how long a request may take to arrive. Node 20 enforces one only when
     // the server is created with it (Fastify sets it afterwards too, so both), on its connections check:
@@ -43,14 +49,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: (req: IncomingMessage) => requestIdFromHeaders(req.headers),
     requestIdHeader: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
-    logger: new StartupLogger(),
-    abortOnError: false,
-    // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
-    // registered, so a form post (which a cross-site page can send without a preflight) is a 415.
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logDestination),
+    adapter,
+    {
+      bufferLogs: true,
+      logger: new StartupLogger(),
+      abortOnError: false,
+      // The API takes JSON only: Fastify's own JSON parser stays, and Nest's extra form-urlencoded parser is not
+      // registered, so a form post (which a cross-site page can send without a preflight) is a 415.
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.useWebSocketAdapter(new RealtimeIoAdapter(app, config, app.get(REDIS), app.get(MetricsService)));

@@ -85,6 +85,8 @@ export interface ConnectOptions {
   auth?: Record<string, unknown>;
   /** Reconnect automatically (for connection state recovery tests). */
   reconnection?: boolean;
+  /** More request headers on the handshake (X-Forwarded-For, as a proxy in front would add). */
+  headers?: Record<string, string>;
 }
 
 function open(url: string, namespace: string, token: string | undefined, opts: ConnectOptions = {}) {
@@ -95,7 +97,10 @@ function open(url: string, namespace: string, token: string | undefined, opts: C
     reconnectionDelay: 100,
     forceNew: true,
     timeout: 5000,
-    extraHeaders: opts.origin ? { origin: opts.origin } : undefined,
+    extraHeaders:
+      opts.origin || opts.headers
+        ? { ...opts.headers, ...(opts.origin ? { origin: opts.origin } : {}) }
+        : undefined,
   });
 }
 

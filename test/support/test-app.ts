@@ -6,6 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createApp } from '../../src/bootstrap.js';
+import type { CapturedLogs } from './captured-logs.js';
 
 /**
  * One running app per suite, on a database of its own:
@@ -83,14 +84,16 @@ export function testEnv(
   return { ...env, ...extra };
 }
 
+/** `logs`: where the app's JSON logs go (set LOG_LEVEL in `extraEnv`; the default is silent). */
 export async function startTestApp(
   extraEnv: Record<string, string> = {},
   shared?: { database: TestDatabase; redisPrefix?: string },
+  logs?: CapturedLogs,
 ): Promise<TestApp> {
   const database =
     shared?.database ?? (await createTestDatabase(expect.getState().testPath?.split('/').pop() ?? 'suite'));
   const config = loadConfig(testEnv(database.url, extraEnv, shared?.redisPrefix));
-  const app = await createApp(config);
+  const app = await createApp(config, logs);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

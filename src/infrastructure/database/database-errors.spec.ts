@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { databaseFailure, isDatabaseUnavailable } from './database-errors.js';
+import { databaseFailure, isDatabaseUnavailable, outageCause } from './database-errors.js';
 
 /** A server error as node-postgres builds it from the wire. */
 function serverError(code: string, message: string): Error {
@@ -69,5 +69,20 @@ describe('database failures a client may retry', () => {
     }
     expect(databaseFailure(new Error('something else'))).toBeUndefined();
     expect(databaseFailure(undefined)).toBeUndefined();
+  });
+
+  it('the cause an outage is logged with: the nearest code and message, whatever wraps them', async () => {
+    expect(outageCause(await refusedConnection())).toEqual({
+      code: 'ECONNREFUSED',
+      message: expect.stringMatching(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/),
+    });
+    const terminated = serverError('57P01', 'terminating connection due to administrator command');
+    expect(outageCause(new QueryFailedError('SELECT 1', [], terminated))).toEqual({
+      code: '57P01',
+      message: 'terminating connection due to administrator command',
+    });
+    expect(outageCause(new Error('Connection terminated unexpectedly'))).toEqual({
+      message: 'Connection terminated unexpectedly',
+    });
   });
 });

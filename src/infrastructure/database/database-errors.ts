@@ -83,3 +83,18 @@ export function databaseFailure(err: unknown): AppError | undefined {
     );
   return undefined;
 }
+
+/**
+ * What an operator needs of an outage error for the log, without its stack (the stack of a refused connection
+ * or a dropped socket is the driver's and the same every time): the nearest code (an errno such as
+ * ECONNREFUSED, or a SQLSTATE) and the nearest message that says something.
+ */
+export function outageCause(err: unknown): { code?: string; message: string } {
+  let code: string | undefined;
+  let message: string | undefined;
+  for (const layer of layers(err)) {
+    if (code === undefined && typeof layer.code === 'string') code = layer.code;
+    if (!message && typeof layer.message === 'string' && layer.message) message = layer.message;
+  }
+  return { ...(code ? { code } : {}), message: message ?? code ?? String(err) };
+}

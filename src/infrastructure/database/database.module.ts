@@ -11,6 +11,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { StartupError } from '../startup-failure.js';
+import { DatabaseAvailability } from './database-availability.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
@@ -106,8 +107,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [DatabaseLifecycle, PreparedStatements],
-      exports: [PreparedStatements],
+      providers: [DatabaseLifecycle, PreparedStatements, DatabaseAvailability],
+      exports: [PreparedStatements, DatabaseAvailability],
       global: true,
     };
   }

@@ -36,16 +36,31 @@ const FASTIFY_CODES: Record<string, string> = {
 };
 
 /**
+ * How a filter logs an error it answers: `none` (the client's doing, or an answer that is itself the report),
+ * `refused` (a database outage: DatabaseAvailability counts it and tells the outage once, not once per request)
+ * or `stack` (a bug or a failure to look at: at error level, with its stack).
+ */
+export type ErrorLogging = 'none' | 'refused' | 'stack';
+
+/**
  * Maps anything thrown to a status and the DESIGN.md error body. Unknown errors become a bare 500: their
  * message and stack go to the log, never to the client. Shared by the HTTP and Socket.IO filters.
  */
-export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+export function toErrorResponse(err: unknown): {
+  status: number;
+  body: ErrorBody;
+  log: ErrorLogging;
+  /** The client-facing error of a database outage (log `refused`). */
+  refusal?: AppError;
+} {
   const timestamp = new Date().toISOString();
   if (err instanceof AppError) {
     return {
       status: err.status,
       body: { error: err.code, detail: err.message, timestamp, ...(err.details ?? {}) },
-      unexpected: err.status >= 500,
+      // A failed readiness probe answers the load balancer, every few seconds while the database is away;
+      // DatabaseAvailability logs the loss.
+      log: err.status >= 500 && err.code !== 'HEALTH.NOT_READY' ? 'stack' : 'none',
     };
   }
   if (err instanceof HttpException) {
@@ -66,23 +81,24 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
         detail: status >= 500 ? 'An unexpected error occurred' : String(message),
         timestamp,
       },
-      unexpected: status >= 500,
+      log: status >= 500 ? 'stack' : 'none',
     };
   }
   // Postgres unreachable, restarting or out of pooled connections: an outage the client may retry, not a
-  // server bug, but still logged (an operator wants to see it).
+  // server bug. The operator hears of it once (DatabaseAvailability), not once per refused request.
   const database = databaseFailure(err);
   if (database) {
     return {
       status: database.status,
       body: { error: database.code, detail: database.message, timestamp, ...database.details },
-      unexpected: true,
+      log: 'refused',
+      refusal: database,
     };
   }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     body: { error: 'INTERNAL_ERROR', detail: 'An unexpected error occurred', timestamp },
-    unexpected: true,
+    log: 'stack',
   };
 }
 

@@ -1,20 +1,27 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseAvailability } from '../database/database-availability.js';
 import { toErrorResponse } from './error-response.js';
 
 @Catch()
+@Injectable()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
+
+  constructor(private readonly database: DatabaseAvailability) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body, unexpected } = toErrorResponse(exception);
-    if (unexpected) {
+    const { status, body, log, refusal } = toErrorResponse(exception);
+    const context = { reqId: request.id, route: request.routeOptions?.url };
+    if (refusal) {
+      this.database.refused(refusal, exception, { transport: 'http', ...context });
+    } else if (log === 'stack') {
       this.logger.error(
-        { err: exception, reqId: request.id, route: request.routeOptions?.url },
+        { err: exception, ...context },
         body.error === 'INTERNAL_ERROR'
           ? 'Unhandled error while serving request'
           : `Request failed with ${body.error}`,

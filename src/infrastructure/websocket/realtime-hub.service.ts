@@ -13,6 +13,8 @@ import type { AuthUser } from '../../modules/auth/domain/actor.js';
 import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
+import { DatabaseAvailability } from '../database/database-availability.js';
+import { clientAddress, proxyTrust, type ProxyTrust } from '../http/client-ip.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisAvailability } from '../redis/redis-availability.js';
@@ -129,6 +131,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private outbox: [Namespace, FanoutMessage, number][] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
   private readonly closingWork: (() => Promise<void>)[] = [];
+  private readonly proxyTrust: ProxyTrust | false;
 
   constructor(
     private readonly auth: WsAuthenticator,
@@ -138,8 +141,10 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     private readonly metrics: MetricsService,
     private readonly redisAvailability: RedisAvailability,
     private readonly audit: AuditService,
+    private readonly database: DatabaseAvailability,
   ) {
     this.clustered = redis !== null;
+    this.proxyTrust = proxyTrust(config.trustProxy);
   }
 
   /** Wires a gateway's namespace (call from afterInit). */
@@ -149,9 +154,13 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     this.metrics.trackSockets(nsp.name, () => nsp.sockets.size);
     nsp.use((socket, next) => {
       const refuse = (err: unknown) => {
-        // A database outage (the admission check reads the player) is one the client may retry: say so.
-        const appError = err instanceof AppError ? err : (databaseFailure(err) ?? WsErrors.handshakeFailed());
-        if (!(err instanceof AppError))
+        // A database outage (the admission check reads the player) is one the client may retry: say so, and
+        // let DatabaseAvailability tell the outage once.
+        const outage = err instanceof AppError ? undefined : databaseFailure(err);
+        const appError = err instanceof AppError ? err : (outage ?? WsErrors.handshakeFailed());
+        if (outage)
+          this.database.refused(outage, err, { transport: 'socket', namespace: nsp.name, event: 'connect' });
+        else if (!(err instanceof AppError))
           this.logger.error({ err }, `Socket handshake failed: ${appError.code}`);
         // The client sees connect_error with message = detail and data = {code, detail, ...details}.
         const refusal = new Error(appError.message) as Error & { data: unknown };
@@ -530,7 +539,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private async recordRefusal(socket: Socket, user: AuthUser, refusal: AppError): Promise<void> {
     const namespace = socket.nsp.name;
     await this.audit.recordDenied(
-      { ...user, requestId: socket.id, ip: socket.handshake.address },
+      { ...user, requestId: socket.id, ip: this.clientIp(socket) },
       {
         action: `WS ${namespace} connect`,
         targetType: 'namespace',
@@ -540,12 +549,22 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
     );
   }
 
+  /**
+   * The client's address, by TRUST_PROXY's rule for HTTP requests (one ProxyTrust for both): behind a trusted
+   * proxy, from the X-Forwarded-For of the handshake's request; otherwise the peer's, whatever the client sent.
+   * handshake.address is only the peer: behind nginx, nginx.
+   */
+  clientIp(socket: Socket): string {
+    return clientAddress(this.proxyTrust, socket.handshake.address, socket.handshake.headers);
+  }
+
   private startSession(socket: Socket, { user, expiresAt }: VerifiedToken): void {
     const data = socket.data as SocketData;
     const previous = data.session;
+    const clientIp = this.clientIp(socket);
     // A recovered socket keeps its session (id and key) if the same user re-authenticated.
     if (previous && previous.user.userId === user.userId) {
-      data.session = { ...previous, user, tokenExpiresAt: expiresAt };
+      data.session = { ...previous, user, tokenExpiresAt: expiresAt, clientIp };
       data.restarted = false;
       return;
     }
@@ -562,6 +581,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
       sessionKey: randomBytes(32).toString('base64url'),
       user,
       tokenExpiresAt: expiresAt,
+      clientIp,
     };
   }
 

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { AppError } from '../errors/app-error.js';
+import { DatabaseAvailability } from '../database/database-availability.js';
 import { databaseFailure } from '../database/database-errors.js';
 import { CommonErrors } from '../errors/common.errors.js';
 import { RealtimeHub } from './realtime-hub.service.js';
@@ -8,26 +9,35 @@ import { RealtimeHub } from './realtime-hub.service.js';
 /**
  * Bound on every gateway (@UseFilters): an AppError becomes the signed `error` event {code, detail, ...}
  * and, when the message had an ack, the ack's answer too. Anything else is logged and reported as
- * INTERNAL_ERROR (a database outage as DATABASE_UNAVAILABLE or DATABASE_BUSY, as over HTTP); the socket stays up.
+ * INTERNAL_ERROR; a database outage is answered DATABASE_UNAVAILABLE or DATABASE_BUSY and told by
+ * DatabaseAvailability, once per outage, as over HTTP. The socket stays up.
  */
 @Catch()
 @Injectable()
 export class WsExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('WsExceptionFilter');
 
-  constructor(private readonly hub: RealtimeHub) {}
+  constructor(
+    private readonly hub: RealtimeHub,
+    private readonly database: DatabaseAvailability,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'ws') throw exception;
     const socket = host.switchToWs().getClient<Socket>();
-    const error =
-      exception instanceof AppError ? exception : (databaseFailure(exception) ?? CommonErrors.internal());
-    if (error !== exception) {
+    const refusal = exception instanceof AppError ? undefined : databaseFailure(exception);
+    const error = exception instanceof AppError ? exception : (refusal ?? CommonErrors.internal());
+    if (refusal) {
+      const event: unknown = host.switchToWs().getPattern();
+      this.database.refused(refusal, exception, {
+        transport: 'socket',
+        namespace: socket.nsp?.name,
+        event: typeof event === 'string' ? event : undefined,
+      });
+    } else if (error !== exception) {
       this.logger.error(
         { err: exception, namespace: socket.nsp?.name },
-        error.code === 'INTERNAL_ERROR'
-          ? 'Unhandled error in a socket handler'
-          : 'Database failure in a socket handler',
+        'Unhandled error in a socket handler',
       );
     }
     try {

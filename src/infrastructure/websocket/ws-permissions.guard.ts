@@ -5,7 +5,7 @@ import { REQUIRED_PERMISSIONS } from '../../modules/auth/decorators.js';
 import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { CommonErrors } from '../errors/common.errors.js';
-import { sessionOf } from './ws-session.js';
+import { actorOf, sessionOf } from './ws-session.js';
 
 /**
  * Per-message permission check for gateways: the same @RequirePermissions metadata as HTTP routes, checked
@@ -26,18 +26,14 @@ export class WsPermissionsGuard implements CanActivate {
     ]);
     if (!required?.length) return true;
     const socket = context.switchToWs().getClient<Socket>();
-    const { user, sessionId } = sessionOf(socket);
-    if (hasPermissions(user.role, required)) return true;
+    if (hasPermissions(sessionOf(socket).user.role, required)) return true;
     const event = context.switchToWs().getPattern();
-    await this.audit.recordDenied(
-      { ...user, requestId: sessionId, ip: socket.handshake.address },
-      {
-        action: `WS ${socket.nsp.name} ${event}`,
-        targetType: 'socket_message',
-        targetId: `${socket.nsp.name}:${event}`,
-        reason: `missing permission: ${required.join(', ')}`,
-      },
-    );
+    await this.audit.recordDenied(actorOf(socket), {
+      action: `WS ${socket.nsp.name} ${event}`,
+      targetType: 'socket_message',
+      targetId: `${socket.nsp.name}:${event}`,
+      reason: `missing permission: ${required.join(', ')}`,
+    });
     throw CommonErrors.forbidden();
   }
 }

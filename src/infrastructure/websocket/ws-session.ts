@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import type { AuthUser } from '../../modules/auth/domain/actor.js';
+import type { Actor, AuthUser } from '../../modules/auth/domain/actor.js';
 
 /**
  * What the server keeps per session in `socket.data` (so Socket.IO connection state recovery restores it
@@ -12,6 +12,11 @@ export interface SocketSession {
   user: AuthUser;
   /** Epoch ms at which the access token expires; the socket is disconnected then. */
   tokenExpiresAt: number;
+  /**
+   * The client's address, by TRUST_PROXY's rule as for an HTTP request (see RealtimeHub.clientIp), taken at this
+   * connection's handshake (a recovered session takes the new connection's).
+   */
+  clientIp: string;
 }
 
 export interface SocketData {
@@ -33,4 +38,10 @@ export function sessionOf(socket: Socket): SocketSession {
   const session = (socket.data as SocketData).session;
   if (!session) throw new Error('socket has no session (the handshake middleware did not run)');
   return session;
+}
+
+/** Who acts through the socket, for commands and audit rows: its user, session id (the request id) and client ip. */
+export function actorOf(socket: Socket): Actor {
+  const { user, sessionId, clientIp } = sessionOf(socket);
+  return { ...user, requestId: sessionId, ip: clientIp };
 }

@@ -4,7 +4,6 @@ import { HealthLiveDto, HealthReadyDto } from './dto/health.response.dto.js';
 import { SkipThrottle } from '../../infrastructure/throttling/throttling.js';
 import {
   HealthCheckService,
-  TypeOrmHealthIndicator,
   HealthIndicatorService,
   type HealthCheckResult,
   type HealthIndicatorResult,
@@ -15,6 +14,7 @@ import { RawResponse } from '../../infrastructure/http/raw-response.decorator.js
 import { REDIS } from '../../infrastructure/redis/redis.module.js';
 import { RedisAvailability } from '../../infrastructure/redis/redis-availability.js';
 import { AppError } from '../../infrastructure/errors/app-error.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 /** Probes for load balancers and orchestrators; bodies are terminus' report, not the API envelope. */
 @ApiTags('health')
@@ -23,8 +23,8 @@ import { AppError } from '../../infrastructure/errors/app-error.js';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
+    private readonly database: DatabaseAvailability,
     private readonly availability: RedisAvailability,
     @Inject(REDIS) private readonly redis: Redis | null,
   ) {}
@@ -56,7 +56,15 @@ export class HealthController {
     const redis = this.redis ? this.pingRedis() : undefined;
     let report: HealthCheckResult;
     try {
-      report = await this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+      // The database's answer, or its outage error, also tells DatabaseAvailability (the log lines and the
+      // database_available gauge): a node without traffic learns of an outage, and of its end, from its probes.
+      report = await this.health.check([
+        () =>
+          this.indicator
+            .check('database')
+            .attempt(() => this.database.ping())
+            .withTimeout(2000),
+      ]);
     } catch (err) {
       const checks = (err as { response?: HealthCheckResult }).response;
       throw new AppError('HEALTH.NOT_READY', 503, 'The database is not ready', {

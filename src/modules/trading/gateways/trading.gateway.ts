@@ -8,7 +8,7 @@ import {
   RealtimeGateway,
 } from '../../../infrastructure/websocket/realtime-gateway.js';
 import { RealtimeHub, type NamespacePolicy } from '../../../infrastructure/websocket/realtime-hub.service.js';
-import { sessionOf } from '../../../infrastructure/websocket/ws-session.js';
+import { actorOf } from '../../../infrastructure/websocket/ws-session.js';
 import { ExecuteTradeCommand } from '../commands/execute-trade.command.js';
 import { crossFieldProblems, toTradeRequest } from '../dto/trade.request.dto.js';
 import { TradingCommandRequestDto } from '../dto/trading-command.request.dto.js';
@@ -41,10 +41,8 @@ export class TradingGateway extends HubGateway {
     if (Object.keys(problems).length > 0) {
       throw CommonErrors.validation(`Invalid value for ${Object.keys(problems).join(', ')}`, problems);
     }
-    const { user, sessionId } = sessionOf(socket);
-    const actor = { ...user, requestId: sessionId, ip: socket.handshake.address };
     const result = await this.commandBus.execute(
-      new ExecuteTradeCommand(actor, toTradeRequest(body), body.idempotency_key),
+      new ExecuteTradeCommand(actorOf(socket), toTradeRequest(body), body.idempotency_key),
     );
     return this.hub.ackSuccess(socket, 'trade_result', { ...result.trade, replayed: result.replayed });
   }
