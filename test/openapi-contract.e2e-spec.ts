@@ -24,6 +24,7 @@ import {
 } from './support/market-factories.js';
 import {
   answerProblems,
+  nullableEnumsWithoutNull,
   takesUndocumentedField,
   untypedSuccesses,
   type OpenApiDocument,
@@ -118,6 +119,39 @@ describe('the OpenAPI document against real answers', () => {
       'GET /loose 200 $->Loose.free: an object without properties',
       'GET /loose 200 $->Loose.any: no type',
       'GET /loose 200 $->Loose.list: an array without items',
+    ]);
+  });
+
+  it('lists null in the enum of every nullable enum, and a null answer is checked against that list', () => {
+    expect(nullableEnumsWithoutNull(doc)).toEqual([]);
+    // The checks see each kind of gap, wherever it sits.
+    const gaps: OpenApiDocument = {
+      paths: {
+        '/things': {
+          get: {
+            responses: {
+              '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } },
+            },
+          },
+        },
+      },
+      components: {
+        schemas: {
+          Thing: {
+            type: 'object',
+            properties: {
+              list: { type: 'array', items: { type: 'string', enum: ['c'], nullable: true } },
+              role: { type: 'string', enum: ['a'], nullable: true },
+              kind: { type: 'string', enum: ['b', null], nullable: true },
+            },
+          },
+        },
+      },
+    };
+    expect(nullableEnumsWithoutNull(gaps)).toEqual(['Thing.list[]', 'Thing.role']);
+    const answer = { list: ['c'], role: null, kind: null };
+    expect(answerProblems(gaps, 'GET', '/things', 200, answer)).toEqual([
+      'GET /things 200 $.role: must be equal to one of the allowed values',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { nullableEnum } from '../../../infrastructure/http/nullable-enum.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 
 export class PredictionDto {
@@ -98,7 +99,7 @@ export class PriceHistoryDto {
 }
 
 export class MarketHaltDto {
-  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  @ApiProperty({ ...nullableEnum(COMMODITY_NAMES), description: 'null: every commodity' })
   commodity: string | null;
   @ApiProperty() halted: boolean;
   @ApiProperty() reason: string;
@@ -107,7 +108,7 @@ export class MarketHaltDto {
 
 /** A halt in force (GET /admin/market/halts), oldest first. */
 export class ActiveMarketHaltDto {
-  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  @ApiProperty({ ...nullableEnum(COMMODITY_NAMES), description: 'null: every commodity' })
   commodity: string | null;
   @ApiProperty() reason: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null: that user is gone' })
