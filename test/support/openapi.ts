@@ -220,6 +220,11 @@ function* schemasIn(doc: OpenApiDocument): Generator<[string, Schema]> {
     }
 }
 
+/** Where the document types a value `number` rather than `integer` (a generated client makes it a float). */
+export function numberFields(doc: OpenApiDocument): string[] {
+  return [...schemasIn(doc)].filter(([, s]) => s.type === 'number').map(([at]) => at);
+}
+
 /** Nullable enums whose list does not name null: a strict OpenAPI 3.0 client cannot decode their null. */
 export function nullableEnumsWithoutNull(doc: OpenApiDocument): string[] {
   return [...schemasIn(doc)]
