@@ -24,12 +24,39 @@ import {
 } from './support/market-factories.js';
 import {
   answerProblems,
+  nullableEnumsWithoutNull,
+  numberFields,
   takesUndocumentedField,
   untypedSuccesses,
   type OpenApiDocument,
 } from './support/openapi.js';
 
 jest.setTimeout(60_000);
+
+/**
+ * The only values the document may type `number` (a float or double in a generated Java, Kotlin, Go or C#
+ * client), each fractional where it comes from. Everything else the server sends or takes is a whole number and
+ * typed `integer`: a new field typed `number` fails the test until it is made an integer or explained here.
+ */
+const FRACTIONAL: Record<string, string> = {
+  'EnvelopeMetricsDto.query_time_ms': 'milliseconds to 2 decimals (EnvelopeInterceptor)',
+  'RouteLatencyDto.p50_ms': 'milliseconds interpolated inside a histogram bucket',
+  'RouteLatencyDto.p95_ms': 'milliseconds interpolated inside a histogram bucket',
+  'RouteLatencyDto.p99_ms': 'milliseconds interpolated inside a histogram bucket',
+  'PlayerSummaryDto.aria_trust_level': 'players.aria_trust_level is a real from 0 to 1',
+  'OwnPlayerDto.aria_trust_level': 'players.aria_trust_level is a real from 0 to 1',
+  'UpdatePlayerRequestDto.aria_trust_level': 'players.aria_trust_level is a real from 0 to 1 (@IsNumber)',
+  'PredictionDto.predicted_price': 'ai_market_predictions.predicted_price is numeric(12, 2)',
+  'PredictionDto.confidence': 'ai_market_predictions.confidence is a real from 0 to 1',
+  'RealtimeMarketEntryDto.change_24h_pct': 'a percentage to 2 decimals (trendOf)',
+  'StationMarketEntryDto.production_rate': 'station_markets.production_rate is a real (units per hour)',
+  'PriceHistoryPointDto.buy_price_avg': 'an average rounded to 2 decimals',
+  'PriceHistoryPointDto.sell_price_avg': 'an average rounded to 2 decimals',
+  'BulkOperationDto.progress': 'a share of the target, 0 to 1',
+  'BulkOperationStatusDto.progress': 'a share of the target, 0 to 1',
+  'InterventionDetailsDto.population_median': 'percentile_cont of the players’ gains',
+  'InterventionDetailsDto.ratio': 'a gain divided by the median or the alert floor',
+};
 
 /**
  * A client generated from /docs/json must work: every route's real answers (the player's routes' errors too) are
@@ -118,6 +145,56 @@ describe('the OpenAPI document against real answers', () => {
       'GET /loose 200 $->Loose.free: an object without properties',
       'GET /loose 200 $->Loose.any: no type',
       'GET /loose 200 $->Loose.list: an array without items',
+    ]);
+  });
+
+  it('types every whole number as an integer: only the known fractional values are `number`', async () => {
+    expect(numberFields(doc).sort()).toEqual(Object.keys(FRACTIONAL).sort());
+    // Real answers are held to it: a fraction where the document says integer is refused.
+    const me = await t.http().get('/api/v1/players/me').set(player.auth).expect(200);
+    expect(answerProblems(doc, 'GET', '/api/v1/players/me', 200, me.body)).toEqual([]);
+    const fractional = structuredClone(me.body);
+    fractional.data.turns += 0.5;
+    expect(answerProblems(doc, 'GET', '/api/v1/players/me', 200, fractional)).toEqual([
+      'GET /api/v1/players/me 200 $.data.turns: must be integer',
+    ]);
+  });
+
+  it('lists null in the enum of every nullable enum, and a null answer is checked against that list', () => {
+    expect(nullableEnumsWithoutNull(doc)).toEqual([]);
+    // The checks see each kind of gap, wherever it sits.
+    const gaps: OpenApiDocument = {
+      paths: {
+        '/things': {
+          get: {
+            parameters: [{ name: 'count', in: 'query', schema: { type: 'number' } }],
+            responses: {
+              '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } },
+            },
+          } as never,
+        },
+      },
+      components: {
+        schemas: {
+          Thing: {
+            type: 'object',
+            properties: {
+              whole: { type: 'integer' },
+              share: { type: 'number' },
+              list: { type: 'array', items: { type: 'number' } },
+              role: { type: 'string', enum: ['a'], nullable: true },
+              kind: { type: 'string', enum: ['b', null], nullable: true },
+            },
+          },
+        },
+      },
+    };
+    expect(numberFields(gaps)).toEqual(['Thing.share', 'Thing.list[]', 'GET /things ?count']);
+    expect(nullableEnumsWithoutNull(gaps)).toEqual(['Thing.role']);
+    const answer = { whole: 1.5, share: 0.5, list: [], role: null, kind: null };
+    expect(answerProblems(gaps, 'GET', '/things', 200, answer)).toEqual([
+      'GET /things 200 $.whole: must be integer',
+      'GET /things 200 $.role: must be equal to one of the allowed values',
     ]);
   });
 

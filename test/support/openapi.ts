@@ -38,7 +38,9 @@ const DOC_ID = 'openapi';
  * The document's schemas as JSON Schema for Ajv: references point into the document added under DOC_ID, a
  * nullable schema becomes "null or it" (@nestjs/swagger writes a nullable DTO as `{type: 'object', nullable:
  * true, allOf: [$ref]}`, which generated clients read as nullable, though JSON Schema would hold null to the
- * allOf), and an object schema that names its properties allows no others (a client drops or refuses them).
+ * allOf), except a nullable enum, which takes null only when its list names it (as OpenAPI 3.0.3 has it, and
+ * strict generated clients decode it), and an object schema that names its properties allows no others (a
+ * client drops or refuses them).
  */
 function toJsonSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toJsonSchema);
@@ -56,6 +58,7 @@ function toJsonSchema(schema: unknown): unknown {
     out.additionalProperties = false;
   if (out.nullable) {
     delete out.nullable;
+    if (Array.isArray(out.enum) && typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
     return { anyOf: [{ type: 'null' }, out] };
   }
   return out;
@@ -189,4 +192,42 @@ export function takesUndocumentedField(
   return answerProblems(doc, method, path, status, copy).length > 0
     ? []
     : [`${method} ${path} ${status}: the schema takes a field it does not name`];
+}
+
+/** Each schema of the document with where it sits: `Schema.property[]`, `GET /path ?param`, `POST /path body`. */
+function* schemasIn(doc: OpenApiDocument): Generator<[string, Schema]> {
+  function* walk(schema: Schema | undefined, at: string): Generator<[string, Schema]> {
+    if (!schema || typeof schema !== 'object') return;
+    yield [at, schema];
+    for (const [name, property] of Object.entries(schema.properties ?? {}))
+      yield* walk(property, `${at}.${name}`);
+    if (typeof schema.additionalProperties === 'object') yield* walk(schema.additionalProperties, `${at}{}`);
+    if (schema.items) yield* walk(schema.items, `${at}[]`);
+    for (const k of COMPOSITIONS) for (const part of schema[k] ?? []) yield* walk(part, at);
+  }
+  for (const [name, schema] of Object.entries(doc.components.schemas)) yield* walk(schema, name);
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops)) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const { parameters, requestBody } = op as Operation & {
+        parameters?: { name: string; schema?: Schema }[];
+        requestBody?: { content?: Record<string, { schema?: Schema }> };
+      };
+      for (const p of parameters ?? []) yield* walk(p.schema, `${name} ?${p.name}`);
+      for (const c of Object.values(requestBody?.content ?? {})) yield* walk(c.schema, `${name} body`);
+      for (const [status, answer] of Object.entries(op.responses))
+        for (const c of Object.values(answer.content ?? {})) yield* walk(c.schema, `${name} ${status}`);
+    }
+}
+
+/** Where the document types a value `number` rather than `integer` (a generated client makes it a float). */
+export function numberFields(doc: OpenApiDocument): string[] {
+  return [...schemasIn(doc)].filter(([, s]) => s.type === 'number').map(([at]) => at);
+}
+
+/** Nullable enums whose list does not name null: a strict OpenAPI 3.0 client cannot decode their null. */
+export function nullableEnumsWithoutNull(doc: OpenApiDocument): string[] {
+  return [...schemasIn(doc)]
+    .filter(([, s]) => s.nullable === true && Array.isArray(s.enum) && !s.enum.includes(null))
+    .map(([at]) => at);
 }

@@ -29,7 +29,11 @@ export class ErrorBodyDto {
   })
   fields?: Record<string, string[]>;
 
-  @ApiPropertyOptional({ description: '429 and 503: when to try again (also the Retry-After header)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: '429 and 503: when to try again (also the Retry-After header)',
+  })
   retry_after_seconds?: number;
 }
 

@@ -59,6 +59,9 @@ export function IsSerialId(): PropertyDecorator {
   return applyDecorators(IntFromQuery(), IsInt(), Min(1), Max(Number.MAX_SAFE_INTEGER));
 }
 
+/** @ApiProperty options of an IsSerialId field: the bounds it enforces. */
+export const SERIAL_ID = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+
 /**
  * A calendar date, or date and time to the minute or finer, with Z or a ±HH:MM offset, in the extended
  * format only. isISO8601 alone also takes '2026', '2026-01', week and ordinal dates, '+02' and a leading

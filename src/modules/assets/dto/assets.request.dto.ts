@@ -77,7 +77,7 @@ export class CargoTransferDto {
   @IsIn(COMMODITY_NAMES)
   commodity: string;
 
-  @ApiProperty({ minimum: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_CARGO })
   @IsInt()
   @Min(1)
   @Max(MAX_CARGO)
@@ -89,7 +89,7 @@ export class TransferAssetsRequestDto extends ReasonDto {
   @IsId()
   to_player_id: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_CREDITS })
   @Optional()
   @IsInt()
   @Min(1)
@@ -125,7 +125,12 @@ export class CreditsChangeDto {
   @IsIn(['set', 'adjust'])
   mode: 'set' | 'adjust';
 
-  @ApiProperty({ description: 'New balance (set, >= 0) or signed delta (adjust, not 0)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: -MAX_CREDITS,
+    maximum: MAX_CREDITS,
+    description: 'New balance (set, >= 0) or signed delta (adjust, not 0)',
+  })
   @IsInt()
   @Min(-MAX_CREDITS)
   @Max(MAX_CREDITS)
@@ -159,14 +164,14 @@ export class ShipUpdateDto {
   @MaxLength(60)
   name?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 100 })
   @Optional()
   @IsInt()
   @Min(0)
   @Max(100)
   hull?: number;
 
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: INT4_MAX })
   @Optional()
   @IsInt()
   @Min(1)
@@ -217,7 +222,12 @@ export class CargoChangeDto {
   @IsIn(['set', 'adjust'])
   mode: 'set' | 'adjust';
 
-  @ApiProperty({ description: 'Units (set, >= 0) or signed delta (adjust, not 0)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: -MAX_CARGO,
+    maximum: MAX_CARGO,
+    description: 'Units (set, >= 0) or signed delta (adjust, not 0)',
+  })
   @IsInt()
   @Min(-MAX_CARGO)
   @Max(MAX_CARGO)
@@ -245,7 +255,12 @@ export class PlanetsChangeDto {
 }
 
 export class BulkUpdateAssetsRequestDto extends ReasonDto {
-  @ApiPropertyOptional({ description: 'The player version you read; a stale one is refused with 409' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: INT4_MAX,
+    description: 'The player version you read; a stale one is refused with 409',
+  })
   @Optional()
   @IsInt()
   @Min(1)

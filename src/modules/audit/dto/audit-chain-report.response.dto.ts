@@ -24,7 +24,7 @@ export class AuditAnchorDto {
 export class AuditChainReportDto {
   @ApiProperty({ description: 'No row of the range is broken, and the anchor (when given) matches' })
   valid: boolean;
-  @ApiProperty() checked_rows: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) checked_rows: number;
   @ApiProperty({ nullable: true, type: String, description: 'Last row of the chain when the walk started' })
   head_id: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Its hash: record it with head_id as an anchor' })

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { nullableEnum } from '../../../infrastructure/http/nullable-enum.js';
 import { ROLES } from '../../auth/domain/roles.js';
 
 const SHA256_HEX = { pattern: '^[0-9a-f]{64}$' } as const;
@@ -16,7 +17,7 @@ export class AuditLogEntryDto {
   @ApiProperty({ format: 'date-time', description: 'UTC, to the microsecond' }) occurred_at: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null: the system' })
   actor_id: string | null;
-  @ApiProperty({ enum: [...ROLES, 'system'], nullable: true, type: String }) actor_role: string | null;
+  @ApiProperty(nullableEnum([...ROLES, 'system'])) actor_role: string | null;
   @ApiProperty({ example: 'players.update' }) action: string;
   @ApiProperty({ enum: ['success', 'denied'] }) outcome: string;
   @ApiProperty({ ...NULLABLE_TEXT, example: 'player' }) target_type: string | null;

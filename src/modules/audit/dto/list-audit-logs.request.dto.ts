@@ -7,6 +7,7 @@ import {
   IsTimestamp,
   LowerCaseIfId,
   Optional,
+  SERIAL_ID,
 } from '../../../infrastructure/http/validators.js';
 
 export class ListAuditLogsRequestDto {
@@ -45,12 +46,15 @@ export class ListAuditLogsRequestDto {
   @IsTimestamp()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'The rows after this one, newest first (keyset paging: next_cursor)' })
+  @ApiPropertyOptional({
+    ...SERIAL_ID,
+    description: 'The rows after this one, newest first (keyset paging: next_cursor)',
+  })
   @Optional()
   @IsSerialId()
   cursor?: number;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 200 })
   @Optional()
   @IntFromQuery()
   @IsInt()

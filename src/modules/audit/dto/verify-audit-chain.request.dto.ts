@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { Transform } from 'class-transformer';
-import { IntFromQuery, IsSerialId, Optional } from '../../../infrastructure/http/validators.js';
+import { IntFromQuery, IsSerialId, Optional, SERIAL_ID } from '../../../infrastructure/http/validators.js';
 
 /**
  * Rows one call checks at most. At ~10 µs a row on real Postgres (2 vCPUs) a full range is ~10 s of walking in
@@ -18,8 +18,7 @@ const anchorGiven = (o: VerifyAuditChainRequestDto) =>
 
 export class VerifyAuditChainRequestDto {
   @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
+    ...SERIAL_ID,
     description:
       "First row to check: this id, or the first row after it (ids have gaps). Default: the chain's first row. " +
       'The row is checked against its real predecessor. To walk on, pass next_from_id of the previous answer.',
@@ -43,8 +42,7 @@ export class VerifyAuditChainRequestDto {
   limit?: number;
 
   @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
+    ...SERIAL_ID,
     description:
       'With anchor_hash: a row id you recorded earlier (head_id of an earlier answer). The answer says whether ' +
       'that row still carries that hash, which a rewrite of the whole chain cannot keep',

@@ -12,11 +12,16 @@ export class AuthTokensDto {
   @ApiProperty() access_token: string;
   @ApiProperty() refresh_token: string;
   @ApiProperty({ example: 'Bearer' }) token_type: 'Bearer';
-  @ApiProperty({ description: 'Access token lifetime in seconds' }) expires_in: number;
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Access token lifetime in seconds' })
+  expires_in: number;
   @ApiProperty({ type: AuthUserDto }) user: AuthUserDto;
 }
 
 export class LogoutResultDto {
-  @ApiProperty({ description: 'Refresh tokens of this login revoked now (0 when it was revoked already)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Refresh tokens of this login revoked now (0 when it was revoked already)',
+  })
   revoked: number;
 }

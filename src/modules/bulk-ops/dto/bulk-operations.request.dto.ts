@@ -84,7 +84,13 @@ export class CancelBulkOperationRequestDto {
 }
 
 export class BulkStatusRequestDto {
-  @ApiPropertyOptional({ default: 1, description: 'Page of per-player errors' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'Page of per-player errors',
+  })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -92,7 +98,7 @@ export class BulkStatusRequestDto {
   @Max(100_000)
   errors_page?: number;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 500 })
   @Optional()
   @IntFromQuery()
   @IsInt()

@@ -27,6 +27,7 @@ export function permissionFor(action: EmergencyAction): Permission {
 
 export const MAX_EMERGENCY_CREDITS = 1_000_000_000;
 export const MAX_BAN_HOURS = 24 * 365 * 10;
+export const MAX_RESET_TURNS = 1_000_000;
 
 export interface EmergencyParams {
   /** ban: hours until it lifts itself; null = permanent. */
@@ -89,7 +90,8 @@ export function normaliseEmergencyParams(action: EmergencyAction, raw: RawEmerge
   }
   if (action === 'reset_turns') {
     const t = raw.turns ?? STARTING_TURNS;
-    if (!Number.isInteger(t) || t < 0 || t > 1_000_000) fields.turns = ['an integer from 0 to 1000000'];
+    if (!Number.isInteger(t) || t < 0 || t > MAX_RESET_TURNS)
+      fields.turns = [`an integer from 0 to ${MAX_RESET_TURNS}`];
     out.turns = t;
   }
   if ((action === 'clear_cargo' || action === 'repair_ship') && raw.ship_id !== undefined) {

@@ -2,7 +2,17 @@ import { PageQueryDto } from '../../../infrastructure/http/page-query.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 import { IsId, IsReason, Optional } from '../../../infrastructure/http/validators.js';
-import { EMERGENCY_ACTIONS, MAX_BAN_HOURS, MAX_EMERGENCY_CREDITS } from '../domain/emergency-actions.js';
+import { STARTING_TURNS } from '../../players/domain/starting-kit.js';
+import {
+  EMERGENCY_ACTIONS,
+  MAX_BAN_HOURS,
+  MAX_EMERGENCY_CREDITS,
+  MAX_RESET_TURNS,
+} from '../domain/emergency-actions.js';
+
+const BAN_HOURS = { type: 'integer', minimum: 1, maximum: MAX_BAN_HOURS } as const;
+const CREDITS = { type: 'integer', minimum: 1, maximum: MAX_EMERGENCY_CREDITS } as const;
+const TURNS = { type: 'integer', minimum: 0, maximum: MAX_RESET_TURNS } as const;
 
 export class EmergencyReasonDto {
   @ApiProperty({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' })
@@ -11,11 +21,7 @@ export class EmergencyReasonDto {
 }
 
 export class BanRequestDto extends EmergencyReasonDto {
-  @ApiPropertyOptional({
-    description: 'Hours until the ban lifts itself',
-    minimum: 1,
-    maximum: MAX_BAN_HOURS,
-  })
+  @ApiPropertyOptional({ ...BAN_HOURS, description: 'Hours until the ban lifts itself' })
   @Optional()
   @IsInt()
   @Min(1)
@@ -29,16 +35,16 @@ export class BanRequestDto extends EmergencyReasonDto {
 }
 
 export class ResetTurnsRequestDto extends EmergencyReasonDto {
-  @ApiPropertyOptional({ default: 1000, minimum: 0, maximum: 1_000_000 })
+  @ApiPropertyOptional({ ...TURNS, default: STARTING_TURNS })
   @Optional()
   @IsInt()
   @Min(0)
-  @Max(1_000_000)
+  @Max(MAX_RESET_TURNS)
   turns?: number;
 }
 
 export class EmergencyCreditsRequestDto extends EmergencyReasonDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_EMERGENCY_CREDITS })
+  @ApiProperty(CREDITS)
   @IsInt()
   @Min(1)
   @Max(MAX_EMERGENCY_CREDITS)
@@ -67,10 +73,14 @@ export class BulkEmergencyRequestDto extends EmergencyReasonDto {
   @IsId({ each: true })
   player_ids: string[];
 
-  @ApiPropertyOptional() @Optional() @IsInt() duration_hours?: number;
-  @ApiPropertyOptional() @Optional() @IsBoolean() permanent?: boolean;
-  @ApiPropertyOptional() @Optional() @IsInt() amount?: number;
-  @ApiPropertyOptional() @Optional() @IsInt() turns?: number;
+  // Bounded per action by normaliseEmergencyParams (400 VALIDATION_FAILED naming the field).
+  @ApiPropertyOptional({ ...BAN_HOURS, description: 'ban' }) @Optional() @IsInt() duration_hours?: number;
+  @ApiPropertyOptional({ description: 'ban' }) @Optional() @IsBoolean() permanent?: boolean;
+  @ApiPropertyOptional({ ...CREDITS, description: 'emergency_credits' }) @Optional() @IsInt() amount?: number;
+  @ApiPropertyOptional({ ...TURNS, description: `reset_turns (default ${STARTING_TURNS})` })
+  @Optional()
+  @IsInt()
+  turns?: number;
   @ApiPropertyOptional({ format: 'uuid' }) @Optional() @IsId() ship_id?: string;
 }
 

@@ -90,7 +90,12 @@ export class CreateInterventionRequestDto extends ReasonDto {
 }
 
 export class UpdateInterventionRequestDto extends ReasonDto {
-  @ApiProperty({ description: 'The version you read; a stale one is refused with 409' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: INT4_MAX,
+    description: 'The version you read; a stale one is refused with 409',
+  })
   @IsInt()
   @Min(1)
   @Max(INT4_MAX)
@@ -150,7 +155,7 @@ export class CreateTemplateRequestDto extends ReasonDto {
 }
 
 export class UpdateTemplateRequestDto extends ReasonDto {
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: INT4_MAX, description: 'The version you read' })
   @IsInt()
   @Min(1)
   @Max(INT4_MAX)

@@ -14,6 +14,8 @@ import { SORT_FIELDS } from '../domain/player-filters.js';
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 export const MAX_CREDITS = 1e15;
+const CREDITS = { type: 'integer', minimum: 0, maximum: MAX_CREDITS } as const;
+const SCORE = { type: 'integer', minimum: 0, maximum: 100 } as const;
 
 export class ListPlayersRequestDto {
   @ApiPropertyOptional({
@@ -35,24 +37,24 @@ export class ListPlayersRequestDto {
   @IsId()
   team_id?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(CREDITS)
   @Optional()
   @IntFromQuery()
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
   min_credits?: number;
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(CREDITS)
   @Optional()
   @IntFromQuery()
   @IsInt()
   @Min(0)
   @Max(MAX_CREDITS)
   max_credits?: number;
-  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_risk?: number;
-  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_risk?: number;
-  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_activity?: number;
-  @ApiPropertyOptional() @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_activity?: number;
+  @ApiPropertyOptional(SCORE) @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_risk?: number;
+  @ApiPropertyOptional(SCORE) @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_risk?: number;
+  @ApiPropertyOptional(SCORE) @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) min_activity?: number;
+  @ApiPropertyOptional(SCORE) @Optional() @IntFromQuery() @IsInt() @Min(0) @Max(100) max_activity?: number;
 
   @ApiPropertyOptional({ format: 'date-time' })
   @Optional()
@@ -71,7 +73,7 @@ export class ListPlayersRequestDto {
   @IsTimestamp()
   created_before?: string;
 
-  @ApiPropertyOptional({ description: 'Current sector id' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: INT4_MAX, description: 'Current sector id' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -95,7 +97,13 @@ export class ListPlayersRequestDto {
   })
   sort?: string;
 
-  @ApiPropertyOptional({ default: 1, description: 'Offset paging; prefer cursor past the first pages' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    default: 1,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Offset paging; prefer cursor past the first pages',
+  })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -103,7 +111,7 @@ export class ListPlayersRequestDto {
   @Max(10_000)
   page?: number;
 
-  @ApiPropertyOptional({ default: 25, maximum: 100 })
+  @ApiPropertyOptional({ type: 'integer', default: 25, minimum: 1, maximum: 100 })
   @Optional()
   @IntFromQuery()
   @IsInt()

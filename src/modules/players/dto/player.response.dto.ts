@@ -10,25 +10,37 @@ import { SHIP_TYPES } from '../domain/starting-kit.js';
 import { MAX_CREDITS } from './list-players.request.dto.js';
 import { UPDATABLE_FIELDS, type UpdatableField } from './update-player.request.dto.js';
 
+const SCORE = { type: 'integer', minimum: 0, maximum: 100 } as const;
+const SECTOR = { type: 'integer', minimum: 1, maximum: INT4_MAX } as const;
+const COUNT = { type: 'integer', minimum: 0 } as const;
+const CREDITS_FILTER = { type: 'integer', minimum: 0, maximum: MAX_CREDITS } as const;
+const AS_SENT = 'ISO 8601 as sent: a date, or a date and time';
+
 export class PlayerSummaryDto {
   @ApiProperty() id: string;
   @ApiProperty() username: string;
   @ApiProperty() email: string;
   @ApiProperty({ description: 'bigint as a decimal string' }) credits: string;
-  @ApiProperty() turns: number;
+  @ApiProperty(COUNT) turns: number;
   @ApiProperty({ enum: PLAYER_STATUSES }) status: PlayerStatus;
   @ApiProperty({ nullable: true, type: String }) ban_until: string | null;
   @ApiProperty({ nullable: true, type: String }) team_id: string | null;
   @ApiProperty({ nullable: true, type: String }) team_name: string | null;
-  @ApiProperty() current_sector: number;
-  @ApiProperty() home_sector: number;
-  @ApiProperty() activity_score: number;
-  @ApiProperty() risk_score: number;
-  @ApiProperty() aria_trust_level: number;
+  @ApiProperty(SECTOR) current_sector: number;
+  @ApiProperty(SECTOR) home_sector: number;
+  @ApiProperty(SCORE) activity_score: number;
+  @ApiProperty(SCORE) risk_score: number;
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'A fraction (real column)' }) aria_trust_level: number;
   @ApiProperty({ nullable: true, type: String }) last_login: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
-  @ApiProperty({ description: 'Optimistic concurrency: send it back with an update' }) version: number;
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: INT4_MAX,
+    description: 'Optimistic concurrency: send it back with an update',
+  })
+  version: number;
   @ApiProperty({
     nullable: true,
     type: Boolean,
@@ -39,10 +51,6 @@ export class PlayerSummaryDto {
 
 /** GET /players/me and /players/{id}: the record without the console's risk score and presence. */
 export class OwnPlayerDto extends OmitType(PlayerSummaryDto, ['risk_score', 'online'] as const) {}
-
-const SCORE = { type: 'integer', minimum: 0, maximum: 100 } as const;
-const CREDITS_FILTER = { type: 'integer', minimum: 0, maximum: MAX_CREDITS } as const;
-const AS_SENT = 'ISO 8601 as sent: a date, or a date and time';
 
 /** The /players/enhanced filters that were given, as validated (a bulk operation stores its filter so too). */
 export class PlayerFiltersDto {
@@ -65,13 +73,13 @@ export class PlayerFiltersDto {
 
 export class PlayerListDto {
   @ApiProperty({ type: [PlayerSummaryDto] }) players: PlayerSummaryDto[];
-  @ApiProperty() total_count: number;
+  @ApiProperty(COUNT) total_count: number;
   @ApiProperty({
     description: 'true when total_count is the planner estimate (past the exact-count threshold)',
   })
   total_count_estimated: boolean;
-  @ApiProperty() page: number;
-  @ApiProperty() page_size: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000 }) page: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 }) page_size: number;
   @ApiPropertyOptional({ nullable: true, type: String }) next_cursor: string | null;
   @ApiProperty({ description: `field:asc|desc over ${SORT_FIELDS.join(', ')}`, example: 'created_at:desc' })
   sort: string;
@@ -79,14 +87,14 @@ export class PlayerListDto {
 }
 
 export class RealtimeAnalyticsDto {
-  @ApiProperty() total_players: number;
-  @ApiProperty() active_players: number;
+  @ApiProperty(COUNT) total_players: number;
+  @ApiProperty(COUNT) active_players: number;
   @ApiProperty({ description: 'bigint sum as a decimal string' }) total_credits: string;
-  @ApiProperty() players_today: number;
-  @ApiProperty() new_players_week: number;
+  @ApiProperty(COUNT) players_today: number;
+  @ApiProperty(COUNT) new_players_week: number;
   @ApiProperty({
+    ...COUNT,
     nullable: true,
-    type: Number,
     description: 'null while presence is unknown (Redis unavailable)',
   })
   players_online: number | null;

@@ -11,6 +11,10 @@ import {
 } from '../../../infrastructure/http/validators.js';
 import { PLAYER_STATUSES, type PlayerStatus } from '../domain/player-status.js';
 import { USERNAME_PATTERN } from '../../auth/dto/auth.request.dto.js';
+import { MAX_CREDITS } from './list-players.request.dto.js';
+
+const MAX_TURNS = 1_000_000;
+const SCORE = { type: 'integer', minimum: 0, maximum: 100 } as const;
 
 /**
  * Every field but reason is optional, and an omitted one is left alone. null is refused except where it
@@ -21,7 +25,12 @@ export class UpdatePlayerRequestDto {
   @IsReason()
   reason: string;
 
-  @ApiPropertyOptional({ description: 'The version you read (or send If-Match)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: INT4_MAX,
+    description: 'The version you read (or send If-Match)',
+  })
   @Optional()
   @IsInt()
   @Min(1)
@@ -31,14 +40,25 @@ export class UpdatePlayerRequestDto {
   @ApiPropertyOptional() @Optional() @Matches(USERNAME_PATTERN) username?: string;
   @ApiPropertyOptional() @Optional() @IsEmail() @MaxLength(254) email?: string;
 
-  @ApiPropertyOptional({ description: 'New balance (whole credits)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_CREDITS,
+    description: 'New balance (whole credits)',
+  })
   @Optional()
   @IsInt()
   @Min(0)
-  @Max(1e15)
+  @Max(MAX_CREDITS)
   credits?: number;
 
-  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(1_000_000) turns?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_TURNS })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TURNS)
+  turns?: number;
+
   @ApiPropertyOptional({ enum: PLAYER_STATUSES }) @Optional() @IsIn(PLAYER_STATUSES) status?: PlayerStatus;
 
   @ApiPropertyOptional({
@@ -56,10 +76,21 @@ export class UpdatePlayerRequestDto {
   @IsId()
   team_id?: string | null;
 
-  @ApiPropertyOptional() @Optional() @IsInt() @Min(1) @Max(INT4_MAX) current_sector?: number;
-  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(100) activity_score?: number;
-  @ApiPropertyOptional() @Optional() @IsInt() @Min(0) @Max(100) risk_score?: number;
-  @ApiPropertyOptional() @Optional() @IsNumber() @Min(0) @Max(1) aria_trust_level?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: INT4_MAX })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(INT4_MAX)
+  current_sector?: number;
+
+  @ApiPropertyOptional(SCORE) @Optional() @IsInt() @Min(0) @Max(100) activity_score?: number;
+  @ApiPropertyOptional(SCORE) @Optional() @IsInt() @Min(0) @Max(100) risk_score?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'A fraction' })
+  @Optional()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  aria_trust_level?: number;
 }
 
 export const UPDATABLE_FIELDS = [

@@ -7,6 +7,7 @@ import { ExecuteTradeRequestDto } from '../dto/trade.request.dto.js';
 
 export const RULE_STATUSES = ['active', 'executed', 'failed', 'cancelled'] as const;
 export type RuleStatus = (typeof RULE_STATUSES)[number];
+const CREDITS = { type: 'integer', minimum: 0 } as const;
 
 /**
  * POST /trading/automation-rules: the trade to make, with its price limit as the trigger. A buy fires when the
@@ -41,10 +42,13 @@ export class AutomationRuleDto {
   @ApiProperty({ format: 'uuid' }) station_id: string;
   @ApiProperty({ enum: COMMODITY_NAMES }) commodity: string;
   @ApiProperty({ enum: ['buy', 'sell'] }) action: 'buy' | 'sell';
-  @ApiProperty() quantity: number;
-  @ApiPropertyOptional({ description: 'buy: the trigger and limit, the most paid per unit' })
+  @ApiProperty({ type: 'integer', minimum: 1 }) quantity: number;
+  @ApiPropertyOptional({ ...CREDITS, description: 'buy: the trigger and limit, the most paid per unit' })
   max_unit_price?: number;
-  @ApiPropertyOptional({ description: 'sell: the trigger and limit, the least accepted per unit' })
+  @ApiPropertyOptional({
+    ...CREDITS,
+    description: 'sell: the trigger and limit, the least accepted per unit',
+  })
   min_unit_price?: number;
   @ApiProperty({ enum: RULE_STATUSES }) status: RuleStatus;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The trade, once executed' })
@@ -55,7 +59,7 @@ export class AutomationRuleDto {
     description: 'Why it failed; on an active rule, why its last try did not trade',
   })
   error: AutomationRuleErrorDto | null;
-  @ApiProperty({ description: 'Times the rule fired' }) attempts: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Times the rule fired' }) attempts: number;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) finished_at: string | null;
@@ -63,9 +67,9 @@ export class AutomationRuleDto {
 
 export class AutomationRuleListDto {
   @ApiProperty({ type: [AutomationRuleDto] }) rules: AutomationRuleDto[];
-  @ApiProperty() page: number;
-  @ApiProperty() limit: number;
-  @ApiProperty() total_count: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000 }) page: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 }) limit: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) total_count: number;
   @ApiProperty({ ...NEXT_CURSOR }) next_cursor: string | null;
 }
 

@@ -12,8 +12,10 @@ import {
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import { HISTORY_INTERVALS } from '../domain/market-trend.js';
 
+const SECTOR = { type: 'integer', minimum: 1, maximum: INT4_MAX } as const;
+
 export class RealtimeMarketRequestDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Lowest sector id (inclusive)' })
+  @ApiPropertyOptional({ ...SECTOR, description: 'Lowest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()
@@ -21,7 +23,7 @@ export class RealtimeMarketRequestDto {
   @Max(INT4_MAX)
   min_sector?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Highest sector id (inclusive)' })
+  @ApiPropertyOptional({ ...SECTOR, description: 'Highest sector id (inclusive)' })
   @Optional()
   @IntFromQuery()
   @IsInt()

@@ -1,8 +1,23 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { nullableEnum } from '../../../infrastructure/http/nullable-enum.js';
+import { INT4_MAX } from '../../../infrastructure/http/validators.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 
+/** Whole credits, units and row versions are integer columns; averages, rates and predictions are not. */
+const SECTOR = { type: 'integer', minimum: 1, maximum: INT4_MAX } as const;
+const STATION_CLASS = { type: 'integer', minimum: 1, maximum: 11 } as const;
+const CREDITS = { type: 'integer', minimum: 0 } as const;
+const UNITS = { type: 'integer', minimum: 0 } as const;
+const CAPACITY = { type: 'integer', minimum: 1 } as const;
+const VERSION = {
+  type: 'integer',
+  minimum: 0,
+  description:
+    "The market row's version, as market_update carries it: an update whose version is not above it is older than this read",
+} as const;
+
 export class PredictionDto {
-  @ApiProperty() predicted_price: number;
+  @ApiProperty({ description: 'Credits per unit, to the cent (numeric(12,2))' }) predicted_price: number;
   @ApiProperty({ minimum: 0, maximum: 1 }) confidence: number;
   @ApiProperty({ format: 'date-time' }) predicted_at: string;
 }
@@ -10,20 +25,16 @@ export class PredictionDto {
 export class RealtimeMarketEntryDto {
   @ApiProperty({ format: 'uuid' }) station_id: string;
   @ApiProperty() station_name: string;
-  @ApiProperty() sector_id: number;
-  @ApiProperty() station_class: number;
+  @ApiProperty(SECTOR) sector_id: number;
+  @ApiProperty(STATION_CLASS) station_class: number;
   @ApiProperty() buys: boolean;
   @ApiProperty() sells: boolean;
-  @ApiProperty({ description: 'What the station pays per unit' }) buy_price: number;
-  @ApiProperty({ description: 'What the station charges per unit' }) sell_price: number;
-  @ApiProperty() stock: number;
-  @ApiProperty() capacity: number;
-  @ApiProperty({
-    description:
-      "The market row's version, as market_update carries it: an update whose version is not above it is older than this read",
-  })
-  version: number;
-  @ApiProperty({ description: 'Units traded in the last 24 h' }) volume_24h: number;
+  @ApiProperty({ ...CREDITS, description: 'What the station pays per unit' }) buy_price: number;
+  @ApiProperty({ ...CREDITS, description: 'What the station charges per unit' }) sell_price: number;
+  @ApiProperty(UNITS) stock: number;
+  @ApiProperty(CAPACITY) capacity: number;
+  @ApiProperty(VERSION) version: number;
+  @ApiProperty({ ...UNITS, description: 'Units traded in the last 24 h' }) volume_24h: number;
   @ApiProperty({ enum: ['up', 'down', 'flat', 'unknown'] }) trend: string;
   @ApiProperty({ nullable: true, type: Number, description: 'Mid-price change against 24 h ago, in %' })
   change_24h_pct: number | null;
@@ -46,17 +57,14 @@ export class StationMarketEntryDto {
   @ApiProperty() commodity: string;
   @ApiProperty() buys: boolean;
   @ApiProperty() sells: boolean;
-  @ApiProperty() buy_price: number;
-  @ApiProperty() sell_price: number;
-  @ApiProperty() stock: number;
-  @ApiProperty() capacity: number;
-  @ApiProperty({ description: 'Units per hour (negative: consumption)' }) production_rate: number;
-  @ApiProperty({
-    description:
-      "The market row's version, as market_update carries it: an update whose version is not above it is older than this read",
-  })
-  version: number;
-  @ApiProperty() volume_24h: number;
+  @ApiProperty(CREDITS) buy_price: number;
+  @ApiProperty(CREDITS) sell_price: number;
+  @ApiProperty(UNITS) stock: number;
+  @ApiProperty(CAPACITY) capacity: number;
+  @ApiProperty({ description: 'Units per hour (negative: consumption); a real column' })
+  production_rate: number;
+  @ApiProperty(VERSION) version: number;
+  @ApiProperty({ ...UNITS, description: 'Units traded in the last 24 h' }) volume_24h: number;
   @ApiProperty() halted: boolean;
   @ApiProperty({
     type: PredictionDto,
@@ -69,8 +77,8 @@ export class StationMarketEntryDto {
 export class StationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
-  @ApiProperty() sector_id: number;
-  @ApiProperty() station_class: number;
+  @ApiProperty(SECTOR) sector_id: number;
+  @ApiProperty(STATION_CLASS) station_class: number;
   @ApiProperty() class_name: string;
   @ApiProperty({ description: 'bigint decimal string' }) treasury: string;
   @ApiProperty({ type: [StationMarketEntryDto] }) markets: StationMarketEntryDto[];
@@ -78,14 +86,14 @@ export class StationDto {
 
 export class PriceHistoryPointDto {
   @ApiProperty({ format: 'date-time' }) bucket: string;
-  @ApiProperty() buy_price_avg: number;
-  @ApiProperty() buy_price_min: number;
-  @ApiProperty() buy_price_max: number;
-  @ApiProperty() sell_price_avg: number;
-  @ApiProperty() sell_price_min: number;
-  @ApiProperty() sell_price_max: number;
-  @ApiProperty({ description: 'Stock at the last snapshot of the bucket' }) stock: number;
-  @ApiProperty() samples: number;
+  @ApiProperty({ description: 'Rounded to 2 decimals' }) buy_price_avg: number;
+  @ApiProperty(CREDITS) buy_price_min: number;
+  @ApiProperty(CREDITS) buy_price_max: number;
+  @ApiProperty({ description: 'Rounded to 2 decimals' }) sell_price_avg: number;
+  @ApiProperty(CREDITS) sell_price_min: number;
+  @ApiProperty(CREDITS) sell_price_max: number;
+  @ApiProperty({ ...UNITS, description: 'Stock at the last snapshot of the bucket' }) stock: number;
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Snapshots in the bucket' }) samples: number;
 }
 
 export class PriceHistoryDto {
@@ -98,7 +106,7 @@ export class PriceHistoryDto {
 }
 
 export class MarketHaltDto {
-  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  @ApiProperty({ ...nullableEnum(COMMODITY_NAMES), description: 'null: every commodity' })
   commodity: string | null;
   @ApiProperty() halted: boolean;
   @ApiProperty() reason: string;
@@ -107,7 +115,7 @@ export class MarketHaltDto {
 
 /** A halt in force (GET /admin/market/halts), oldest first. */
 export class ActiveMarketHaltDto {
-  @ApiProperty({ enum: COMMODITY_NAMES, nullable: true, type: String, description: 'null: every commodity' })
+  @ApiProperty({ ...nullableEnum(COMMODITY_NAMES), description: 'null: every commodity' })
   commodity: string | null;
   @ApiProperty() reason: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null: that user is gone' })

@@ -3,17 +3,21 @@ import { NEXT_CURSOR } from '../../../infrastructure/http/page-query.dto.js';
 import { COMMODITY_NAMES } from '../domain/commodities.js';
 import type { TradePlan, TradeRequest } from '../domain/trade-rules.js';
 
+const UNITS = { type: 'integer', minimum: 0 } as const;
+const QUANTITY = { type: 'integer', minimum: 1 } as const;
+const UNIT_PRICE = { type: 'integer', minimum: 0, description: 'Whole credits per unit' } as const;
+
 export class TradeShipDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() capacity: number;
-  @ApiProperty() cargo_used: number;
-  @ApiProperty({ description: 'Units of this commodity aboard after the trade' }) held: number;
+  @ApiProperty({ type: 'integer', minimum: 1 }) capacity: number;
+  @ApiProperty(UNITS) cargo_used: number;
+  @ApiProperty({ ...UNITS, description: 'Units of this commodity aboard after the trade' }) held: number;
 }
 
 export class TradeMarketDto {
-  @ApiProperty() stock: number;
-  @ApiProperty({ description: 'What the station now pays per unit' }) buy_price: number;
-  @ApiProperty({ description: 'What the station now charges per unit' }) sell_price: number;
+  @ApiProperty(UNITS) stock: number;
+  @ApiProperty({ ...UNIT_PRICE, description: 'What the station now pays per unit' }) buy_price: number;
+  @ApiProperty({ ...UNIT_PRICE, description: 'What the station now charges per unit' }) sell_price: number;
 }
 
 /** The result of a trade; a replay of its Idempotency-Key returns this same body. */
@@ -22,8 +26,8 @@ export class TradeResultDto {
   @ApiProperty({ format: 'uuid' }) station_id: string;
   @ApiProperty({ enum: COMMODITY_NAMES }) commodity: string;
   @ApiProperty({ enum: ['buy', 'sell'] }) action: 'buy' | 'sell';
-  @ApiProperty() quantity: number;
-  @ApiProperty() unit_price: number;
+  @ApiProperty(QUANTITY) quantity: number;
+  @ApiProperty(UNIT_PRICE) unit_price: number;
   @ApiProperty({ description: 'bigint as a decimal string' }) total: string;
   @ApiProperty({ description: 'Your credits after the trade (bigint decimal string)' }) credits_after: string;
   @ApiProperty({ type: TradeShipDto }) ship: TradeShipDto;
@@ -35,8 +39,8 @@ export class TradeQuoteDto {
   @ApiProperty({ format: 'uuid' }) station_id: string;
   @ApiProperty({ enum: COMMODITY_NAMES }) commodity: string;
   @ApiProperty({ enum: ['buy', 'sell'] }) action: 'buy' | 'sell';
-  @ApiProperty() quantity: number;
-  @ApiProperty() unit_price: number;
+  @ApiProperty(QUANTITY) quantity: number;
+  @ApiProperty(UNIT_PRICE) unit_price: number;
   @ApiProperty() total: string;
   @ApiProperty() credits_after: string;
   @ApiProperty({ type: TradeMarketDto, description: 'The market as it would be after the trade' })
@@ -78,8 +82,8 @@ export class TradeHistoryItemDto {
   @ApiProperty() station_name: string;
   @ApiProperty() commodity: string;
   @ApiProperty() action: string;
-  @ApiProperty() quantity: number;
-  @ApiProperty() unit_price: number;
+  @ApiProperty(QUANTITY) quantity: number;
+  @ApiProperty(UNIT_PRICE) unit_price: number;
   @ApiProperty() total: string;
   @ApiProperty() credits_after: string;
   @ApiProperty({ format: 'date-time' }) executed_at: string;
@@ -87,8 +91,8 @@ export class TradeHistoryItemDto {
 
 export class TradeHistoryDto {
   @ApiProperty({ type: [TradeHistoryItemDto] }) trades: TradeHistoryItemDto[];
-  @ApiProperty() page: number;
-  @ApiProperty() limit: number;
-  @ApiProperty() total_count: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10_000 }) page: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 }) limit: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) total_count: number;
   @ApiProperty({ ...NEXT_CURSOR }) next_cursor: string | null;
 }
