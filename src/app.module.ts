@@ -10,6 +10,7 @@ import { RedisModule } from './infrastructure/redis/redis.module.js';
 import { cacheModule } from './infrastructure/cache/cache.module.js';
 import { loggingModule } from './infrastructure/logging/logging.module.js';
 import { MetricsModule } from './infrastructure/metrics/metrics.module.js';
+import { ErrorsModule } from './infrastructure/errors/errors.module.js';
 import { PresenceModule } from './infrastructure/presence/presence.module.js';
 import { LeaderModule } from './infrastructure/leader/leader-election.service.js';
 import { WebsocketModule } from './infrastructure/websocket/websocket.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         ScheduleModule.forRoot(),
         MetricsModule,
+        ErrorsModule,
         PresenceModule,
         LeaderModule,
         AuditModule,

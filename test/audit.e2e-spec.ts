@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Counter, Gauge } from 'prom-client';
 import { createTestDatabase, startTestApp, type TestApp, type TestDatabase } from './support/test-app.js';
 import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
+import { startWalk as startChainWalk, untilTightly } from './support/audit-walks.js';
 import type { AuditChainReportDto } from '../src/modules/audit/dto/audit-chain-report.response.dto.js';
 import { MetricsService } from '../src/infrastructure/metrics/metrics.service.js';
 import { AUDIT_TARGET, REQUIRED_PERMISSIONS } from '../src/modules/auth/decorators.js';
@@ -676,32 +676,8 @@ describe('GET /audit/verify under load: per-user limits, a cap per node, walks w
   const running = () => value(metrics.auditVerifyWalks);
   const rowsChecked = () => value(metrics.auditVerifyRows);
 
-  /** Waits, tightly, until `check` holds: a walk is caught between its first statements, not after its last. */
-  const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
-
-  /** A whole-chain walk on a raw connection the test can drop; resolves once its first statement came back. */
-  const startWalk = async (s: Session) => {
-    const [walksBefore, rowsBefore] = [await running(), await rowsChecked()];
-    let answered = false;
-    const request = http.get(`${t.url}/api/v1/audit/verify`, { headers: s.auth }, (res) => {
-      answered = true;
-      res.resume();
-    });
-    request.on('error', () => undefined);
-    await until(async () => (await running()) > walksBefore && (await rowsChecked()) > rowsBefore);
-    return {
-      hangUp: () => {
-        expect(answered).toBe(false);
-        request.destroy();
-      },
-    };
-  };
+  const until = untilTightly;
+  const startWalk = (s: Session) => startChainWalk(t, s);
 
   const expectRefused = (
     res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { CapturedLogs, hasStack, LEVEL, ofRequest, type LogLine } from './support/captured-logs.js';
-import { registerPlayer, type Session } from './support/factories.js';
+import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { createStation, type StationFixture } from './support/market-factories.js';
 import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
@@ -256,6 +256,60 @@ describe('database failures in the log', () => {
           (l) => l.level === LEVEL.debug && l.transport === 'socket',
         ),
       ).toHaveLength(4);
+    });
+
+    it('an /admin console connecting during the outage gets ANALYTICS.UNAVAILABLE and a denied request its 403 without its audit row: told as refusals of the outage (debug lines, counted), no warning or stack of their own', async () => {
+      const admin = await loginAs(t, 'admin');
+      const player = await registerPlayer(t);
+      const before = await refusedCount(t, 'DATABASE_UNAVAILABLE', 'socket');
+      const deniedId = `denied-${randomUUID()}`;
+      const mark = logs.lines.length;
+      await relay.down();
+      try {
+        const watcher = await connectSocket(t.url, '/admin', admin.token);
+        sockets.push(watcher);
+        // The initial state reads the database: the console is told so, and stays connected.
+        expect((await watcher.next('error')).data).toMatchObject({ code: 'ANALYTICS.UNAVAILABLE' });
+        const denied = await t
+          .http()
+          .get('/api/v1/admin/players/enhanced')
+          .set(player.auth)
+          .set('x-request-id', deniedId);
+        expect(denied.status).toBe(403);
+        expect(denied.body.error).toBe('AUTH.FORBIDDEN');
+        expect((await refusedCount(t, 'DATABASE_UNAVAILABLE', 'socket')) - before).toBe(1);
+      } finally {
+        await relay.up();
+      }
+      const back = await backLine(mark);
+      await ready();
+      expect(back).toMatchObject({
+        refusedRequests: 1,
+        refusedByCode: { DATABASE_UNAVAILABLE: 1 },
+        skipped: { 'audit.denied': 1 },
+      });
+
+      const lines = logs.since(mark);
+      expect(from(lines, 'AdminGateway')).toEqual([]);
+      expect(from(lines, 'AuditService')).toEqual([]);
+      const told = lines.filter((l) =>
+        ['DatabaseAvailability', 'UnavailableResponses', 'WsExceptionFilter', 'HttpExceptionFilter'].includes(
+          l.context ?? '',
+        ),
+      );
+      expect(told.filter((l) => l.level >= LEVEL.error || hasStack(l))).toEqual([]);
+      expect(
+        from(lines, 'DatabaseAvailability')
+          .filter((l) => l.level === LEVEL.debug)
+          .map((l) => l.msg),
+      ).toEqual([
+        'Refused with DATABASE_UNAVAILABLE',
+        'Skipped audit.denied: no database connection (outage or exhausted pool)',
+      ]);
+      expect(
+        from(lines, 'DatabaseAvailability').find((l) => l.msg === 'Refused with DATABASE_UNAVAILABLE'),
+      ).toMatchObject({ transport: 'socket', namespace: '/admin', event: 'connect' });
+      expect(starting(lines, 'Database connection lost')).toHaveLength(1);
     });
 
     it('with no traffic at all, the readiness probes find the outage and its end', async () => {

@@ -33,7 +33,7 @@ export interface Refusal {
 export class DatabaseAvailability implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DatabaseAvailability.name);
   /** The outage in progress: since when, and what was refused meanwhile by code (null: the database answers). */
-  private outage: { since: number; refused: Map<string, number> } | null = null;
+  private outage: { since: number; refused: Map<string, number>; skipped: Map<string, number> } | null = null;
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
   private busyLoggedAt = -Infinity;
@@ -98,6 +98,22 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * Work the node skipped because `cause` is a database outage or an exhausted pool (databaseFailure finds
+   * one), without refusing the request it belonged to: `what` is a stable name, e.g. `audit.denied` (a denied
+   * attempt's audit row; the caller still got its 403). A debug line, the loss of the database when it is news,
+   * and a count in the outage's "back" line: during an outage it happens once per such request, and the outage
+   * is the story.
+   */
+  skipped(what: string, cause: unknown): void {
+    this.logger.debug(
+      { what, cause: outageCause(cause) },
+      `Skipped ${what}: no database connection (outage or exhausted pool)`,
+    );
+    if (isDatabaseUnavailable(cause)) this.lost(cause);
+    this.outage?.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
+  }
+
   /** SELECT 1 through the pool, as a request would run it: an answer ends an outage, an outage error starts one. */
   async ping(): Promise<void> {
     try {
@@ -117,7 +133,7 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
 
   private lost(cause: unknown): void {
     if (this.outage !== null || this.closing) return;
-    this.outage = { since: Date.now(), refused: new Map() };
+    this.outage = { since: Date.now(), refused: new Map(), skipped: new Map() };
     this.logger.warn(
       { cause: outageCause(cause) },
       'Database connection lost: requests are refused 503 DATABASE_UNAVAILABLE and the node is not ready until it ' +
@@ -139,6 +155,7 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
         downSeconds: Math.round((Date.now() - outage.since) / 100) / 10,
         refusedRequests,
         refusedByCode: Object.fromEntries(outage.refused),
+        ...(outage.skipped.size ? { skipped: Object.fromEntries(outage.skipped) } : {}),
       },
       'Database connection is back: requests are served again',
     );

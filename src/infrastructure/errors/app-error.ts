@@ -1,6 +1,7 @@
 /**
  * The one error type below controllers. `code` is a stable, documented identifier clients may branch on;
- * `status` is the HTTP status the filters map it to (Socket.IO acks carry the code only).
+ * `status` is the HTTP status the filters map it to (Socket.IO acks carry the code only). `options.cause`: what
+ * made a 503 happen (a Redis error, say), for the log only; the client never sees it.
  */
 export class AppError extends Error {
   constructor(
@@ -8,8 +9,9 @@ export class AppError extends Error {
     readonly status: number,
     message: string,
     readonly details?: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'AppError';
   }
 }

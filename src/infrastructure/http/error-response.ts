@@ -36,11 +36,25 @@ const FASTIFY_CODES: Record<string, string> = {
 };
 
 /**
- * How a filter logs an error it answers: `none` (the client's doing, or an answer that is itself the report),
- * `refused` (a database outage: DatabaseAvailability counts it and tells the outage once, not once per request)
- * or `stack` (a bug or a failure to look at: at error level, with its stack).
+ * How a filter logs an error it answers (the HTTP and the Socket.IO filter alike):
+ * - `none`: the client's doing, or an answer that is itself the report (a failed readiness probe);
+ * - `refused`: a database outage or an exhausted pool: DatabaseAvailability counts it and tells the outage once,
+ *   not once per request;
+ * - `unavailable`: any other 503 AppError, an answer given by design while a dependency is away or busy (Redis
+ *   for presence, the node's chain-walk slots, a contended market): no stack; UnavailableResponses tells it at
+ *   warn at most once a minute per code and the rest at debug;
+ * - `stack`: a bug or a failure to look at (any other 5xx): at error level, with its stack.
  */
-export type ErrorLogging = 'none' | 'refused' | 'stack';
+export type ErrorLogging = 'none' | 'refused' | 'unavailable' | 'stack';
+
+/** How an AppError the code threw is logged: a 503 is by design a "come back later", any other 5xx a failure. */
+function appErrorLogging(err: AppError): ErrorLogging {
+  if (err.status < 500) return 'none';
+  // A failed readiness probe answers the load balancer, every few seconds while the database is away;
+  // DatabaseAvailability logs the loss.
+  if (err.code === 'HEALTH.NOT_READY') return 'none';
+  return err.status === 503 ? 'unavailable' : 'stack';
+}
 
 /**
  * Maps anything thrown to a status and the DESIGN.md error body. Unknown errors become a bare 500: their
@@ -52,15 +66,17 @@ export function toErrorResponse(err: unknown): {
   log: ErrorLogging;
   /** The client-facing error of a database outage (log `refused`). */
   refusal?: AppError;
+  /** The 503 AppError answered by design (log `unavailable`), for UnavailableResponses. */
+  unavailable?: AppError;
 } {
   const timestamp = new Date().toISOString();
   if (err instanceof AppError) {
+    const log = appErrorLogging(err);
     return {
       status: err.status,
       body: { error: err.code, detail: err.message, timestamp, ...(err.details ?? {}) },
-      // A failed readiness probe answers the load balancer, every few seconds while the database is away;
-      // DatabaseAvailability logs the loss.
-      log: err.status >= 500 && err.code !== 'HEALTH.NOT_READY' ? 'stack' : 'none',
+      log,
+      ...(log === 'unavailable' ? { unavailable: err } : {}),
     };
   }
   if (err instanceof HttpException) {
@@ -100,6 +116,16 @@ export function toErrorResponse(err: unknown): {
     body: { error: 'INTERNAL_ERROR', detail: 'An unexpected error occurred', timestamp },
     log: 'stack',
   };
+}
+
+/**
+ * Whether `err` is one of the "come back later" failures (a database outage or busy pool, a 503 AppError) rather
+ * than a bug: for code that answers a failure of its own making (the /admin initial state) and logs it the same
+ * way the filters do.
+ */
+export function isExpectedUnavailability(err: unknown): boolean {
+  const { log } = toErrorResponse(err);
+  return log === 'refused' || log === 'unavailable';
 }
 
 /** What Node reports before a request reaches the router: a request too slow to arrive, oversized headers. */

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseAvailability } from '../database/database-availability.js';
+import { UnavailableResponses } from '../errors/unavailable-responses.js';
 import { toErrorResponse } from './error-response.js';
 
 @Catch()
@@ -8,17 +9,22 @@ import { toErrorResponse } from './error-response.js';
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
-  constructor(private readonly database: DatabaseAvailability) {}
+  constructor(
+    private readonly database: DatabaseAvailability,
+    private readonly unavailable: UnavailableResponses,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body, log, refusal } = toErrorResponse(exception);
+    const { status, body, log, refusal, unavailable } = toErrorResponse(exception);
     const context = { reqId: request.id, route: request.routeOptions?.url };
     if (refusal) {
       this.database.refused(refusal, exception, { transport: 'http', ...context });
+    } else if (unavailable) {
+      this.unavailable.tell(unavailable, { transport: 'http', ...context });
     } else if (log === 'stack') {
       this.logger.error(
         { err: exception, ...context },

@@ -7,11 +7,16 @@ export const PresenceErrors = {
   /**
    * Redis (where presence lives) is away: who is online is unknown. Reads that only decorate (a page's `online`
    * flags, a count) show null instead; a read that filters by it cannot answer and says when to retry.
+   * `cause`: the Redis failure, for the log.
    */
-  unavailable: () =>
-    new AppError(PRESENCE_UNAVAILABLE, 503, 'Who is online is unknown while Redis is unavailable', {
-      retry_after_seconds: REDIS_RETRY_AFTER_FAILURE_MS / 1000,
-    }),
+  unavailable: (cause?: unknown) =>
+    new AppError(
+      PRESENCE_UNAVAILABLE,
+      503,
+      'Who is online is unknown while Redis is unavailable',
+      { retry_after_seconds: REDIS_RETRY_AFTER_FAILURE_MS / 1000 },
+      { cause },
+    ),
 };
 
 /**

@@ -31,8 +31,8 @@ export class PresenceService {
 
   /** A Redis round trip, or PRESENCE.UNAVAILABLE when Redis is away or fails it. */
   private inRedis<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
-    return this.availability.run('presence', command).catch(() => {
-      throw PresenceErrors.unavailable();
+    return this.availability.run('presence', command).catch((err: unknown) => {
+      throw PresenceErrors.unavailable(err);
     });
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { outageCause } from '../database/database-errors.js';
 import { REDIS } from './redis.token.js';
 
 /** After a Redis failure, how long the node leaves Redis alone (rate limits in memory, no cache, no presence). */
@@ -77,10 +78,18 @@ export class RedisAvailability {
     if (this.lostAt !== null || this.closing) return;
     this.lostAt = Date.now();
     this.logger.warn(
-      { err, reason },
+      { reason, ...(err ? { cause: outageCause(err) } : {}) },
       'Redis connection lost: rate limits count in memory, cache and presence are skipped, and messages reach ' +
         'this node only, until it is back (reconnecting by itself)',
     );
+  }
+
+  /**
+   * True from the "Redis connection lost" line until the "back" line: what fails meanwhile because Redis is away
+   * (PRESENCE.UNAVAILABLE) has been told already.
+   */
+  get connectionLost(): boolean {
+    return this.lostAt !== null;
   }
 
   /** True when Redis is configured, connected and has not failed within the last REDIS_RETRY_AFTER_FAILURE_MS. */
@@ -96,8 +105,9 @@ export class RedisAvailability {
   /** Records that a Redis command failed: Redis is skipped for REDIS_RETRY_AFTER_FAILURE_MS (logged once a window). */
   failed(err: unknown, by: string): void {
     if (Date.now() >= this.avoidUntil)
+      // The cause in a line (a timeout, a closed connection): its stack is ioredis' and the same every time.
       this.logger.warn(
-        { err, by },
+        { cause: outageCause(err), by },
         `Redis failed: rate limits count in memory, cache and presence are skipped for ${REDIS_RETRY_AFTER_FAILURE_MS / 1000} s`,
       );
     this.avoidUntil = Date.now() + REDIS_RETRY_AFTER_FAILURE_MS;
@@ -109,7 +119,11 @@ export class RedisAvailability {
    */
   async run<T>(by: string, command: (redis: Redis) => Promise<T>): Promise<T> {
     if (!this.redis) throw new RedisUnavailableError('not configured');
-    if (!this.available) throw new RedisUnavailableError(`connection ${this.redis.status}`);
+    if (!this.connected) throw new RedisUnavailableError(`connection ${this.redis.status}`);
+    if (!this.available)
+      throw new RedisUnavailableError(
+        `skipped for ${REDIS_RETRY_AFTER_FAILURE_MS / 1000} s after a failed command (see "Redis failed")`,
+      );
     try {
       return await command(this.redis);
     } catch (err) {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
+import { databaseFailure } from '../../infrastructure/database/database-errors.js';
 import type { Actor } from '../auth/domain/actor.js';
 
 export interface AuditEntry {
@@ -19,7 +21,10 @@ export interface AuditEntry {
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly database: DatabaseAvailability,
+  ) {}
 
   async record(manager: EntityManager, actor: Actor | null, entry: AuditEntry): Promise<void> {
     await manager.query(
@@ -41,7 +46,11 @@ export class AuditService {
     );
   }
 
-  /** A denied attempt. Written on its own; a failure here is logged, and the caller still gets its 403. */
+  /**
+   * A denied attempt. Written on its own; the caller still gets its 403 if this fails. During a database outage
+   * (or with the pool exhausted) the row is skipped as DatabaseAvailability tells it, a debug line each and a
+   * count in its "back" line; any other failure is logged at error with its stack.
+   */
   async recordDenied(actor: Actor, entry: Omit<AuditEntry, 'before' | 'after'>): Promise<void> {
     try {
       await this.dataSource.query(
@@ -60,7 +69,8 @@ export class AuditService {
         ],
       );
     } catch (err) {
-      this.logger.error({ err }, 'Could not record a denied attempt in the audit log');
+      if (databaseFailure(err)) this.database.skipped('audit.denied', err);
+      else this.logger.error({ err }, 'Could not record a denied attempt in the audit log');
     }
   }
 }

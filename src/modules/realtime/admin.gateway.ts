@@ -25,6 +25,8 @@ import {
 } from './dto/subscribe.request.dto.js';
 import { PLAYER_NAMESPACE } from './player-channel.service.js';
 import { AppError } from '../../infrastructure/errors/app-error.js';
+import { UnavailableResponses } from '../../infrastructure/errors/unavailable-responses.js';
+import { isExpectedUnavailability } from '../../infrastructure/http/error-response.js';
 
 const WATCH_PREFIX = Rooms.watchPlayer('');
 
@@ -36,6 +38,7 @@ export class AdminGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   constructor(
     private readonly hub: RealtimeHub,
     private readonly queryBus: QueryBus,
+    private readonly unavailable: UnavailableResponses,
   ) {}
 
   afterInit(nsp: Namespace): void {
@@ -69,11 +72,19 @@ export class AdminGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         recovered,
       });
     } catch (err) {
-      this.logger.warn({ err }, 'Could not send the initial state');
-      this.hub.sendError(
-        socket,
-        new AppError('ANALYTICS.UNAVAILABLE', 503, 'Initial metrics are unavailable'),
+      const answer = new AppError(
+        'ANALYTICS.UNAVAILABLE',
+        503,
+        'Initial metrics are unavailable',
+        undefined,
+        { cause: err },
       );
+      // The database or Redis away: told as any expected 503 is (once, not once per console that connects).
+      // Anything else is a failure to look at.
+      if (isExpectedUnavailability(err))
+        this.unavailable.tell(answer, { transport: 'socket', namespace: ADMIN_NAMESPACE, event: 'connect' });
+      else this.logger.error({ err }, 'Could not send the initial state');
+      this.hub.sendError(socket, answer);
     }
   }
 
