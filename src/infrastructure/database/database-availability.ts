@@ -4,7 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AppError } from '../errors/app-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { isDatabaseUnavailable, outageCause } from './database-errors.js';
+import { databaseFailure, isDatabaseUnavailable, outageCause } from './database-errors.js';
 
 /** While the database is lost, how often the node asks it (SELECT 1 through the pool) whether it is back. */
 export const DATABASE_PROBE_INTERVAL_MS = 1000;
@@ -99,19 +99,24 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
   }
 
   /**
-   * Work the node skipped because `cause` is a database outage or an exhausted pool (databaseFailure finds
-   * one), without refusing the request it belonged to: `what` is a stable name, e.g. `audit.denied` (a denied
-   * attempt's audit row; the caller still got its 403). A debug line, the loss of the database when it is news,
-   * and a count in the outage's "back" line: during an outage it happens once per such request, and the outage
-   * is the story.
+   * Work that failed with `err` and belongs to no request to refuse (a scheduled tick, a worker's step, an event
+   * handler's write, a denied attempt's audit row whose caller still gets its 403). When the database is the
+   * cause (databaseFailure: an outage or an exhausted pool) the work is skipped: a debug line, the loss of the
+   * database when it is news (a quiet node's ticks find an outage as well as requests do, and start the probe
+   * for its return), and a count under `what` (a stable name, e.g. `market.regeneration`) in the outage's
+   * "back" line. The answer is then true; false leaves the failure to the caller's own warning, with its
+   * stack: anything else is a failure to look into. During an outage every run of every job fails the same
+   * way, and the outage is the story.
    */
-  skipped(what: string, cause: unknown): void {
+  skipIfUnavailable(what: string, err: unknown): boolean {
+    if (!databaseFailure(err)) return false;
     this.logger.debug(
-      { what, cause: outageCause(cause) },
+      { what, cause: outageCause(err) },
       `Skipped ${what}: no database connection (outage or exhausted pool)`,
     );
-    if (isDatabaseUnavailable(cause)) this.lost(cause);
+    if (isDatabaseUnavailable(err)) this.lost(err);
     this.outage?.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
+    return true;
   }
 
   /** SELECT 1 through the pool, as a request would run it: an answer ends an outage, an outage error starts one. */

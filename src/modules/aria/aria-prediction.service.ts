@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { isCommodity } from '../trading/domain/commodities.js';
 import { alertOf, forecast, MIN_SAMPLES, type AlertDirection, type Forecast } from './domain/forecast.js';
 import { AriaAlertRaisedEvent, type AriaAlert } from './events/aria-alert-raised.event.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 /** Beside the market maintenance locks (2102_0301 regeneration, 2102_0302 snapshots). */
 const PREDICTION_LOCK_KEY = 2102_0401;
@@ -99,6 +100,7 @@ export class AriaPredictionService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly scheduler: SchedulerRegistry,
+    private readonly database: DatabaseAvailability,
     private readonly eventBus: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -161,7 +163,8 @@ export class AriaPredictionService implements OnApplicationBootstrap {
       for (const event of pass.alerts) this.eventBus.publish(event);
       return pass.written;
     } catch (err) {
-      this.logger.warn({ err }, 'ARIA prediction pass failed; will retry next tick');
+      if (!this.database.skipIfUnavailable('aria.prediction', err))
+        this.logger.warn({ err }, 'ARIA prediction pass failed; will retry next tick');
       return null;
     } finally {
       this.predicting = false;

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
-import { databaseFailure } from '../../infrastructure/database/database-errors.js';
 import type { Actor } from '../auth/domain/actor.js';
 
 export interface AuditEntry {
@@ -69,8 +68,8 @@ export class AuditService {
         ],
       );
     } catch (err) {
-      if (databaseFailure(err)) this.database.skipped('audit.denied', err);
-      else this.logger.error({ err }, 'Could not record a denied attempt in the audit log');
+      if (!this.database.skipIfUnavailable('audit.denied', err))
+        this.logger.error({ err }, 'Could not record a denied attempt in the audit log');
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -10,6 +11,7 @@ import {
 import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { inTransaction } from '../../infrastructure/database/transaction.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -44,7 +46,10 @@ type BatchState = 'continue' | 'completed' | 'cancelled' | 'lost';
 /** The batch's closing UPDATE found the lease lost or a cancel requested: roll the batch back. */
 class BatchAborted extends Error {}
 
+/** Batches failing in a row, for anything but the database being away, before the operation is marked failed. */
 const MAX_CONSECUTIVE_FAILURES = 3;
+/** The first pause before a batch the database could not take is tried again (doubling, up to MAX_FAILURE_BACKOFF_MS). */
+const BATCH_RETRY_MS = 200;
 
 /**
  * Runs bulk operations on any node. A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease that a
@@ -61,6 +66,8 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
   private readonly logger = new Logger(BulkOperationsWorker.name);
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private stopping = false;
+  /** Aborted when the node stops: ends the pauses between batches. */
+  private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
 
@@ -68,6 +75,7 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly eventBus: EventBus,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -78,6 +86,7 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
   /** Stops between batches; the job keeps its lease and is taken over when it runs out. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wakeUp?.();
     await this.loop;
   }
@@ -89,21 +98,35 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
 
   private async run(): Promise<void> {
     let failures = 0;
+    let warned = false;
     while (!this.stopping) {
       let job: ClaimedJob | undefined;
       try {
         job = await this.claim();
-        if (failures > 0) this.logger.log({ failures }, 'Claiming bulk operations works again');
+        if (warned) this.logger.log({ failures }, 'Claiming bulk operations works again');
         failures = 0;
+        warned = false;
       } catch (err) {
         failures += 1;
-        // The first failure and then each doubling: an outage shows in the log without a line per poll.
-        if (!this.stopping && (failures & (failures - 1)) === 0)
+        // A database outage is the outage's story (DatabaseAvailability). Anything else: the first failure and
+        // then each doubling, so that a lasting one shows without a line per poll.
+        if (
+          !this.stopping &&
+          !this.database.skipIfUnavailable('bulk.claim', err) &&
+          (failures & (failures - 1)) === 0
+        ) {
           this.logger.warn({ err, failures }, 'Claiming a bulk operation failed');
+          warned = true;
+        }
       }
       if (job) await this.process(job);
       else await this.sleep(pollDelay(this.config.bulkPollMs, failures));
     }
+  }
+
+  /** Waits `ms`, or less when the node stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return delay(ms, undefined, { signal: this.stopped.signal }).catch(() => undefined);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -158,27 +181,36 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
 
   private async batchLoop(job: ClaimedJob, params: BulkParameters, actor: Actor): Promise<void> {
     let failures = 0;
+    let waits = 0;
     while (!this.stopping) {
       let state: BatchState;
       let events: IEvent[];
       try {
         ({ state, events } = await this.runBatch(job, params, actor));
         failures = 0;
+        waits = 0;
       } catch (err) {
         if (err instanceof BatchAborted) continue; // rolled back; the next round sees why (cancel, lost lease)
+        if (this.database.skipIfUnavailable('bulk.batch', err)) {
+          // The database is away or its pool full (a restart, a failover, load): nothing of the batch was
+          // written, and the operation waits for it rather than fail. The lease may run out meanwhile: then
+          // another node's claim wins, and this loop's next batch finds the lease lost and stops.
+          waits++;
+          await this.pause(pollDelay(BATCH_RETRY_MS, waits));
+          continue;
+        }
         failures++;
         this.logger.warn({ err, operationId: job.id, failures }, 'A bulk batch failed; it rolled back');
         if (failures >= MAX_CONSECUTIVE_FAILURES) {
           await this.markFailed(job, err);
           return;
         }
-        await new Promise((r) => setTimeout(r, 200 * failures));
+        await this.pause(200 * failures);
         continue;
       }
       this.eventBus.publishAll(events);
       if (state !== 'continue') return;
-      if (this.config.bulkBatchPauseMs > 0)
-        await new Promise((r) => setTimeout(r, this.config.bulkBatchPauseMs));
+      if (this.config.bulkBatchPauseMs > 0) await this.pause(this.config.bulkBatchPauseMs);
     }
   }
 
@@ -190,7 +222,8 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         [id, this.workerId, this.config.bulkLeaseMs],
       );
     } catch (err) {
-      if (!this.stopping) this.logger.warn({ err, operationId: id }, 'Bulk operation heartbeat failed');
+      if (!this.stopping && !this.database.skipIfUnavailable('bulk.heartbeat', err))
+        this.logger.warn({ err, operationId: id }, 'Bulk operation heartbeat failed');
     }
   }
 
@@ -332,7 +365,9 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
       );
       if (rows[0]) this.eventBus.publish(this.progress(job, rows[0]));
     } catch (e) {
-      this.logger.error({ err: e, operationId: job.id }, 'Could not mark a bulk operation failed');
+      // Left running: its lease runs out, and a claim continues it from its cursor.
+      if (!this.database.skipIfUnavailable('bulk.mark_failed', e))
+        this.logger.error({ err: e, operationId: job.id }, 'Could not mark a bulk operation failed');
     }
   }
 

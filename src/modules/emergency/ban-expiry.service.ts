@@ -5,6 +5,7 @@ import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { BAN_EXPIRED_REASON, EmergencyActionExecutor } from './emergency-action.executor.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const BAN_SWEEP_LOCK_KEY = 2102_0501;
 const SWEEP_BATCH = 500;
@@ -24,6 +25,7 @@ export class BanExpiryService implements OnApplicationBootstrap {
     private readonly executor: EmergencyActionExecutor,
     private readonly eventBus: EventBus,
     private readonly scheduler: SchedulerRegistry,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,7 +54,8 @@ export class BanExpiryService implements OnApplicationBootstrap {
       this.eventBus.publishAll(events);
       return lifted ?? 0;
     } catch (err) {
-      this.logger.warn({ err }, 'Lifting expired bans failed; will retry next tick');
+      if (!this.database.skipIfUnavailable('bans.expiry_sweep', err))
+        this.logger.warn({ err }, 'Lifting expired bans failed; will retry next tick');
       return 0;
     } finally {
       this.running = false;

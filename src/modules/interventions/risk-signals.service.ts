@@ -13,6 +13,7 @@ import {
   type RiskVerdict,
 } from './domain/risk-rules.js';
 import { InterventionChangedEvent } from './events/intervention-changed.event.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 export interface RiskSignal {
   playerId: string;
@@ -78,6 +79,7 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly eventBus: EventBus,
+    private readonly database: DatabaseAvailability,
   ) {}
 
   /** Writes what is waiting before the database goes away. */
@@ -107,7 +109,8 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
           batch.forEach((p, i) => p.resolve(verdicts[i] ?? null));
         } catch (err) {
           // Detection is lost for this batch (the trades themselves are committed); one line, not one per signal.
-          this.logger.warn({ err, signals: batch.length }, 'Recording a batch of risk signals failed');
+          if (!this.database.skipIfUnavailable('risk.signals', err))
+            this.logger.warn({ err, signals: batch.length }, 'Recording a batch of risk signals failed');
           for (const p of batch) p.resolve(null);
         }
       }
@@ -177,7 +180,8 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
         this.eventBus.publishAll(events);
         this.remember(playerId, verdict);
       } catch (err) {
-        this.logger.warn({ err, playerId, cause: verdict.cause }, 'Raising a risk verdict failed');
+        if (!this.database.skipIfUnavailable('risk.verdict', err))
+          this.logger.warn({ err, playerId, cause: verdict.cause }, 'Raising a risk verdict failed');
       }
     }
     return signals.map((s) =>
@@ -246,7 +250,8 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
         [RETENTION_HOURS],
       );
     } catch (err) {
-      this.logger.warn({ err }, 'Purging old risk signals failed; will retry');
+      if (!this.database.skipIfUnavailable('risk.purge', err))
+        this.logger.warn({ err }, 'Purging old risk signals failed; will retry');
     }
   }
 

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const REFRESH_LOCK_KEY = 2102_0003;
 
@@ -18,6 +19,7 @@ export class AnalyticsRefresherService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly scheduler: SchedulerRegistry,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,7 +40,8 @@ export class AnalyticsRefresherService implements OnApplicationBootstrap {
       });
       return done ?? false;
     } catch (err) {
-      this.logger.warn({ err }, 'Refreshing player_analytics_summary failed; will retry next tick');
+      if (!this.database.skipIfUnavailable('analytics.refresh', err))
+        this.logger.warn({ err }, 'Refreshing player_analytics_summary failed; will retry next tick');
       return false;
     } finally {
       this.running = false;

@@ -14,6 +14,7 @@ import { GetRealtimeAnalyticsQuery } from '../players/queries/get-realtime-analy
 import { Permission } from '../auth/domain/roles.js';
 import { ADMIN_NAMESPACE, AdminFeed } from './admin-feed.service.js';
 import { PLAYER_NAMESPACE } from './player-channel.service.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 /**
  * metrics_update every REALTIME_METRICS_INTERVAL_MS: every node ticks, only the lease holder computes and
@@ -34,6 +35,7 @@ export class MetricsTicker implements OnApplicationBootstrap, BeforeApplicationS
     private readonly feed: AdminFeed,
     private readonly hub: RealtimeHub,
     private readonly presence: PresenceService,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -70,7 +72,8 @@ export class MetricsTicker implements OnApplicationBootstrap, BeforeApplicationS
       });
       return true;
     } catch (err) {
-      this.logger.warn({ err }, 'metrics_update tick failed');
+      if (!this.database.skipIfUnavailable('realtime.metrics_tick', err))
+        this.logger.warn({ err }, 'metrics_update tick failed');
       return false;
     } finally {
       this.running = false;

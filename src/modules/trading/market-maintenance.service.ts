@@ -8,6 +8,7 @@ import { isCommodity } from './domain/commodities.js';
 import { priceFor } from './domain/pricing.js';
 import { regenerate } from './domain/regeneration.js';
 import { MarketChangedEvent } from './events/market-changed.event.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const REGEN_LOCK_KEY = 2102_0301;
 const SNAPSHOT_LOCK_KEY = 2102_0302;
@@ -29,6 +30,7 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly scheduler: SchedulerRegistry,
+    private readonly database: DatabaseAvailability,
     private readonly eventBus: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -124,7 +126,8 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
       }
       return changed.length;
     } catch (err) {
-      this.logger.warn({ err }, 'Market regeneration failed; will retry next tick');
+      if (!this.database.skipIfUnavailable('market.regeneration', err))
+        this.logger.warn({ err }, 'Market regeneration failed; will retry next tick');
       return null;
     } finally {
       this.regenerating = false;
@@ -158,7 +161,8 @@ export class MarketMaintenanceService implements OnApplicationBootstrap {
         return n as number;
       });
     } catch (err) {
-      this.logger.warn({ err }, 'Price snapshot failed; will retry next tick');
+      if (!this.database.skipIfUnavailable('market.snapshot', err))
+        this.logger.warn({ err }, 'Price snapshot failed; will retry next tick');
       return null;
     } finally {
       this.snapshotting = false;

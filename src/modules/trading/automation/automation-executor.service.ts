@@ -24,6 +24,7 @@ import { MarketHaltChangedEvent } from '../events/market-halt-changed.event.js';
 import { AutomationRuleChangedEvent } from './automation-rule-changed.event.js';
 import { outcomeOf } from './automation-outcome.js';
 import { RULE_COLUMNS, ruleDto, type RuleRow } from './automation.dto.js';
+import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 
 /** The Idempotency-Key of a rule's one trade is this prefix and the rule's id; players cannot send such keys. */
 const AUTOMATION_KEY_PREFIX = RESERVED_KEY_PREFIX;
@@ -195,6 +196,7 @@ export class AutomationExecutor
     private readonly eventBus: EventBus,
     private readonly scheduler: SchedulerRegistry,
     private readonly metrics: MetricsService,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -269,7 +271,8 @@ export class AutomationExecutor
       }>;
       for (const m of markets) this.check(m.station_id, m.commodity, true);
     } catch (err) {
-      this.logger.warn({ err }, `Could not check automation rules after ${why}`);
+      if (!this.database.skipIfUnavailable('automation.check', err))
+        this.logger.warn({ err }, `Could not check automation rules after ${why}`);
     }
   }
 
@@ -287,7 +290,8 @@ export class AutomationExecutor
       }
       return rows.length;
     } catch (err) {
-      this.logger.warn({ err }, 'Settling abandoned automation claims failed; will retry');
+      if (!this.database.skipIfUnavailable('automation.sweep', err))
+        this.logger.warn({ err }, 'Settling abandoned automation claims failed; will retry');
       throw err;
     }
   }
@@ -303,7 +307,8 @@ export class AutomationExecutor
           found = await this.inSlot(() => this.fireDue(stationId, commodity));
         } catch (err) {
           this.metrics.automationChecks.inc({ result: 'failed' });
-          this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
+          if (!this.database.skipIfUnavailable('automation.check', err))
+            this.logger.warn({ err, stationId, commodity }, 'Checking automation rules failed');
         }
         if (this.closed) return;
         // A rule created while the claim ran may be missing from what it saw: then the market is checked
@@ -400,11 +405,7 @@ export class AutomationExecutor
       const code = err instanceof AppError ? err.code : 'INTERNAL_ERROR';
       const detail =
         err instanceof AppError ? err.message : 'The trade could not run; it will be tried again';
-      if (!(err instanceof AppError) || err.status >= 500)
-        this.logger.warn(
-          { err, ruleId: rule.id },
-          'An automation rule’s trade could not run; retrying later',
-        );
+      if (!this.database.skipIfUnavailable('automation.trade', err)) this.tradeFailed(rule, err);
       if (outcome.kind === 'fail') {
         await this.settle(
           rule,
@@ -420,6 +421,22 @@ export class AutomationExecutor
         );
       }
     }
+  }
+
+  /**
+   * A rule's trade that did not run, for the log (the rule itself records the outcome). A 503 (TRADING.CONTENDED:
+   * the market's rows stayed locked) is a refusal for now, by design: a debug line, trade_attempts_total counts
+   * it. Another 5xx, or anything that is not an AppError, is a failure to look into. The player-side refusals
+   * (4xx) are the rule's outcome, not the node's problem.
+   */
+  private tradeFailed(rule: ClaimedRule, err: unknown): void {
+    if (err instanceof AppError && err.status === 503)
+      this.logger.debug(
+        { ruleId: rule.id, code: err.code },
+        'An automation rule’s trade was refused for now; retrying later',
+      );
+    else if (!(err instanceof AppError) || err.status >= 500)
+      this.logger.warn({ err, ruleId: rule.id }, 'An automation rule’s trade could not run; retrying later');
   }
 
   /**
@@ -443,7 +460,8 @@ export class AutomationExecutor
         this.eventBus.publish(new AutomationRuleChangedEvent(rule.player_id, ruleDto(row), trade));
     } catch (err) {
       // The claim expires and the sweep settles the rule from the ledger.
-      this.logger.warn({ err, ruleId: rule.id }, 'Could not record an automation rule’s outcome');
+      if (!this.database.skipIfUnavailable('automation.settle', err))
+        this.logger.warn({ err, ruleId: rule.id }, 'Could not record an automation rule’s outcome');
     }
   }
 }

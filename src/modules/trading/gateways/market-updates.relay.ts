@@ -6,6 +6,7 @@ import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.serv
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { LATEST_PREDICTION, predictionOf, VOLUME_24H, type PredictionRow } from '../queries/market-sql.js';
 import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
+import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 
 /**
  * How long a market's 24 h volume and latest prediction are reused between reads. Both are slow-moving (a sum
@@ -84,6 +85,7 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
   constructor(
     private readonly hub: RealtimeHub,
     private readonly dataSource: DataSource,
+    private readonly database: DatabaseAvailability,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -173,7 +175,8 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
         return read ?? entry.known;
       })
       .catch((err: unknown) => {
-        this.logger.warn({ err, stationId, commodity }, 'Could not read market volume; reusing the last');
+        if (!this.database.skipIfUnavailable('market.volume_read', err))
+          this.logger.warn({ err, stationId, commodity }, 'Could not read market volume; reusing the last');
         return entry.known;
       })
       .finally(() => (entry.reading = undefined)));
