@@ -122,6 +122,33 @@ const API = '/api/v1/admin/players/bulk-operations';
     expect(starting(logs.since(after), 'Skipped')).toEqual([]);
   });
 
+  it('a pool with no free connection is not an outage: the ticks it holds up are skipped, told by one "Database pool exhausted" warning, not a warning with a stack each', async () => {
+    const small = await startTestApp(
+      { ...busyTicks, DB_POOL_SIZE: '1', DB_CONNECT_TIMEOUT_MS: '300' },
+      { database },
+      logs,
+    );
+    try {
+      const mark = logs.lines.length;
+      // The node's only connection, taken for 2 s: every tick meanwhile waits 300 ms for it and gives up.
+      await small.db.query('SELECT pg_sleep(2)');
+      const lines = logs.since(mark);
+      const exhausted = starting(lines, 'Database pool exhausted');
+      expect(exhausted).toHaveLength(1);
+      expect(exhausted[0]).toMatchObject({
+        level: LEVEL.warn,
+        context: 'DatabaseAvailability',
+        skippedSinceLastLine: expect.any(Number),
+      });
+      expect(exhausted[0]!.skippedSinceLastLine).toBeGreaterThanOrEqual(1);
+      expect(starting(lines, 'Database connection lost')).toEqual([]);
+      expect(lines.filter((l) => l.level >= LEVEL.warn && l !== exhausted[0])).toEqual([]);
+      expect(lines.filter(hasStack)).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a bulk operation running when the database goes waits for it and completes once it is back, every player changed once, nothing failed', async () => {
     const ids = await insertPlayers(t, 60, { credits: 1000 });
     const created = await t

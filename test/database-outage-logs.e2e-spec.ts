@@ -368,7 +368,12 @@ describe('database failures in the log', () => {
         expect(await refusedCount(small, 'DATABASE_BUSY', 'http')).toBe(3);
         const lines = from(logs.since(mark), 'DatabaseAvailability').filter((l) => l.level >= LEVEL.info);
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatchObject({ level: LEVEL.warn, refusedSinceLastLine: 1 });
+        // The first refusal (or a tick the held connection made the node skip) told it; the rest within the minute
+        // are counted until the next line.
+        expect(lines[0]).toMatchObject({ level: LEVEL.warn });
+        expect(
+          Number(lines[0]!.refusedSinceLastLine) + Number(lines[0]!.skippedSinceLastLine),
+        ).toBeGreaterThanOrEqual(1);
         expect(lines[0]!.msg).toMatch(/^Database pool exhausted/);
         expect(logs.since(mark).filter((l) => l.level >= LEVEL.error)).toEqual([]);
       } finally {

@@ -37,7 +37,8 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
   private busyLoggedAt = -Infinity;
-  private busySinceLogged = 0;
+  /** Requests refused and background runs skipped DATABASE_BUSY since the last `Database pool exhausted` line. */
+  private busySinceLogged = { refused: 0, skipped: 0 };
   private readonly refusedRequests: Counter<'code' | 'transport'>;
   /**
    * Runs `fn` in the async context of the node's start, not of the request that found the outage: the logger
@@ -81,21 +82,28 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     this.logger.debug({ ...refusal, cause: outageCause(cause) }, `Refused with ${error.code}`);
     if (error.code === 'DATABASE_UNAVAILABLE') this.lost(cause);
     const outage = this.outage;
-    if (outage) {
-      outage.refused.set(error.code, (outage.refused.get(error.code) ?? 0) + 1);
-    } else if (error.code === 'DATABASE_BUSY') {
-      // The database answers but every pooled connection is taken (load, or long transactions): worth a line,
-      // not one per refused request.
-      this.busySinceLogged += 1;
-      if (Date.now() - this.busyLoggedAt < DATABASE_BUSY_LOG_INTERVAL_MS) return;
-      this.logger.warn(
-        { refusedSinceLastLine: this.busySinceLogged },
-        'Database pool exhausted: requests are refused 503 DATABASE_BUSY (no pooled connection came free within ' +
-          `DB_CONNECT_TIMEOUT_MS; said at most once a minute, database_refused_requests_total counts them all)`,
-      );
-      this.busyLoggedAt = Date.now();
-      this.busySinceLogged = 0;
-    }
+    if (outage) outage.refused.set(error.code, (outage.refused.get(error.code) ?? 0) + 1);
+    else if (error.code === 'DATABASE_BUSY') this.busy('refused');
+  }
+
+  /**
+   * The database answers but every pooled connection is taken (load, or long transactions), and a request was
+   * refused or background work skipped for it: worth a line, not one each.
+   */
+  private busy(what: 'refused' | 'skipped'): void {
+    this.busySinceLogged[what] += 1;
+    if (Date.now() - this.busyLoggedAt < DATABASE_BUSY_LOG_INTERVAL_MS) return;
+    this.logger.warn(
+      {
+        refusedSinceLastLine: this.busySinceLogged.refused,
+        skippedSinceLastLine: this.busySinceLogged.skipped,
+      },
+      'Database pool exhausted: requests are refused 503 DATABASE_BUSY and background work is skipped (no pooled ' +
+        'connection came free within DB_CONNECT_TIMEOUT_MS; said at most once a minute, ' +
+        'database_refused_requests_total counts the requests)',
+    );
+    this.busyLoggedAt = Date.now();
+    this.busySinceLogged = { refused: 0, skipped: 0 };
   }
 
   /**
@@ -115,7 +123,8 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
       `Skipped ${what}: no database connection (outage or exhausted pool)`,
     );
     if (isDatabaseUnavailable(err)) this.lost(err);
-    this.outage?.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
+    if (this.outage) this.outage.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
+    else this.busy('skipped');
     return true;
   }
 
