@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { startWalk, untilTightly, walkProgress } from './support/audit-walks.js';
 import { CapturedLogs, hasStack, LEVEL, ofRequest, type LogLine } from './support/captured-logs.js';
-import { expectErrorBody, loginAs, type Session } from './support/factories.js';
+import { expectErrorBody, loginAs, registerPlayer, type Session } from './support/factories.js';
+import { connectSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -204,6 +205,35 @@ const withRedis = Boolean(process.env.TEST_REDIS_URL);
       ]),
     );
     expect((await answeredCount(t, 'PRESENCE.UNAVAILABLE', 'http')) - before).toBe(5);
+  });
+
+  it('Redis down: players logging in and connecting are served, and their presence writes are debug lines, not a warning with a stack each', async () => {
+    const players = [await registerPlayer(t), await registerPlayer(t), await registerPlayer(t)];
+    const mark = logs.lines.length;
+    await relay.down();
+    try {
+      await eventually(() => starting(logs.since(mark), 'Redis connection lost')[0]);
+      for (const p of players) {
+        await t
+          .http()
+          .post('/api/v1/auth/login')
+          .send({ username: p.username, password: p.password })
+          .expect(200);
+        const socket = await connectSocket(t.url, '/player', p.token);
+        socket.close();
+      }
+    } finally {
+      await relay.up();
+    }
+    await redisBack(mark);
+    const lines = logs.since(mark);
+    expect(starting(lines, 'Redis connection lost')).toHaveLength(1);
+    // Each login's presence write failed, and said so at debug only.
+    expect(from(lines, 'PresenceOnLoginHandler').map((l) => [l.level, l.msg, hasStack(l)])).toEqual(
+      players.map(() => [LEVEL.debug, 'Could not record presence on login', false]),
+    );
+    expect(atLeast(lines, LEVEL.warn).filter((l) => l.context !== 'RedisAvailability')).toEqual([]);
+    expect(lines.filter(hasStack)).toEqual([]);
   });
 
   it('Redis silent (the connection still up, nothing told lost): one warning with the cause, the rest debug', async () => {

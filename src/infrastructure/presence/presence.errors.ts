@@ -19,13 +19,18 @@ export const PresenceErrors = {
     ),
 };
 
+/** Presence could not be read or written because Redis is away (PresenceErrors.unavailable). */
+export function isPresenceUnavailable(err: unknown): boolean {
+  return err instanceof AppError && err.code === PRESENCE_UNAVAILABLE;
+}
+
 /**
  * A presence read that only decorates an answer: null (unknown) while presence is unavailable, so that the
  * console's reads still answer during a Redis outage. Any other failure passes through.
  */
 export function orUnknown<T>(read: Promise<T>): Promise<T | null> {
   return read.catch((err: unknown) => {
-    if (err instanceof AppError && err.code === PRESENCE_UNAVAILABLE) return null;
+    if (isPresenceUnavailable(err)) return null;
     throw err;
   });
 }

@@ -6,8 +6,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { AppError } from '../../infrastructure/errors/app-error.js';
-import { PRESENCE_UNAVAILABLE } from '../../infrastructure/presence/presence.errors.js';
+import { isPresenceUnavailable } from '../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../infrastructure/presence/presence.service.js';
 import { playerRoom, RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
 import { AdminFeed } from './admin-feed.service.js';
@@ -106,8 +105,7 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeAppl
    * is a warning.
    */
   private failed(err: unknown, playerId: string, message: string): void {
-    if (err instanceof AppError && err.code === PRESENCE_UNAVAILABLE)
-      this.logger.debug({ playerId }, message);
+    if (isPresenceUnavailable(err)) this.logger.debug({ playerId }, message);
     else this.logger.warn({ err, playerId }, message);
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { isPresenceUnavailable } from '../../../infrastructure/presence/presence.errors.js';
 import { PresenceService } from '../../../infrastructure/presence/presence.service.js';
 import { PlayerLoggedInEvent } from '../../auth/events/player-logged-in.event.js';
 
@@ -14,7 +15,10 @@ export class PresenceOnLoginHandler implements IEventHandler<PlayerLoggedInEvent
     try {
       await this.presence.touch(event.playerId);
     } catch (err) {
-      this.logger.warn({ err, playerId: event.playerId }, 'Could not record presence on login');
+      // While Redis is away every login fails here, and RedisAvailability has told the outage once.
+      if (isPresenceUnavailable(err))
+        this.logger.debug({ playerId: event.playerId }, 'Could not record presence on login');
+      else this.logger.warn({ err, playerId: event.playerId }, 'Could not record presence on login');
     }
   }
 }
