@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { isCommodity } from '../trading/domain/commodities.js';
 import { alertOf, forecast, MIN_SAMPLES, type AlertDirection, type Forecast } from './domain/forecast.js';
 import { AriaAlertRaisedEvent, type AriaAlert } from './events/aria-alert-raised.event.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 /** Beside the market maintenance locks (2102_0301 regeneration, 2102_0302 snapshots). */
 const PREDICTION_LOCK_KEY = 2102_0401;

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { BAN_EXPIRED_REASON, EmergencyActionExecutor } from './emergency-action.executor.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const BAN_SWEEP_LOCK_KEY = 2102_0501;
 const SWEEP_BATCH = 500;

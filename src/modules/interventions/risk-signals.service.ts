@@ -1,6 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { inTransaction } from '../../infrastructure/database/transaction.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlayerUpdatedEvent } from '../players/events/player-updated.event.js';
@@ -13,7 +14,6 @@ import {
   type RiskVerdict,
 } from './domain/risk-rules.js';
 import { InterventionChangedEvent } from './events/intervention-changed.event.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 export interface RiskSignal {
   playerId: string;

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const REFRESH_LOCK_KEY = 2102_0003;
 

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { LeaderElection } from '../../infrastructure/leader/leader-election.service.js';
 import { PresenceService } from '../../infrastructure/presence/presence.service.js';
 import { RealtimeHub } from '../../infrastructure/websocket/realtime-hub.service.js';
@@ -14,7 +15,6 @@ import { GetRealtimeAnalyticsQuery } from '../players/queries/get-realtime-analy
 import { Permission } from '../auth/domain/roles.js';
 import { ADMIN_NAMESPACE, AdminFeed } from './admin-feed.service.js';
 import { PLAYER_NAMESPACE } from './player-channel.service.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 /**
  * metrics_update every REALTIME_METRICS_INTERVAL_MS: every node ticks, only the lease holder computes and

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 import { addTick, onOneNode } from '../../infrastructure/scheduling/cluster-tick.js';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -8,7 +9,6 @@ import { isCommodity } from './domain/commodities.js';
 import { priceFor } from './domain/pricing.js';
 import { regenerate } from './domain/regeneration.js';
 import { MarketChangedEvent } from './events/market-changed.event.js';
-import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
 
 const REGEN_LOCK_KEY = 2102_0301;
 const SNAPSHOT_LOCK_KEY = 2102_0302;

@@ -10,6 +10,7 @@ import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 import { PreparedStatements } from '../../../infrastructure/database/prepared-statements.js';
 import { AppError } from '../../../infrastructure/errors/app-error.js';
 import { MetricsService } from '../../../infrastructure/metrics/metrics.service.js';
@@ -24,7 +25,6 @@ import { MarketHaltChangedEvent } from '../events/market-halt-changed.event.js';
 import { AutomationRuleChangedEvent } from './automation-rule-changed.event.js';
 import { outcomeOf } from './automation-outcome.js';
 import { RULE_COLUMNS, ruleDto, type RuleRow } from './automation.dto.js';
-import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 
 /** The Idempotency-Key of a rule's one trade is this prefix and the rule's id; players cannot send such keys. */
 const AUTOMATION_KEY_PREFIX = RESERVED_KEY_PREFIX;

@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 import { RealtimeHub } from '../../../infrastructure/websocket/realtime-hub.service.js';
 import { MarketChangedEvent } from '../events/market-changed.event.js';
 import { LATEST_PREDICTION, predictionOf, VOLUME_24H, type PredictionRow } from '../queries/market-sql.js';
 import { MARKET_NAMESPACE, MarketRooms } from './market-rooms.js';
-import { DatabaseAvailability } from '../../../infrastructure/database/database-availability.js';
 
 /**
  * How long a market's 24 h volume and latest prediction are reused between reads. Both are slow-moving (a sum
