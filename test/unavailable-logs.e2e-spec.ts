@@ -228,9 +228,12 @@ const withRedis = Boolean(process.env.TEST_REDIS_URL);
     await redisBack(mark);
     const lines = logs.since(mark);
     expect(starting(lines, 'Redis connection lost')).toHaveLength(1);
-    // Each login's presence write failed, and said so at debug only.
-    expect(from(lines, 'PresenceOnLoginHandler').map((l) => [l.level, l.msg, hasStack(l)])).toEqual(
-      players.map(() => [LEVEL.debug, 'Could not record presence on login', false]),
+    // Each login's presence write failed, and said so at debug only (a registration's own login, whose write may
+    // come after the cut, too).
+    const presence = from(lines, 'PresenceOnLoginHandler');
+    expect(presence.length).toBeGreaterThanOrEqual(players.length);
+    expect(new Set(presence.map((l) => [l.level, l.msg, hasStack(l)].join(' ')))).toEqual(
+      new Set([`${LEVEL.debug} Could not record presence on login false`]),
     );
     expect(atLeast(lines, LEVEL.warn).filter((l) => l.context !== 'RedisAvailability')).toEqual([]);
     expect(lines.filter(hasStack)).toEqual([]);
