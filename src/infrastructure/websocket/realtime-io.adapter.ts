@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
 import { SessionAwareAdapter } from 'socket.io-adapter';
 import type { AppConfig } from '../../config/app-config.js';
+import { outageCause } from '../database/database-errors.js';
 
 type IoServerOptions = Parameters<IoAdapter['createIOServer']>[1];
 type IoServer = ReturnType<IoAdapter['createIOServer']>;
@@ -71,7 +72,8 @@ function closeOnce(make: AdapterFactory): AdapterFactory {
  * without waiting on them: the PUBLISH of an ephemeral message (every serverSideEmit, so every cross-node
  * fan-out) and the SET that stores a dropped client's session. With Redis away longer than ioredis' retries they
  * reject with nobody listening, an unhandled rejection for each. Through this view both come back with the
- * rejection already handled (logged); a caller that awaits them still sees it. The clients it duplicates (its
+ * rejection already handled (a warning with the cause; the node only sends them while its Redis connection is up,
+ * so these are the few in flight as Redis goes); a caller that awaits them still sees it. The clients it duplicates (its
  * subscriber and stream reader) get the same for what ioredis itself sends unawaited (see
  * withHandledResubscribe). Everything else passes through.
  */
@@ -87,7 +89,11 @@ export function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
         const result: unknown = value.apply(target, args);
         if (result instanceof Promise)
           result.catch((err: unknown) =>
-            log.warn({ err, command: String(prop) }, 'A Socket.IO adapter command to Redis failed'),
+            // The cause in a line, as for every Redis failure: the stack is ioredis' own, the same every time.
+            log.warn(
+              { cause: outageCause(err), command: String(prop) },
+              'A Socket.IO adapter command to Redis failed',
+            ),
           );
         return result;
       };
