@@ -304,7 +304,7 @@ describe('database failures in the log', () => {
           .map((l) => l.msg),
       ).toEqual([
         'Refused with DATABASE_UNAVAILABLE',
-        'Skipped audit.denied: no database connection (outage or exhausted pool)',
+        'Skipped audit.denied: the database could not take it (DATABASE_UNAVAILABLE)',
       ]);
       expect(
         from(lines, 'DatabaseAvailability').find((l) => l.msg === 'Refused with DATABASE_UNAVAILABLE'),

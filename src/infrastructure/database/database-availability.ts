@@ -8,8 +8,26 @@ import { databaseFailure, isDatabaseUnavailable, outageCause } from './database-
 
 /** While the database is lost, how often the node asks it (SELECT 1 through the pool) whether it is back. */
 export const DATABASE_PROBE_INTERVAL_MS = 1000;
-/** Outside an outage, the pool running out of connections (DATABASE_BUSY) is told at most this often. */
-export const DATABASE_BUSY_LOG_INTERVAL_MS = 60_000;
+/**
+ * Outside an outage, a database that answers but refuses work (DATABASE_BUSY, DATABASE_READ_ONLY,
+ * DATABASE_DISK_FULL) is told at most this often per code.
+ */
+export const DATABASE_DEGRADED_LOG_INTERVAL_MS = 60_000;
+
+/** The line each of those codes is told with. */
+const DEGRADED_LINES: Record<string, string> = {
+  DATABASE_BUSY:
+    'Database pool exhausted: requests are refused 503 DATABASE_BUSY and background work is skipped (no pooled ' +
+    'connection came free within DB_CONNECT_TIMEOUT_MS; said at most once a minute, ' +
+    'database_refused_requests_total counts the requests)',
+  DATABASE_READ_ONLY:
+    'Database refuses writes (read-only: a standby, e.g. the old primary after a failover, or ' +
+    'default_transaction_read_only): what writes is refused 503 DATABASE_READ_ONLY and skipped in background ' +
+    'work, reads are served (said at most once a minute)',
+  DATABASE_DISK_FULL:
+    'Database is out of disk space: what writes is refused 503 DATABASE_DISK_FULL and skipped in background ' +
+    'work, reads are served (said at most once a minute)',
+};
 
 /** Where a refused request came from: the transport (a label of database_refused_requests_total), then log fields. */
 export interface Refusal {
@@ -36,9 +54,8 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
   private outage: { since: number; refused: Map<string, number>; skipped: Map<string, number> } | null = null;
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
-  private busyLoggedAt = -Infinity;
-  /** Requests refused and background runs skipped DATABASE_BUSY since the last `Database pool exhausted` line. */
-  private busySinceLogged = { refused: 0, skipped: 0 };
+  /** Per code of DEGRADED_LINES: when it was last told, and the requests refused and runs skipped since. */
+  private readonly degraded = new Map<string, { toldAt: number; refused: number; skipped: number }>();
   private readonly refusedRequests: Counter<'code' | 'transport'>;
   /**
    * Runs `fn` in the async context of the node's start, not of the request that found the outage: the logger
@@ -83,33 +100,32 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     if (error.code === 'DATABASE_UNAVAILABLE') this.lost(cause);
     const outage = this.outage;
     if (outage) outage.refused.set(error.code, (outage.refused.get(error.code) ?? 0) + 1);
-    else if (error.code === 'DATABASE_BUSY') this.busy('refused');
+    else this.tellDegraded(error.code, 'refused', cause);
   }
 
   /**
-   * The database answers but every pooled connection is taken (load, or long transactions), and a request was
-   * refused or background work skipped for it: worth a line, not one each.
+   * The database answers but refuses the work: every pooled connection taken (load, or long transactions), or
+   * no writes (read-only, out of disk). A request was refused or background work skipped for it: worth a line a
+   * minute per code, with the cause and how many since the last line, not one each.
    */
-  private busy(what: 'refused' | 'skipped'): void {
-    this.busySinceLogged[what] += 1;
-    if (Date.now() - this.busyLoggedAt < DATABASE_BUSY_LOG_INTERVAL_MS) return;
+  private tellDegraded(code: string, what: 'refused' | 'skipped', cause: unknown): void {
+    const line = DEGRADED_LINES[code];
+    if (line === undefined) return;
+    let state = this.degraded.get(code);
+    if (!state) this.degraded.set(code, (state = { toldAt: -Infinity, refused: 0, skipped: 0 }));
+    state[what] += 1;
+    if (Date.now() - state.toldAt < DATABASE_DEGRADED_LOG_INTERVAL_MS) return;
     this.logger.warn(
-      {
-        refusedSinceLastLine: this.busySinceLogged.refused,
-        skippedSinceLastLine: this.busySinceLogged.skipped,
-      },
-      'Database pool exhausted: requests are refused 503 DATABASE_BUSY and background work is skipped (no pooled ' +
-        'connection came free within DB_CONNECT_TIMEOUT_MS; said at most once a minute, ' +
-        'database_refused_requests_total counts the requests)',
+      { cause: outageCause(cause), refusedSinceLastLine: state.refused, skippedSinceLastLine: state.skipped },
+      line,
     );
-    this.busyLoggedAt = Date.now();
-    this.busySinceLogged = { refused: 0, skipped: 0 };
+    Object.assign(state, { toldAt: Date.now(), refused: 0, skipped: 0 });
   }
 
   /**
    * Work that failed with `err` and belongs to no request to refuse (a scheduled tick, a worker's step, an event
    * handler's write, a denied attempt's audit row whose caller still gets its 403). When the database is the
-   * cause (databaseFailure: an outage or an exhausted pool) the work is skipped: a debug line, the loss of the
+   * cause (databaseFailure: an outage, an exhausted pool, no writes taken) the work is skipped: a debug line, the loss of the
    * database when it is news (a quiet node's ticks find an outage as well as requests do, and start the probe
    * for its return), and a count under `what` (a stable name, e.g. `market.regeneration`) in the outage's
    * "back" line. The answer is then true; false leaves the failure to the caller's own warning, with its
@@ -117,14 +133,15 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
    * way, and the outage is the story.
    */
   skipIfUnavailable(what: string, err: unknown): boolean {
-    if (!databaseFailure(err)) return false;
+    const failure = databaseFailure(err);
+    if (!failure) return false;
     this.logger.debug(
       { what, cause: outageCause(err) },
-      `Skipped ${what}: no database connection (outage or exhausted pool)`,
+      `Skipped ${what}: the database could not take it (${failure.code})`,
     );
     if (isDatabaseUnavailable(err)) this.lost(err);
     if (this.outage) this.outage.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
-    else this.busy('skipped');
+    else this.tellDegraded(failure.code, 'skipped', err);
     return true;
   }
 

@@ -55,6 +55,19 @@ describe('database failures a client may retry', () => {
     });
   });
 
+  it('a database that takes no writes (read-only, out of disk) is a 503 of its own, not an outage', () => {
+    const readOnly = serverError('25006', 'cannot execute INSERT in a read-only transaction');
+    expect(isDatabaseUnavailable(readOnly)).toBe(false);
+    expect(databaseFailure(new QueryFailedError('INSERT', [], readOnly))).toMatchObject({
+      code: 'DATABASE_READ_ONLY',
+      status: 503,
+      details: { retry_after_seconds: 2 },
+    });
+    expect(
+      databaseFailure(serverError('53100', 'could not extend file: No space left on device')),
+    ).toMatchObject({ code: 'DATABASE_DISK_FULL', status: 503, details: { retry_after_seconds: 30 } });
+  });
+
   it('errors in the statement itself are not outages', () => {
     for (const [code, message] of [
       ['23505', 'duplicate key value violates unique constraint'],

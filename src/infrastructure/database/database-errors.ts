@@ -2,6 +2,8 @@ import { AppError } from '../errors/app-error.js';
 
 /** How long a client is told to wait before retrying a request the database could not serve. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
+/** The same when the database is out of disk: an operator has to act first. */
+const DISK_FULL_RETRY_AFTER_SECONDS = 30;
 
 /**
  * SQLSTATEs that mean the server or the connection went away, not that the statement was wrong: class 08
@@ -58,6 +60,26 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /**
+ * The database answers but takes no writes now, by SQLSTATE: read_only_sql_transaction (25006: a standby, such as
+ * the old primary a node still reaches after a failover, or default_transaction_read_only) and disk_full (53100).
+ * The statement and its transaction wrote nothing. The code never opens a read-only transaction itself, so a
+ * 25006 is the server's state, not a bug.
+ */
+const WRITES_REFUSED = new Map([
+  ['25006', 'DATABASE_READ_ONLY'],
+  ['53100', 'DATABASE_DISK_FULL'],
+]);
+
+/** DATABASE_READ_ONLY or DATABASE_DISK_FULL when the database refused a write for its own state, else undefined. */
+function writesRefused(err: unknown): string | undefined {
+  for (const layer of layers(err)) {
+    const code = typeof layer.code === 'string' ? WRITES_REFUSED.get(layer.code) : undefined;
+    if (code) return code;
+  }
+  return undefined;
+}
+
+/**
  * node-postgres' pool found no free connection within connectionTimeoutMillis: every one busy, or (pg-pool
  * says the same then) the new connection it opened for the request did not come up in time.
  */
@@ -67,9 +89,25 @@ export function isPoolExhausted(err: unknown): boolean {
 
 /**
  * The client-facing error for a database failure that is not the request's fault, or undefined for anything
- * else. Both are 503s with `retry_after_seconds` (and, over HTTP, a Retry-After header).
+ * else: DATABASE_UNAVAILABLE, DATABASE_BUSY, DATABASE_READ_ONLY or DATABASE_DISK_FULL. All are 503s with
+ * `retry_after_seconds` (and, over HTTP, a Retry-After header).
  */
 export function databaseFailure(err: unknown): AppError | undefined {
+  const refusedWrites = writesRefused(err);
+  if (refusedWrites === 'DATABASE_READ_ONLY')
+    return new AppError(
+      'DATABASE_READ_ONLY',
+      503,
+      'The database takes no writes right now (read-only, e.g. during a failover); nothing was written, retry shortly',
+      { retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS },
+    );
+  if (refusedWrites === 'DATABASE_DISK_FULL')
+    return new AppError(
+      'DATABASE_DISK_FULL',
+      503,
+      'The database has no space left for writes; nothing was written, retry later',
+      { retry_after_seconds: DISK_FULL_RETRY_AFTER_SECONDS },
+    );
   if (isPoolExhausted(err))
     return new AppError('DATABASE_BUSY', 503, 'No database connection came free in time; retry shortly', {
       retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
