@@ -48,7 +48,7 @@ class BatchAborted extends Error {}
 
 /** Batches failing in a row, for anything but the database being away, before the operation is marked failed. */
 const MAX_CONSECUTIVE_FAILURES = 3;
-/** The first pause before a batch the database could not take is tried again (doubling, up to MAX_FAILURE_BACKOFF_MS). */
+/** The base of the pause before a batch the database could not take is tried again (0.4 s, doubling up to 10 s). */
 const BATCH_RETRY_MS = 200;
 
 /**
@@ -192,8 +192,8 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
       } catch (err) {
         if (err instanceof BatchAborted) continue; // rolled back; the next round sees why (cancel, lost lease)
         if (this.database.skipIfUnavailable('bulk.batch', err)) {
-          // The database is away or its pool full (a restart, a failover, load): nothing of the batch was
-          // written, and the operation waits for it rather than fail. The lease may run out meanwhile: then
+          // The database is away, its pool full or it takes no writes (a restart, a failover, load): nothing of
+          // the batch was written, and the operation waits for it rather than fail. The lease may run out meanwhile: then
           // another node's claim wins, and this loop's next batch finds the lease lost and stops.
           waits++;
           await this.pause(pollDelay(BATCH_RETRY_MS, waits));
