@@ -128,9 +128,9 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
    * cause (databaseFailure: an outage, an exhausted pool, no writes taken) the work is skipped: a debug line,
    * the loss of the database when it is news (a quiet node's ticks find an outage as well as requests do, and
    * start the probe for its return), and a count under `what` (a stable name, e.g. `market.regeneration`) in the
-   * outage's "back" line, or, outside an outage, in the once-a-minute line of its code. The answer is then true; false leaves the failure to the caller's own warning, with its
-   * stack: anything else is a failure to look into. During an outage every run of every job fails the same
-   * way, and the outage is the story.
+   * outage's "back" line, or, outside an outage, in the once-a-minute line of its code. The answer is then
+   * true; false leaves the failure to the caller's own warning, with its stack: anything else is a failure to
+   * look into. During an outage every run of every job fails the same way, and the outage is the story.
    */
   skipIfUnavailable(what: string, err: unknown): boolean {
     const failure = databaseFailure(err);

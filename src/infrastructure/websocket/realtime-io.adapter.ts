@@ -72,9 +72,9 @@ function closeOnce(make: AdapterFactory): AdapterFactory {
  * without waiting on them: the PUBLISH of an ephemeral message (every serverSideEmit, so every cross-node
  * fan-out) and the SET that stores a dropped client's session. With Redis away longer than ioredis' retries they
  * reject with nobody listening, an unhandled rejection for each. Through this view both come back with the
- * rejection already handled (a warning with the cause; the node only sends them while its Redis connection is up,
- * so these are the few in flight as Redis goes); a caller that awaits them still sees it. The clients it duplicates (its
- * subscriber and stream reader) get the same for what ioredis itself sends unawaited (see
+ * rejection already handled (a warning with the cause; the node only sends them while its Redis connection is
+ * up, so these are the few in flight as Redis goes); a caller that awaits them still sees it. The clients it
+ * duplicates (its subscriber and stream reader) get the same for what ioredis itself sends unawaited (see
  * withHandledResubscribe). Everything else passes through.
  */
 export function withHandledFireAndForget(redis: Redis, log: Logger): Redis {

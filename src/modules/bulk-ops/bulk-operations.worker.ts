@@ -193,8 +193,8 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         if (err instanceof BatchAborted) continue; // rolled back; the next round sees why (cancel, lost lease)
         if (this.database.skipIfUnavailable('bulk.batch', err)) {
           // The database is away, its pool full or it takes no writes (a restart, a failover, load): nothing of
-          // the batch was written, and the operation waits for it rather than fail. The lease may run out meanwhile: then
-          // another node's claim wins, and this loop's next batch finds the lease lost and stops.
+          // the batch was written, and the operation waits for it rather than fail. The lease may run out
+          // meanwhile: then another node's claim wins, and this loop's next batch finds the lease lost and stops.
           waits++;
           await this.pause(pollDelay(BATCH_RETRY_MS, waits));
           continue;
