@@ -56,7 +56,8 @@ export const UNAVAILABLE =
   '`DATABASE_UNAVAILABLE` (Postgres unreachable, restarting or silent), `DATABASE_BUSY` (no pooled ' +
   'connection came free in time), `DATABASE_READ_ONLY` or `DATABASE_DISK_FULL` (a write the database cannot ' +
   'take now: a standby during a failover, no disk space; nothing was written); `PRESENCE.UNAVAILABLE` for a ' +
-  'read that filters by who is online while Redis is away: retry after `retry_after_seconds` (also the `Retry-After` header). ' +
+  'read that filters by who is online while Redis is away: retry after `retry_after_seconds` (also the ' +
+  '`Retry-After` header). ' +
   'A trade, or an admin write that takes one, sent again with the same Idempotency-Key runs at most once.';
 /** A route that needs a bearer token. */
 export const UNAUTHENTICATED =
