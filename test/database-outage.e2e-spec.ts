@@ -85,6 +85,14 @@ const key = () => `outage-${randomUUID()}`;
     );
     return rows[0]!.n;
   };
+  /** Holds the market row on the direct connection (until its ROLLBACK), so that a trade's write waits on it. */
+  const holdMarketRow = async () => {
+    await direct.query('BEGIN');
+    await direct.query(
+      `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
+      [station.id],
+    );
+  };
   const expectUnavailable = (res: {
     status: number;
     headers: Record<string, string>;
@@ -106,11 +114,7 @@ const key = () => `outage-${randomUUID()}`;
 
     // Hold the market row, so that the trade's write waits on it; then end that waiting backend, as a
     // restart or failover ends every connection.
-    await direct.query('BEGIN');
-    await direct.query(
-      `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
-      [station.id],
-    );
+    await holdMarketRow();
     const pending = trade(player, buy(5), k).then((r) => r);
     const victim = await lockWaiter(direct);
     await direct.query('SELECT pg_terminate_backend($1)', [victim]);
@@ -124,6 +128,43 @@ const key = () => `outage-${randomUUID()}`;
     const retried = await trade(player, buy(5), k).expect(201);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     const again = await trade(player, buy(5), k).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.data).toEqual(retried.body.data);
+    expect(await ledgerRows(player.playerId!)).toBe(1);
+  });
+
+  it('a trade whose network drops mid-statement: 503 DATABASE_UNAVAILABLE, the node lives, its key runs it once', async () => {
+    const player = await registerPlayer(t);
+    const k = key();
+    const before = await economyFingerprint(t);
+
+    // The trade's single statement runs on a connection it borrowed from the pool; the link under it ends
+    // (a cable, a proxy restart) while the statement waits on a held row, with no word from Postgres.
+    await holdMarketRow();
+    const pending = trade(player, buy(3), k).then((r) => r);
+    const orphan = await lockWaiter(direct);
+    await relay.down();
+    try {
+      expectUnavailable(await pending);
+    } finally {
+      await direct.query('ROLLBACK');
+      await relay.up();
+    }
+
+    // Postgres did not hear the link go while the statement waited, so it may have run once the row was free:
+    // the client cannot know, which is why the 503 says to retry with the same key. The retry answers the
+    // one trade either way, and a second retry replays it.
+    await eventually(async () => {
+      const { rowCount } = await direct.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [orphan]);
+      return rowCount === 0 ? true : undefined;
+    });
+    await eventually(async () => ((await t.http().get('/health/ready')).status === 200 ? true : undefined));
+    const landed = await ledgerRows(player.playerId!);
+    expect([0, 1]).toContain(landed);
+    if (landed === 0) expect(await economyFingerprint(t)).toBe(before);
+    const retried = await trade(player, buy(3), k).expect(201);
+    expect(retried.headers['idempotent-replayed']).toBe(landed === 1 ? 'true' : undefined);
+    const again = await trade(player, buy(3), k).expect(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.data).toEqual(retried.body.data);
     expect(await ledgerRows(player.playerId!)).toBe(1);

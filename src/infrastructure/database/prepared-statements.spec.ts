@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config.js';
 import { MAX_SHAPE_STATEMENTS, PreparedStatements } from './prepared-statements.js';
@@ -7,20 +8,25 @@ import { MAX_SHAPE_STATEMENTS, PreparedStatements } from './prepared-statements.
  * A data source whose pool records named statements, and how each borrowed connection went back (released
  * with the error when its statement failed, which closes it), and whose plain queries are counted.
  */
-function fakeDatabase(fail?: (name: string) => Error | undefined) {
+function fakeDatabase(fail?: (name: string, client: EventEmitter) => Error | undefined) {
   const named: string[] = [];
   const released: (Error | undefined)[] = [];
+  const clients: EventEmitter[] = [];
   let plain = 0;
   const pool = {
-    connect: async () => ({
-      query: async ({ name }: { name: string }) => {
-        const err = fail?.(name);
-        if (err) throw err;
-        named.push(name);
-        return { rows: [{ via: name }] };
-      },
-      release: (err?: Error) => released.push(err),
-    }),
+    connect: async () => {
+      const client = Object.assign(new EventEmitter(), {
+        query: async ({ name }: { name: string }) => {
+          const err = fail?.(name, client);
+          if (err) throw err;
+          named.push(name);
+          return { rows: [{ via: name }] };
+        },
+        release: (err?: Error) => released.push(err),
+      });
+      clients.push(client);
+      return client;
+    },
   };
   const dataSource = {
     driver: { master: pool },
@@ -29,7 +35,7 @@ function fakeDatabase(fail?: (name: string) => Error | undefined) {
       return [{ via: 'plain' }];
     },
   } as unknown as DataSource;
-  return { dataSource, named, released, plainCount: () => plain };
+  return { dataSource, named, released, clients, plainCount: () => plain };
 }
 
 const postgres = { databaseUrl: 'postgres://db/app' } as AppConfig;
@@ -73,6 +79,17 @@ describe('PreparedStatements', () => {
     expect(await statements.queryShape('list', 'SELECT 1', [])).toEqual([{ via: 'plain' }]);
     expect(await statements.queryShape('list', 'SELECT 1', [])).toEqual([{ via: 'list-2' }]);
     expect(db.released).toEqual([broken, undefined]); // the connection holding the broken name is closed
+  });
+
+  it('hears a link that drops under a borrowed connection, fails the call and closes the connection', async () => {
+    const dropped = new Error('Connection terminated unexpectedly');
+    // As node-postgres does: the client emits the error (an unheard 'error' would throw here), then the
+    // statement in flight fails with it.
+    const db = fakeDatabase((_name, client) => (client.emit('error', dropped), dropped));
+    const statements = new PreparedStatements(db.dataSource, postgres);
+    await expect(statements.query('detail', 'SELECT 1', [])).rejects.toBe(dropped);
+    expect(db.released).toEqual([dropped]);
+    expect(db.clients[0]!.listenerCount('error')).toBe(0); // back to the pool with only the pool's listener
   });
 
   it('passes other errors on as QueryFailedError', async () => {

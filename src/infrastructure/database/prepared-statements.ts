@@ -23,6 +23,8 @@ export const MAX_SHAPE_STATEMENTS = 32;
  *
  * Errors come out as TypeORM's QueryFailedError either way.
  */
+const ignoreLinkError = (): void => undefined;
+
 @Injectable()
 export class PreparedStatements {
   private pool: Pool | null | undefined;
@@ -42,6 +44,11 @@ export class PreparedStatements {
     // context (pool.query would run the statement in the context of whichever request released it, and
     // TimedPgClient would add its time to that request).
     const client = await pool.connect();
+    // A borrowed connection has no 'error' listener (the pool's comes off while it is lent out), and
+    // node-postgres emits one when the link drops: unheard, it would end the process. The statement in flight
+    // fails with the same error, and a statement sent after it with "not queryable", so the caller hears of it
+    // either way.
+    client.on('error', ignoreLinkError);
     let failure: Error | undefined;
     try {
       return (await client.query({ name, text, values })).rows as R[];
@@ -53,6 +60,7 @@ export class PreparedStatements {
     } finally {
       // As pool.query does: a connection whose statement failed is closed, not reused (a broken statement
       // name stays broken on it).
+      client.off('error', ignoreLinkError);
       client.release(failure);
     }
   }
