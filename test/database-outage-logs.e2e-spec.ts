@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { CapturedLogs, hasStack, LEVEL, ofRequest, type LogLine } from './support/captured-logs.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
-import { createStation, type StationFixture } from './support/market-factories.js';
+import { createStation, holdMarketRow, type StationFixture } from './support/market-factories.js';
 import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import {
@@ -340,11 +340,7 @@ describe('database failures in the log', () => {
       await direct.connect();
       try {
         const player: Session = await registerPlayer(small);
-        await direct.query('BEGIN');
-        await direct.query(
-          `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
-          [station.id],
-        );
+        await holdMarketRow(direct, station.id);
         let pending: PromiseLike<{ status: number }>;
         try {
           // A trade takes the node's only connection and waits on the row lock with it.

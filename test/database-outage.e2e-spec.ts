@@ -10,7 +10,12 @@ import {
   type TestDatabase,
 } from './support/test-app.js';
 import { registerPlayer, type Session } from './support/factories.js';
-import { createStation, economyFingerprint, type StationFixture } from './support/market-factories.js';
+import {
+  createStation,
+  economyFingerprint,
+  holdMarketRow,
+  type StationFixture,
+} from './support/market-factories.js';
 import { connectSocket, refusedHandshake, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import { QUERY_READ_TIMEOUT, TimedPgClient } from '../src/infrastructure/database/timed-pg-client.js';
@@ -85,14 +90,6 @@ const key = () => `outage-${randomUUID()}`;
     );
     return rows[0]!.n;
   };
-  /** Holds the market row on the direct connection (until its ROLLBACK), so that a trade's write waits on it. */
-  const holdMarketRow = async () => {
-    await direct.query('BEGIN');
-    await direct.query(
-      `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
-      [station.id],
-    );
-  };
   const expectUnavailable = (res: {
     status: number;
     headers: Record<string, string>;
@@ -114,7 +111,7 @@ const key = () => `outage-${randomUUID()}`;
 
     // Hold the market row, so that the trade's write waits on it; then end that waiting backend, as a
     // restart or failover ends every connection.
-    await holdMarketRow();
+    await holdMarketRow(direct, station.id);
     const pending = trade(player, buy(5), k).then((r) => r);
     const victim = await lockWaiter(direct);
     await direct.query('SELECT pg_terminate_backend($1)', [victim]);
@@ -140,7 +137,7 @@ const key = () => `outage-${randomUUID()}`;
 
     // The trade's single statement runs on a connection it borrowed from the pool; the link under it ends
     // (a cable, a proxy restart) while the statement waits on a held row, with no word from Postgres.
-    await holdMarketRow();
+    await holdMarketRow(direct, station.id);
     const pending = trade(player, buy(3), k).then((r) => r);
     const orphan = await lockWaiter(direct);
     await relay.down();
@@ -332,11 +329,7 @@ const key = () => `outage-${randomUUID()}`;
     try {
       const player = await registerPlayer(small);
       const k = key();
-      await direct.query('BEGIN');
-      await direct.query(
-        `SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = 'luxury_goods' FOR UPDATE`,
-        [station.id],
-      );
+      await holdMarketRow(direct, station.id);
       let pending: Promise<{ status: number; body: { data?: unknown } }>;
       try {
         // The trade takes the node's only connection and waits on the row lock with it.

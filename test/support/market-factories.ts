@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import {
   COMMODITY_NAMES,
   STATION_CLASSES,
@@ -152,4 +153,21 @@ export function buyOneLuxury(t: TestApp, s: Session, stationId: string) {
     quantity: 1,
     max_unit_price: 1000,
   });
+}
+
+/**
+ * Opens a transaction on `client` (a direct connection, not the app's) holding the market row of `commodity`
+ * at `stationId`, so that a trade's write there waits on it until the client's ROLLBACK: a held lock, as an
+ * open transaction or a migration holds one.
+ */
+export async function holdMarketRow(
+  client: pg.Client,
+  stationId: string,
+  commodity = 'luxury_goods',
+): Promise<void> {
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM station_markets WHERE station_id = $1 AND commodity = $2 FOR UPDATE', [
+    stationId,
+    commodity,
+  ]);
 }
