@@ -63,6 +63,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'example.com' })).toThrow(/CORS_ORIGINS/);
   });
 
+  it('keeps the read timeout above the statement timeout, so that only a silent server reaches it', () => {
+    expect(loadConfig({})).toMatchObject({ dbStatementTimeoutMs: 30_000, dbQueryTimeoutMs: 35_000 });
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '5000', DB_QUERY_TIMEOUT_MS: '8000' })).toMatchObject({
+      dbStatementTimeoutMs: 5000,
+      dbQueryTimeoutMs: 8000,
+    });
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '60000', DB_QUERY_TIMEOUT_MS: '0' }).dbQueryTimeoutMs).toBe(
+      0,
+    );
+    // Unset, the statement timeout stays below a read timeout set lower.
+    expect(loadConfig({ DB_QUERY_TIMEOUT_MS: '3000' }).dbStatementTimeoutMs).toBe(2000);
+    expect(loadConfig({ DB_QUERY_TIMEOUT_MS: '1000' }).dbStatementTimeoutMs).toBe(500);
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '35000' })).toThrow(
+      /DB_QUERY_TIMEOUT_MS must be above DB_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
   it('limits chain walks below the pool, and per user within the node', () => {
     const pg = { DATABASE_URL: 'postgres://localhost/db', JWT_SECRET: SECRET };
     expect(loadConfig(pg)).toMatchObject({ auditVerifyMaxWalks: 2, auditVerifyWalksPerUser: 1 });

@@ -14,9 +14,14 @@ export interface AppConfig {
   /** How long a request waits for a pooled connection before a 503. */
   dbConnectTimeoutMs: number;
   /**
+   * Postgres' statement_timeout for the app's sessions: a statement running longer (waiting on a lock held too
+   * long, or a database overloaded) is cancelled and its request refused 503 DATABASE_TIMEOUT. 0: none.
+   */
+  dbStatementTimeoutMs: number;
+  /**
    * How long a statement's answer may take to arrive before the connection is given up (a partition or a
-   * stalled server): above the 30 s statement_timeout, so only a silent server reaches it. 0: never (the
-   * embedded PGlite, in-process, never uses it).
+   * stalled server): above dbStatementTimeoutMs, so only a silent server reaches it. 0: never (the embedded
+   * PGlite, in-process, never uses it).
    */
   dbQueryTimeoutMs: number;
   migrationsRun: boolean;
@@ -125,6 +130,16 @@ export interface AppConfig {
   auditVerifyChunkRows: number;
   emergencyBulkMax: number;
   banSweepSeconds: number;
+}
+
+/**
+ * DB_STATEMENT_TIMEOUT_MS when unset: 30 s, or below DB_QUERY_TIMEOUT_MS when that is set lower (1 s below it,
+ * at most half of it off), so that the server cancels a slow statement before the node gives up on its
+ * connection.
+ */
+function defaultStatementTimeoutMs(queryTimeoutMs: number): number {
+  if (queryTimeoutMs === 0) return 30_000;
+  return Math.min(30_000, Math.max(queryTimeoutMs - 1000, Math.ceil(queryTimeoutMs / 2)));
 }
 
 export class ConfigError extends Error {
@@ -254,6 +269,7 @@ export function loadConfig(env: Env): AppConfig {
   }
 
   const dbPoolSize = int('DB_POOL_SIZE', 10, 1, 500);
+  const dbQueryTimeoutMs = int('DB_QUERY_TIMEOUT_MS', 35_000, 0, 3_600_000);
   const config: AppConfig = {
     nodeEnv,
     host: str('HOST') ?? '0.0.0.0',
@@ -262,7 +278,13 @@ export function loadConfig(env: Env): AppConfig {
     pgliteDataDir: str('PGLITE_DATA_DIR') ?? './data/pglite',
     dbPoolSize,
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
-    dbQueryTimeoutMs: int('DB_QUERY_TIMEOUT_MS', 35_000, 0, 3_600_000),
+    dbStatementTimeoutMs: int(
+      'DB_STATEMENT_TIMEOUT_MS',
+      defaultStatementTimeoutMs(dbQueryTimeoutMs),
+      0,
+      3_600_000,
+    ),
+    dbQueryTimeoutMs,
     migrationsRun: bool('MIGRATIONS_RUN', true),
     redisUrl,
     redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',
@@ -336,6 +358,11 @@ export function loadConfig(env: Env): AppConfig {
     banSweepSeconds: int('BAN_SWEEP_SECONDS', 30, 1, 3600),
   };
 
+  // The server's own limit must come first: the read timeout then means a silent server, not a slow statement.
+  // (Only both set can break it: an unset DB_STATEMENT_TIMEOUT_MS follows DB_QUERY_TIMEOUT_MS down.)
+  if (config.dbQueryTimeoutMs > 0 && config.dbStatementTimeoutMs >= config.dbQueryTimeoutMs) {
+    problems.push('DB_QUERY_TIMEOUT_MS must be above DB_STATEMENT_TIMEOUT_MS (or 0)');
+  }
   if (config.auditVerifyWalksPerUser > config.auditVerifyMaxWalks) {
     problems.push('AUDIT_VERIFY_WALKS_PER_USER must not exceed AUDIT_VERIFY_MAX_WALKS');
   }

@@ -3,14 +3,21 @@ import { ENTITIES } from './entities.js';
 import { TimedPgClient } from './timed-pg-client.js';
 import { MIGRATIONS } from '../../migrations/index.js';
 
+/** The database guard rails of AppConfig (DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS). */
+export interface DatabaseTimeouts {
+  connectTimeoutMs?: number;
+  /** 0 (the CLIs' default: seeding and migrations may run long) turns it off. */
+  queryTimeoutMs?: number;
+  /** Postgres' statement_timeout for every session of the pool; 0 turns it off. */
+  statementTimeoutMs?: number;
+}
+
 /** One definition of the TypeORM data source, shared by the app, the CLI (ormconfig.ts), the seeder and tests. */
 export function dataSourceOptions(
   url: string,
   poolSize: number,
   applicationName = 'sectorwars',
-  connectTimeoutMs = 10_000,
-  /** See DB_QUERY_TIMEOUT_MS; 0 (the CLIs' default: seeding and migrations may run long) turns it off. */
-  queryTimeoutMs = 0,
+  { connectTimeoutMs = 10_000, queryTimeoutMs = 0, statementTimeoutMs = 30_000 }: DatabaseTimeouts = {},
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -34,7 +41,8 @@ export function dataSourceOptions(
       // stalled server sends nothing, and statement_timeout cannot help then); above statement_timeout.
       ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
       // Guard rails: no statement or idle transaction may hold locks forever on a bad day.
-      options: '-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC',
+      // A statement cut off by statement_timeout is refused 503 DATABASE_TIMEOUT (database-errors.ts).
+      options: `-c statement_timeout=${statementTimeoutMs} -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC`,
     },
   };
 }

@@ -9,8 +9,8 @@ import { databaseFailure, isDatabaseUnavailable, outageCause } from './database-
 /** While the database is lost, how often the node asks it (SELECT 1 through the pool) whether it is back. */
 export const DATABASE_PROBE_INTERVAL_MS = 1000;
 /**
- * Outside an outage, a database that answers but refuses work (DATABASE_BUSY, DATABASE_READ_ONLY,
- * DATABASE_DISK_FULL) is told at most this often per code.
+ * Outside an outage, a database that answers but refuses work (DATABASE_BUSY, DATABASE_TIMEOUT,
+ * DATABASE_READ_ONLY, DATABASE_DISK_FULL) is told at most this often per code.
  */
 export const DATABASE_DEGRADED_LOG_INTERVAL_MS = 60_000;
 
@@ -20,6 +20,10 @@ const DEGRADED_LINES: Record<string, string> = {
     'Database pool exhausted: requests are refused 503 DATABASE_BUSY and background work is skipped (no pooled ' +
     'connection came free within DB_CONNECT_TIMEOUT_MS; said at most once a minute, ' +
     'database_refused_requests_total counts the requests)',
+  DATABASE_TIMEOUT:
+    'Database statements ran past statement_timeout (DB_STATEMENT_TIMEOUT_MS: a lock held too long, or a ' +
+    'database too loaded): they are cancelled, their requests refused 503 DATABASE_TIMEOUT and background work ' +
+    'skipped (said at most once a minute; `where` is the one that brought this line)',
   DATABASE_READ_ONLY:
     'Database refuses writes (read-only: a standby, e.g. the old primary after a failover, or ' +
     'default_transaction_read_only): what writes is refused 503 DATABASE_READ_ONLY and skipped in background ' +
@@ -78,7 +82,7 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     });
     this.refusedRequests = new Counter({
       name: 'database_refused_requests_total',
-      help: 'Requests (transport http) and Socket.IO messages and handshakes (socket) refused 503 because of the database, by code: DATABASE_UNAVAILABLE (unreachable, restarting, silent), DATABASE_BUSY (no pooled connection came free within DB_CONNECT_TIMEOUT_MS)',
+      help: 'Requests (transport http) and Socket.IO messages and handshakes (socket) refused 503 because of the database, by code: DATABASE_UNAVAILABLE (unreachable, restarting, silent), DATABASE_BUSY (no pooled connection came free within DB_CONNECT_TIMEOUT_MS), DATABASE_TIMEOUT (a statement ran past DB_STATEMENT_TIMEOUT_MS), DATABASE_READ_ONLY, DATABASE_DISK_FULL (no writes taken)',
       labelNames: ['code', 'transport'],
       registers: [metrics.registry],
     });
@@ -90,9 +94,8 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
   }
 
   /**
-   * A request or socket message was answered `error` (DATABASE_UNAVAILABLE or DATABASE_BUSY, from
-   * databaseFailure) because of `cause`: counted, a debug line, and, for DATABASE_UNAVAILABLE, the loss of the
-   * database when it is news.
+   * A request or socket message was answered `error` (a 503 of databaseFailure) because of `cause`: counted, a
+   * debug line, and, for DATABASE_UNAVAILABLE, the loss of the database when it is news.
    */
   refused(error: AppError, cause: unknown, refusal: Refusal): void {
     this.refusedRequests.inc({ code: error.code, transport: refusal.transport });
@@ -100,15 +103,21 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     if (error.code === 'DATABASE_UNAVAILABLE') this.lost(cause);
     const outage = this.outage;
     if (outage) outage.refused.set(error.code, (outage.refused.get(error.code) ?? 0) + 1);
-    else this.tellDegraded(error.code, 'refused', cause);
+    else this.tellDegraded(error.code, 'refused', cause, refusal);
   }
 
   /**
-   * The database answers but refuses the work: every pooled connection taken (load, or long transactions), or
-   * no writes (read-only, out of disk). A request was refused or background work skipped for it: worth a line a
-   * minute per code, with the cause and how many since the last line, not one each.
+   * The database answers but refuses the work: every pooled connection taken (load, or long transactions), a
+   * statement cut off by its timeout, or no writes (read-only, out of disk). A request was refused or background
+   * work skipped for it: worth a line a minute per code, with the cause, where it happened (the request or the
+   * job that brought the line) and how many since the last line, not one each.
    */
-  private tellDegraded(code: string, what: 'refused' | 'skipped', cause: unknown): void {
+  private tellDegraded(
+    code: string,
+    what: 'refused' | 'skipped',
+    cause: unknown,
+    where: Record<string, unknown>,
+  ): void {
     const line = DEGRADED_LINES[code];
     if (line === undefined) return;
     let state = this.degraded.get(code);
@@ -116,7 +125,12 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     state[what] += 1;
     if (Date.now() - state.toldAt < DATABASE_DEGRADED_LOG_INTERVAL_MS) return;
     this.logger.warn(
-      { cause: outageCause(cause), refusedSinceLastLine: state.refused, skippedSinceLastLine: state.skipped },
+      {
+        cause: outageCause(cause),
+        where,
+        refusedSinceLastLine: state.refused,
+        skippedSinceLastLine: state.skipped,
+      },
       line,
     );
     Object.assign(state, { toldAt: Date.now(), refused: 0, skipped: 0 });
@@ -125,12 +139,13 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
   /**
    * Work that failed with `err` and belongs to no request to refuse (a scheduled tick, a worker's step, an event
    * handler's write, a denied attempt's audit row whose caller still gets its 403). When the database is the
-   * cause (databaseFailure: an outage, an exhausted pool, no writes taken) the work is skipped: a debug line,
-   * the loss of the database when it is news (a quiet node's ticks find an outage as well as requests do, and
-   * start the probe for its return), and a count under `what` (a stable name, e.g. `market.regeneration`) in the
-   * outage's "back" line, or, outside an outage, in the once-a-minute line of its code. The answer is then
-   * true; false leaves the failure to the caller's own warning, with its stack: anything else is a failure to
-   * look into. During an outage every run of every job fails the same way, and the outage is the story.
+   * cause (databaseFailure: an outage, an exhausted pool, a statement timeout, no writes taken) the work is
+   * skipped: a debug line, the loss of the database when it is news (a quiet node's ticks find an outage as
+   * well as requests do, and start the probe for its return), and a count under `what` (a stable name, e.g.
+   * `market.regeneration`) in the outage's "back" line, or, outside an outage, in the once-a-minute line of its
+   * code. The answer is then true; false leaves the failure to the caller's own warning, with its stack:
+   * anything else is a failure to look into. During an outage every run of every job fails the same way, and
+   * the outage is the story.
    */
   skipIfUnavailable(what: string, err: unknown): boolean {
     const failure = databaseFailure(err);
@@ -141,7 +156,7 @@ export class DatabaseAvailability implements BeforeApplicationShutdown {
     );
     if (isDatabaseUnavailable(err)) this.lost(err);
     if (this.outage) this.outage.skipped.set(what, (this.outage.skipped.get(what) ?? 0) + 1);
-    else this.tellDegraded(failure.code, 'skipped', err);
+    else this.tellDegraded(failure.code, 'skipped', err, { what });
     return true;
   }
 

@@ -68,11 +68,20 @@ describe('database failures a client may retry', () => {
     ).toMatchObject({ code: 'DATABASE_DISK_FULL', status: 503, details: { retry_after_seconds: 30 } });
   });
 
+  it('a statement cut off by statement_timeout (or cancelled) is DATABASE_TIMEOUT, not an outage', () => {
+    const cancelled = serverError('57014', 'canceling statement due to statement timeout');
+    expect(isDatabaseUnavailable(cancelled)).toBe(false);
+    expect(databaseFailure(new QueryFailedError('UPDATE', [], cancelled))).toMatchObject({
+      code: 'DATABASE_TIMEOUT',
+      status: 503,
+      details: { retry_after_seconds: 2 },
+    });
+  });
+
   it('errors in the statement itself are not outages', () => {
     for (const [code, message] of [
       ['23505', 'duplicate key value violates unique constraint'],
       ['40P01', 'deadlock detected'],
-      ['57014', 'canceling statement due to statement timeout'],
       ['42P01', 'relation "nope" does not exist'],
     ] as const) {
       expect(databaseFailure(serverError(code, message))).toBeUndefined();

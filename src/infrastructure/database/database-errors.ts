@@ -80,6 +80,16 @@ function writesRefused(err: unknown): string | undefined {
 }
 
 /**
+ * query_canceled (57014): the statement ran past statement_timeout (DB_STATEMENT_TIMEOUT_MS; waiting on a lock
+ * held too long, or a database too loaded to finish it), or an operator cancelled it (pg_cancel_backend). The
+ * statement and its transaction rolled back. The code sends no cancel requests of its own.
+ */
+function isStatementCancelled(err: unknown): boolean {
+  for (const layer of layers(err)) if (layer.code === '57014') return true;
+  return false;
+}
+
+/**
  * node-postgres' pool found no free connection within connectionTimeoutMillis: every one busy, or (pg-pool
  * says the same then) the new connection it opened for the request did not come up in time.
  */
@@ -89,8 +99,8 @@ export function isPoolExhausted(err: unknown): boolean {
 
 /**
  * The client-facing error for a database failure that is not the request's fault, or undefined for anything
- * else: DATABASE_UNAVAILABLE, DATABASE_BUSY, DATABASE_READ_ONLY or DATABASE_DISK_FULL. All are 503s with
- * `retry_after_seconds` (and, over HTTP, a Retry-After header).
+ * else: DATABASE_UNAVAILABLE, DATABASE_BUSY, DATABASE_TIMEOUT, DATABASE_READ_ONLY or DATABASE_DISK_FULL. All
+ * are 503s with `retry_after_seconds` (and, over HTTP, a Retry-After header).
  */
 export function databaseFailure(err: unknown): AppError | undefined {
   const refusedWrites = writesRefused(err);
@@ -107,6 +117,13 @@ export function databaseFailure(err: unknown): AppError | undefined {
       503,
       'The database has no space left for writes; nothing was written, retry later',
       { retry_after_seconds: DISK_FULL_RETRY_AFTER_SECONDS },
+    );
+  if (isStatementCancelled(err))
+    return new AppError(
+      'DATABASE_TIMEOUT',
+      503,
+      'The database did not finish in time (a held lock or a heavy load); nothing was written, retry shortly',
+      { retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS },
     );
   if (isPoolExhausted(err))
     return new AppError('DATABASE_BUSY', 503, 'No database connection came free in time; retry shortly', {

@@ -87,8 +87,11 @@ export class DatabaseModule {
               embedded?.url ?? config.databaseUrl!,
               embedded ? 1 : config.dbPoolSize,
               'sectorwars',
-              config.dbConnectTimeoutMs,
-              embedded ? 0 : config.dbQueryTimeoutMs,
+              {
+                connectTimeoutMs: config.dbConnectTimeoutMs,
+                queryTimeoutMs: embedded ? 0 : config.dbQueryTimeoutMs,
+                statementTimeoutMs: config.dbStatementTimeoutMs,
+              },
             ),
             // Only a database that may come up in a moment (refused, unreachable, starting up) is worth the
             // retries (10, 3 s apart); a wrong password, user or database name fails the start at once.

@@ -93,7 +93,7 @@ describe('PreparedStatements', () => {
   });
 
   it('passes other errors on as QueryFailedError', async () => {
-    const db = fakeDatabase(() => Object.assign(new Error('boom'), { code: '57014' }));
+    const db = fakeDatabase(() => Object.assign(new Error('boom'), { code: '42P01' }));
     const statements = new PreparedStatements(db.dataSource, postgres);
     await expect(statements.queryShape('list', 'SELECT 1', [])).rejects.toThrow(QueryFailedError);
   });

@@ -54,7 +54,8 @@ export const RATE_LIMITED =
   '`RATE_LIMITED`: too many requests; `retry_after_seconds` in the body and a `Retry-After` header.';
 export const UNAVAILABLE =
   '`DATABASE_UNAVAILABLE` (Postgres unreachable, restarting or silent), `DATABASE_BUSY` (no pooled ' +
-  'connection came free in time), `DATABASE_READ_ONLY` or `DATABASE_DISK_FULL` (a write the database cannot ' +
+  'connection came free in time), `DATABASE_TIMEOUT` (a statement ran past DB_STATEMENT_TIMEOUT_MS: a held lock, ' +
+  'a heavy load; nothing was written), `DATABASE_READ_ONLY` or `DATABASE_DISK_FULL` (a write the database cannot ' +
   'take now: a standby during a failover, no disk space; nothing was written); `PRESENCE.UNAVAILABLE` for a ' +
   'read that filters by who is online while Redis is away: retry after `retry_after_seconds` (also the ' +
   '`Retry-After` header). ' +

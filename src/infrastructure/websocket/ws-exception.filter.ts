@@ -11,8 +11,8 @@ import { RealtimeHub } from './realtime-hub.service.js';
  * Bound on every gateway (@UseFilters): an AppError becomes the signed `error` event {code, detail, ...}
  * and, when the message had an ack, the ack's answer too. Anything else is logged and reported as
  * INTERNAL_ERROR. Logged as over HTTP (toErrorResponse decides how): a database outage is answered
- * DATABASE_UNAVAILABLE, DATABASE_BUSY, DATABASE_READ_ONLY or DATABASE_DISK_FULL and told by DatabaseAvailability
- * (an outage once each way, the others at most once a minute); another 503
+ * DATABASE_UNAVAILABLE, DATABASE_BUSY, DATABASE_TIMEOUT, DATABASE_READ_ONLY or DATABASE_DISK_FULL and told by
+ * DatabaseAvailability (an outage once each way, the others at most once a minute); another 503
  * (PRESENCE.UNAVAILABLE, ...) by UnavailableResponses, at most once a minute per code; any other 5xx at error
  * with its stack. The socket stays up.
  */

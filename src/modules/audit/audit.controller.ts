@@ -61,7 +61,7 @@ export class AuditController {
     description:
       '`AUDIT.VERIFY_BUSY`: this node already runs AUDIT_VERIFY_MAX_WALKS walks; nothing was run, retry after ' +
       '`retry_after_seconds` (also `Retry-After`). Or `DATABASE_UNAVAILABLE` / `DATABASE_BUSY` / ' +
-      '`DATABASE_READ_ONLY` / `DATABASE_DISK_FULL`.',
+      '`DATABASE_TIMEOUT` / `DATABASE_READ_ONLY` / `DATABASE_DISK_FULL`.',
     schema: ERROR_BODY_SCHEMA,
   })
   verify(
