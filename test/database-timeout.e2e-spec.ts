@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { CapturedLogs, hasStack, LEVEL, type LogLine } from './support/captured-logs.js';
-import { registerPlayer } from './support/factories.js';
+import { insertPlayers, playerRow } from './support/adminops-fixtures.js';
+import { loginAs, registerPlayer } from './support/factories.js';
 import {
   createStation,
   economyFingerprint,
@@ -10,7 +11,7 @@ import {
   type StationFixture,
 } from './support/market-factories.js';
 import { connectSocket, type TestSocket } from './support/socket-client.js';
-import { lockWaiter, startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, lockWaiter, startTestApp, type TestApp } from './support/test-app.js';
 
 jest.setTimeout(60_000);
 
@@ -151,5 +152,47 @@ const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
       await direct.query('ROLLBACK');
     }
     expect((await pending).status).toBe(201);
+  });
+
+  it('a bulk batch cut off by the timeout fails the operation after its retries, saying why, instead of waiting for ever', async () => {
+    const admin = await loginAs(t, 'admin');
+    const ids = await insertPlayers(t, 5, { credits: 1000 });
+    // One target's row held for longer than three statement timeouts: every try of the batch waits on it.
+    await direct.query('BEGIN');
+    await direct.query('SELECT 1 FROM players WHERE id = $1 FOR UPDATE', [ids[2]]);
+    let done: { status: string; error?: string; counts: { processed: number; succeeded: number } };
+    try {
+      const created = await t
+        .http()
+        .post('/api/v1/admin/players/bulk-operations')
+        .set(admin.auth)
+        .send({
+          operation_type: 'adjust_credits',
+          parameters: { amount: 7 },
+          target: { player_ids: ids },
+          reason: 'timeout drill',
+        })
+        .expect(202);
+      const opId = created.body.data.operation_id as string;
+      done = await eventually(async () => {
+        const s = (
+          await t
+            .http()
+            .get(`/api/v1/admin/players/bulk-operations/${opId}/status`)
+            .set(admin.auth)
+            .expect(200)
+        ).body.data as typeof done;
+        return s.status === 'running' || s.status === 'pending' ? undefined : s;
+      }, 20_000);
+    } finally {
+      await direct.query('ROLLBACK');
+    }
+    // Failed, saying why; the batches of other slices committed and are counted, the cut-off one wrote nothing.
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/statement timeout/) });
+    const credits = await Promise.all(ids.map(async (id) => (await playerRow(t, id)).credits));
+    expect(credits[2]).toBe('1000');
+    expect(credits.filter((c) => c === '1007')).toHaveLength(done.counts.succeeded);
+    expect(credits.filter((c) => c !== '1007' && c !== '1000')).toEqual([]);
+    expect(done.counts.processed).toBeLessThan(5);
   });
 });

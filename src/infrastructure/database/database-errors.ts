@@ -84,7 +84,7 @@ function writesRefused(err: unknown): string | undefined {
  * held too long, or a database too loaded to finish it), or an operator cancelled it (pg_cancel_backend). The
  * statement and its transaction rolled back. The code sends no cancel requests of its own.
  */
-function isStatementCancelled(err: unknown): boolean {
+export function isStatementCancelled(err: unknown): boolean {
   for (const layer of layers(err)) if (layer.code === '57014') return true;
   return false;
 }

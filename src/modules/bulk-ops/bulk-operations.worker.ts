@@ -12,6 +12,7 @@ import { EventBus, type IEvent } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DatabaseAvailability } from '../../infrastructure/database/database-availability.js';
+import { isStatementCancelled } from '../../infrastructure/database/database-errors.js';
 import { inTransaction } from '../../infrastructure/database/transaction.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../auth/domain/actor.js';
@@ -191,7 +192,9 @@ export class BulkOperationsWorker implements OnApplicationBootstrap, OnModuleDes
         waits = 0;
       } catch (err) {
         if (err instanceof BatchAborted) continue; // rolled back; the next round sees why (cancel, lost lease)
-        if (this.database.skipIfUnavailable('bulk.batch', err)) {
+        // A batch cut off by statement_timeout is a failure like any other, not a wait: run again, the same
+        // batch would most likely take as long again.
+        if (!isStatementCancelled(err) && this.database.skipIfUnavailable('bulk.batch', err)) {
           // The database is away, its pool full or it takes no writes (a restart, a failover, load): nothing of
           // the batch was written, and the operation waits for it rather than fail. The lease may run out
           // meanwhile: then another node's claim wins, and this loop's next batch finds the lease lost and stops.
