@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config.js';
 import { createApp, listenOrClose } from './bootstrap.js';
+import { outageCause } from './infrastructure/database/database-errors.js';
 import { failStartup } from './infrastructure/startup-failure.js';
 import { SeedAdminService } from './modules/auth/seed-admin.service.js';
 import { DemoGalaxyService } from './seed/demo-galaxy.service.js';
@@ -20,7 +21,15 @@ async function main(): Promise<void> {
   });
   await listenOrClose(app, config.port, config.host);
 
-  const demo = await app.get(DemoGalaxyService).summary();
+  // The node is serving by now: a banner that cannot be read (a database blip, a pool with no free
+  // connection as every client reconnects after a deploy) must not end it.
+  const demo = await app
+    .get(DemoGalaxyService)
+    .summary()
+    .catch((err: unknown) => {
+      logger.warn({ cause: outageCause(err) }, 'Could not read the galaxy summary for the start banner');
+      return undefined;
+    });
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const base = `http://${shownHost}:${config.port}`;
   const lines = [
@@ -29,8 +38,9 @@ async function main(): Promise<void> {
     `  API      ${base}/api/v1   (Swagger UI: ${base}/docs)`,
     `  Database ${config.databaseUrl ? 'Postgres (DATABASE_URL)' : `embedded PGlite in ${config.pgliteDataDir}`}`,
     `  Redis    ${config.redisUrl ? 'REDIS_URL' : 'not configured (in-memory cache, rate limits and Socket.IO)'}`,
-    `  Galaxy   ${demo.sectors} sectors, ${demo.stations} stations, ${demo.players} players`,
   ];
+  if (demo)
+    lines.push(`  Galaxy   ${demo.sectors} sectors, ${demo.stations} stations, ${demo.players} players`);
   const generated = app.get(SeedAdminService).generatedCredentials;
   if (generated) {
     lines.push(
@@ -45,7 +55,7 @@ async function main(): Promise<void> {
       '  Log in with your existing accounts (the demo superadmin "admin" keeps the password printed at its first start)',
     );
   }
-  lines.push(`  Demo players: ${demo.demoPlayerHint}`);
+  if (demo) lines.push(`  Demo players: ${demo.demoPlayerHint}`);
   if (config.jwtSecretGenerated)
     lines.push('  JWT_SECRET not set: a random one was generated; tokens end with this process.');
   console.log(lines.join('\n') + '\n');
