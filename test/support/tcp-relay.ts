@@ -19,6 +19,8 @@ export interface TcpRelay {
   blackhole(): void;
   up(): Promise<void>;
   close(): Promise<void>;
+  /** How many client connections it has accepted so far. */
+  accepted(): number;
 }
 
 export async function tcpRelay(target: string, defaultPort: number): Promise<TcpRelay> {
@@ -32,7 +34,9 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
   /** Each forwarded client connection and its connection to the server. */
   const pairs = new Map<Socket, Socket>();
   let swallowing = false;
+  let accepted = 0;
   const server: Server = createServer((client) => {
+    accepted += 1;
     track(client);
     if (swallowing) return void client.on('data', () => undefined);
     const peer = tcpConnect(Number(upstream.port || defaultPort), upstream.hostname);
@@ -96,5 +100,6 @@ export async function tcpRelay(target: string, defaultPort: number): Promise<Tcp
       if (listening) await stop();
       listening = false;
     },
+    accepted: () => accepted,
   };
 }

@@ -56,15 +56,45 @@ type AdapterFactory = ReturnType<typeof createAdapter>;
 /**
  * The Redis adapter with an idempotent close: the hub closes it at shutdown while Redis is still up (its close
  * publishes that the node leaves), and Socket.IO's own close, after Redis has gone, must not publish again.
+ * `afterLast` runs once the adapter of every namespace it made has closed.
  */
-function closeOnce(make: AdapterFactory): AdapterFactory {
+function closeOnce(make: AdapterFactory, afterLast: () => void): AdapterFactory {
+  let open = 0;
   return function (nsp) {
     const adapter = make(nsp);
+    open += 1;
     const close = adapter.close.bind(adapter);
     let closed: ReturnType<typeof close> | undefined;
-    adapter.close = () => (closed ??= close());
+    adapter.close = () => {
+      if (closed) return closed;
+      closed = close();
+      if (--open === 0) afterLast();
+      return closed;
+    };
     return adapter;
   } as AdapterFactory;
+}
+
+/** The Socket.IO adapter of a node with REDIS_URL: Redis Streams under `prefix`, on `redis`'s connection. */
+export function redisStreamsAdapter(redis: Redis, prefix: string, log: Logger): AdapterFactory {
+  const duplicates = new Set<Redis>();
+  // The adapter disconnects the connections it got going; one still waiting for Redis (connectedOnceReady)
+  // would otherwise go on retrying after the node closed, holding the process open.
+  const stopWaiting = () => {
+    for (const client of duplicates) if (client.status !== 'ready') client.disconnect();
+  };
+  return closeOnce(
+    createAdapter(withHandledFireAndForget(redis, log, duplicates), {
+      streamName: `${prefix}socket.io`,
+      channelPrefix: `${prefix}socket.io`,
+      sessionKeyPrefix: `${prefix}sio:session:`,
+      // Short blocking reads so a closing node releases its Redis connections quickly.
+      blockTimeInMs: 1000,
+      maxLen: 10_000,
+      onlyPlaintext: true,
+    }),
+    stopWaiting,
+  );
 }
 
 /**
@@ -74,16 +104,24 @@ function closeOnce(make: AdapterFactory): AdapterFactory {
  * reject with nobody listening, an unhandled rejection for each. Through this view both come back with the
  * rejection already handled (a warning with the cause; the node only sends them while its Redis connection is
  * up, so these are the few in flight as Redis goes); a caller that awaits them still sees it. The clients it
- * duplicates (its subscriber and stream reader) get the same for what ioredis itself sends unawaited (see
- * withHandledResubscribe). Everything else passes through.
+ * duplicates (its subscriber and stream readers) get the same for what ioredis itself sends unawaited (see
+ * withHandledResubscribe), and a connect() that waits for Redis (see connectedOnceReady); each goes into
+ * `duplicates`. Everything else passes through.
  */
-export function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
+export function withHandledFireAndForget(redis: Redis, log: Logger, duplicates = new Set<Redis>()): Redis {
   const unawaited = new Set<PropertyKey>(['publish', 'spublish', 'set']);
   return new Proxy(redis, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (prop === 'duplicate' && typeof value === 'function')
-        return (...args: unknown[]) => withHandledResubscribe(value.apply(target, args) as Redis, log);
+        return (...args: unknown[]) => {
+          const client = connectedOnceReady(
+            withHandledResubscribe(value.apply(target, args) as Redis, log),
+            log,
+          );
+          duplicates.add(client);
+          return client;
+        };
       if (!unawaited.has(prop) || typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const result: unknown = value.apply(target, args);
@@ -99,6 +137,31 @@ export function withHandledFireAndForget(redis: Redis, log: Logger): Redis {
       };
     },
   });
+}
+
+/**
+ * The adapter connects each duplicate (the node's client is lazyConnect) and only then starts reading its
+ * stream and subscribing its channels, with no handler for a failed connect: Redis gone between the node's own
+ * connect at boot and the Socket.IO server's start (a restart, a failover, maxclients) rejected it, unhandled,
+ * and the node never read or subscribed, even once Redis was back: deaf for good to every other node's
+ * broadcasts, kicks and bans. ioredis retries a failed connect by itself; this connect() waits for the first
+ * ready instead of rejecting, so the adapter starts when Redis answers. When the node closes first, the
+ * duplicate is disconnected (redisStreamsAdapter) and its connect() never settles, which holds nothing.
+ */
+function connectedOnceReady(client: Redis, log: Logger): Redis {
+  const connect = client.connect.bind(client);
+  client.connect = () => {
+    // Only the adapter's call: ioredis calls connect() itself for each reconnect, and handles those.
+    client.connect = connect;
+    return connect().catch((err: unknown) => {
+      log.warn(
+        { cause: outageCause(err) },
+        'The Socket.IO adapter could not reach Redis at start: it starts reading when Redis answers',
+      );
+      return new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    });
+  };
+  return client;
 }
 
 /**
@@ -174,20 +237,7 @@ export class RealtimeIoAdapter extends IoAdapter {
         : { adapter: boundedRecoveryAdapter(this.config.wsRecoveryBufferPackets, this.recoveryObserver) }),
     } as IoServerOptions);
     if (this.redis) {
-      const prefix = this.config.redisKeyPrefix;
-      server.adapter(
-        closeOnce(
-          createAdapter(withHandledFireAndForget(this.redis, this.log), {
-            streamName: `${prefix}socket.io`,
-            channelPrefix: `${prefix}socket.io`,
-            sessionKeyPrefix: `${prefix}sio:session:`,
-            // Short blocking reads so a closing node releases its Redis connections quickly.
-            blockTimeInMs: 1000,
-            maxLen: 10_000,
-            onlyPlaintext: true,
-          }),
-        ),
-      );
+      server.adapter(redisStreamsAdapter(this.redis, this.config.redisKeyPrefix, this.log));
       this.log.log('Socket.IO uses the Redis Streams adapter');
     }
     // No gateway serves the main namespace; without this it would hold unauthenticated sockets that no one
