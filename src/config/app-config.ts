@@ -32,6 +32,11 @@ export interface AppConfig {
    * fall back to memory, instead of requests hanging. Above the Socket.IO adapter's 1 s blocking read.
    */
   redisCommandTimeoutMs: number;
+  /**
+   * How long a starting node waits for a Redis it cannot reach (restarting, failing over, starting beside it)
+   * before it gives up; a Redis that answers with an error (a wrong password) fails the start at once.
+   */
+  redisStartTimeoutMs: number;
   jwtSecret: string;
   /** True when the secret was generated at boot (embedded demo only): tokens die with the process. */
   jwtSecretGenerated: boolean;
@@ -289,6 +294,7 @@ export function loadConfig(env: Env): AppConfig {
     redisUrl,
     redisKeyPrefix: str('REDIS_KEY_PREFIX') ?? 'sw:',
     redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 1500, 60_000),
+    redisStartTimeoutMs: int('REDIS_START_TIMEOUT_MS', 30_000, 0, 600_000),
     jwtSecret: jwtSecret ?? '',
     jwtSecretGenerated,
     jwtAccessTtlSeconds: int('JWT_ACCESS_TTL_SECONDS', 900, 10, 86400),

@@ -1,6 +1,8 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { outageCause } from '../database/database-errors.js';
+import { StartupError } from '../startup-failure.js';
 import { RedisAvailability } from './redis-availability.js';
 import { REDIS } from './redis.token.js';
 
@@ -24,6 +26,77 @@ class RedisLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * The node could not connect to REDIS_URL at start: what ioredis said and where it tried (the URL without its
+ * password), printed alone by failStartup.
+ */
+export class RedisUnreachableError extends StartupError {
+  constructor(redisUrl: string, cause: unknown, waitedMs: number) {
+    const url = new URL(redisUrl);
+    if (url.password) url.password = '***';
+    const code = (cause as { code?: unknown }).code;
+    super(
+      `Cannot connect to Redis at REDIS_URL ${url.toString()}` +
+        (waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : '') +
+        `: ${cause instanceof Error ? cause.message : String(cause)}` +
+        (typeof code === 'string' ? ` (${code})` : '') +
+        '. Check REDIS_URL and that Redis is up and accepts this client.',
+      { cause },
+    );
+  }
+}
+
+/**
+ * Connects the node's client. A Redis that cannot be reached yet (refused, restarting, a failover, Redis
+ * starting beside the node) gets REDIS_START_TIMEOUT_MS, with one warning: ioredis keeps retrying by itself, and
+ * the start goes on at its first ready. A Redis that answers with an error (a wrong password, no such database)
+ * fails the start at once; so does one still away at the end.
+ */
+async function connectAtStart(redis: Redis, config: AppConfig): Promise<void> {
+  const started = Date.now();
+  let lastError: unknown;
+  const remember = (err: unknown) => (lastError = err);
+  redis.on('error', remember);
+  try {
+    await redis.connect();
+    return;
+  } catch (err) {
+    lastError ??= err;
+    if (isReplyError(lastError) || config.redisStartTimeoutMs === 0) {
+      redis.disconnect();
+      throw new RedisUnreachableError(config.redisUrl!, lastError, 0);
+    }
+  } finally {
+    redis.off('error', remember);
+  }
+  new Logger('RedisModule').warn(
+    { cause: outageCause(lastError), waitingSeconds: config.redisStartTimeoutMs / 1000 },
+    'Redis is unreachable at start: waiting for it (REDIS_START_TIMEOUT_MS)',
+  );
+  const outcome = await new Promise<'ready' | unknown>((resolve) => {
+    const timer = setTimeout(() => finish(lastError ?? new Error('no answer')), config.redisStartTimeoutMs);
+    const onError = (err: unknown) => {
+      lastError = err;
+      if (isReplyError(err)) finish(err);
+    };
+    const onReady = () => finish('ready');
+    const finish = (result: unknown) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      resolve(result);
+    };
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
+  if (outcome === 'ready') return;
+  redis.disconnect();
+  throw new RedisUnreachableError(config.redisUrl!, outcome, Date.now() - started);
+}
+
+/** An error Redis itself answered (WRONGPASS, NOAUTH, ERR invalid DB index, ...): waiting will not help. */
+const isReplyError = (err: unknown) => err instanceof Error && err.name === 'ReplyError';
+
 @Global()
 @Module({
   providers: [
@@ -40,7 +113,8 @@ class RedisLifecycle implements OnApplicationShutdown {
           commandTimeout: config.redisCommandTimeoutMs,
           enableAutoPipelining: true,
         });
-        await redis.connect(); // fail at boot, not at the first request, when Redis is unreachable
+        // Fail at boot, not at the first request, when Redis stays unreachable.
+        await connectAtStart(redis, config);
         return redis;
       },
     },
