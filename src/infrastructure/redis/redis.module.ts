@@ -49,8 +49,9 @@ export class RedisUnreachableError extends StartupError {
 /**
  * Connects the node's client. A Redis that cannot be reached yet (refused, restarting, a failover, Redis
  * starting beside the node) gets REDIS_START_TIMEOUT_MS, with one warning: ioredis keeps retrying by itself, and
- * the start goes on at its first ready. A Redis that answers with an error (a wrong password, no such database)
- * fails the start at once; so does one still away at the end.
+ * the start goes on at its first ready. A Redis that refuses the client (WRONGPASS, NOAUTH) fails the start at
+ * once; so does one still away at the end. (ioredis only emits a failed SELECT of a database Redis lacks, and
+ * starts.)
  */
 async function connectAtStart(redis: Redis, config: AppConfig): Promise<void> {
   const started = Date.now();
