@@ -610,6 +610,33 @@ describe('audit', () => {
       expect(await verify()).toMatchObject({ valid: true, from_id: (await chainIds())[0] });
     });
 
+    it('catches text moved across two fields of a row whose reason holds the field separator (U+001F)', async () => {
+      const [row] = await t.db.query(
+        `INSERT INTO audit_log (action, target_type, target_id, reason)
+         VALUES ('test.separator', 'test', 'sep-target', E'abc\\x1fdef') RETURNING id::text`,
+      );
+      expect(await verify({ from_id: row.id })).toMatchObject({ valid: true, checked_rows: 1 });
+      try {
+        // The same joined text as before ("sep-target␟abc␟def"), the row now filed under another target.
+        await withGuardOff(() =>
+          t.db.query(`UPDATE audit_log SET target_id = E'sep-target\\x1fabc', reason = 'def' WHERE id = $1`, [
+            row.id,
+          ]),
+        );
+        expect(await verify({ from_id: row.id })).toMatchObject({
+          valid: false,
+          first_broken: { id: row.id, problem: 'hash_mismatch' },
+        });
+      } finally {
+        await withGuardOff(() =>
+          t.db.query(`UPDATE audit_log SET target_id = 'sep-target', reason = E'abc\\x1fdef' WHERE id = $1`, [
+            row.id,
+          ]),
+        );
+      }
+      expect(await verify({ from_id: row.id })).toMatchObject({ valid: true });
+    });
+
     it('names the first row an attacker with table rights edited, and a deleted row', async () => {
       const rows = await t.db.query(`SELECT id::text FROM audit_log WHERE target_id = $1 ORDER BY id`, [
         target.playerId,

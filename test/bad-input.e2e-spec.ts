@@ -228,9 +228,18 @@ describe('bad input the DTOs cannot see', () => {
     expect(refused.data?.code).toBe('AUTH.TOKEN_INVALID');
   });
 
-  it('wants a real reason for an admin change: blank or punctuation-only is a 400, and it is stored trimmed', async () => {
+  it('wants a real reason for an admin change: blank, punctuation-only or with control characters is a 400 (tabs and line breaks are fine), and it is stored trimmed', async () => {
     const before = { audit: await auditRows(), halts: await halts() };
-    for (const reason of ['   ', '\t\n ', '\u00a0\u00a0\u00a0', '...']) {
+    // Blank, punctuation only, or holding control characters (an escape sequence, the audit hash's separator).
+    const refused = [
+      '   ',
+      '\t\n ',
+      '\u00a0\u00a0\u00a0',
+      '...',
+      'market \u001b[2J panic',
+      'a\u001fb\u001ec',
+    ];
+    for (const reason of refused) {
       const res = await t
         .http()
         .post('/api/v1/admin/market/halt')
@@ -252,7 +261,7 @@ describe('bad input the DTOs cannot see', () => {
       .http()
       .post('/api/v1/admin/market/resume')
       .set(admin.auth)
-      .send({ commodity: 'ore', reason: 'ore audit over' })
+      .send({ commodity: 'ore', reason: 'ore audit over:\n\tall clear' })
       .expect(200);
     const [row] = await t.db.query(
       `SELECT reason FROM audit_log WHERE action = 'market.halt' ORDER BY id DESC LIMIT 1`,

@@ -15,6 +15,7 @@ import { AdminIdempotencyRuns1763870000000 } from './1763870000000-admin-idempot
 import { AuditLogOneIdPerRow1763875000000 } from './1763875000000-audit-log-one-id-per-row.js';
 import { StationMarketsVersion1763880000000 } from './1763880000000-station-markets-version.js';
 import { ApplyTradeMarketVersion1763890000000 } from './1763890000000-apply-trade-market-version.js';
+import { AuditHashUnambiguous1763900000000 } from './1763900000000-audit-hash-unambiguous.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   AuditLogOneIdPerRow1763875000000,
   StationMarketsVersion1763880000000,
   ApplyTradeMarketVersion1763890000000,
+  AuditHashUnambiguous1763900000000,
 ];

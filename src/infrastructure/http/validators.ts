@@ -149,7 +149,8 @@ export function LowerCaseIfId(): PropertyDecorator {
 
 /**
  * The `reason` of an admin change, recorded in the audit log: trimmed, then 3 to 500 characters with at least
- * one letter or digit. "   " or "..." is no reason, and an auditor months later must find one.
+ * one letter or digit, and no control characters but tabs and line breaks. "   " or "..." is no reason, and an
+ * auditor months later must find one, not an escape sequence that rewrites their terminal.
  */
 export function IsReason(): PropertyDecorator {
   const decorators = [
@@ -158,6 +159,10 @@ export function IsReason(): PropertyDecorator {
     MinLength(3),
     MaxLength(500),
     Matches(/[\p{L}\p{N}]/u, { message: 'reason must say why (letters or digits, not only punctuation)' }),
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    Matches(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/u, {
+      message: 'reason must not contain control characters (tabs and line breaks are fine)',
+    }),
   ];
   return (target: object, propertyName: string | symbol) => {
     for (const decorate of decorators) decorate(target, propertyName);
