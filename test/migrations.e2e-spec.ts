@@ -4,6 +4,7 @@ import { createTestDatabase } from './support/test-app.js';
 import { dataSourceOptions } from '../src/infrastructure/database/data-source-options.js';
 import { runMigrations } from '../src/infrastructure/database/run-migrations.js';
 import { MIGRATIONS } from '../src/migrations/index.js';
+import { AuditHashUnambiguous1763900000000 } from '../src/migrations/1763900000000-audit-hash-unambiguous.js';
 
 const onPostgres = process.env.TEST_DATABASE_URL ? it : it.skip;
 
@@ -39,7 +40,8 @@ describe('migrations', () => {
     async () => {
       const database = await createTestDatabase('migrations_audit_hash');
       const options = dataSourceOptions(database.url!, 2, 'audit-hash');
-      const before = await new DataSource({ ...options, migrations: MIGRATIONS.slice(0, -1) }).initialize();
+      const at = MIGRATIONS.indexOf(AuditHashUnambiguous1763900000000);
+      const before = await new DataSource({ ...options, migrations: MIGRATIONS.slice(0, at) }).initialize();
       try {
         await before.runMigrations({ transaction: 'each' });
         await before.query(
@@ -49,9 +51,12 @@ describe('migrations', () => {
       } finally {
         await before.destroy();
       }
-      const after = await new DataSource(options).initialize();
+      const after = await new DataSource({
+        ...options,
+        migrations: MIGRATIONS.slice(0, at + 1),
+      }).initialize();
       try {
-        expect(await runMigrations(after)).toEqual([MIGRATIONS.at(-1)!.name]);
+        expect(await runMigrations(after)).toEqual([MIGRATIONS[at]!.name]);
         await after.query(
           `INSERT INTO audit_log (action, target_type, target_id, reason)
            VALUES ('test.separator', 'test', 't3', E'a\\x1fb\\x1ec'), ('test.plain', 'test', 't4', 'plain')`,

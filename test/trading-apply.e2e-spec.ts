@@ -67,13 +67,14 @@ describe('apply_trade(): the guarded write of a trade', () => {
       ttlHours: 24,
       at: new Date(),
       marketVersion: ctx.marketVersion,
+      postedPrice: plan.postedPrice,
     };
   }
 
   async function apply(a: Awaited<ReturnType<typeof planned>>): Promise<string> {
     const [row] = await t.db.query(
       `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                          $20, $21, $22, $23, $24, $25) AS outcome`,
+                          $20, $21, $22, $23, $24, $25, $26) AS outcome`,
       Object.values(a),
     );
     return row.outcome;
@@ -127,7 +128,7 @@ describe('apply_trade(): the guarded write of a trade', () => {
     ['cargo changed', (a) => void (a.cargoUsedBefore += 1)],
     ['held units changed', (a) => void (a.heldBefore += 1)],
     ['stock changed', (a) => void (a.stockBefore -= 1)],
-    ['price changed', (a) => void (a.unitPrice += 1)],
+    ['price changed', (a) => void (a.postedPrice += 1)],
     [
       // Regeneration and a trade in between can leave stock and price as they were; the version tells.
       'the market moved and came back',

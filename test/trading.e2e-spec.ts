@@ -93,13 +93,16 @@ describe('trading', () => {
       events.length = 0;
       const res = await trade(s, buy(10)).expect(201);
       const d = res.body.data;
-      const total = m0.sell_price * 10;
+      // Ten units priced at the sell price they leave, above the posted one (the station's 1,000 hold is small).
+      const unitPrice = priceFor('luxury_goods', 11, m0.stock - 10, 1000).sellPrice;
+      expect(unitPrice).toBeGreaterThan(m0.sell_price);
+      const total = unitPrice * 10;
       expect(d).toMatchObject({
         station_id: station.id,
         commodity: 'luxury_goods',
         action: 'buy',
         quantity: 10,
-        unit_price: m0.sell_price,
+        unit_price: unitPrice,
         total: String(total),
         credits_after: String(10_000 - total),
         ship: { capacity: 500, cargo_used: 10, held: 10 },
@@ -129,7 +132,7 @@ describe('trading', () => {
           id: d.trade_id,
           action: 'buy',
           quantity: 10,
-          unit_price: m0.sell_price,
+          unit_price: unitPrice,
           total: String(total),
           credits_after: String(10_000 - total),
         },
@@ -157,9 +160,11 @@ describe('trading', () => {
       const m0 = await marketRow(t, station.id, 'luxury_goods');
       const [st0] = await t.db.query('SELECT treasury::text FROM stations WHERE id = $1', [station.id]);
       const res = await trade(s, sell(20)).expect(201);
-      const total = m0.buy_price * 20;
+      const unitPrice = priceFor('luxury_goods', 11, m0.stock + 20, 1000).buyPrice;
+      expect(unitPrice).toBeLessThan(m0.buy_price);
+      const total = unitPrice * 20;
       expect(res.body.data).toMatchObject({
-        unit_price: m0.buy_price,
+        unit_price: unitPrice,
         total: String(total),
         credits_after: String(10_000 + total),
         ship: { cargo_used: 0, held: 0 },
@@ -172,6 +177,25 @@ describe('trading', () => {
       expect(ship).toEqual({ cargo: {}, cargo_used: 0 });
       const [st1] = await t.db.query('SELECT treasury::text FROM stations WHERE id = $1', [station.id]);
       expect(BigInt(st0.treasury) - BigInt(st1.treasury)).toBe(BigInt(total));
+    });
+
+    it('a round trip at one market never gains: 400 units bought and sold straight back leave the player poorer', async () => {
+      const s = await trader();
+      await setCredits(t, s.playerId!, 1_000_000);
+      const m0 = await marketRow(t, station.id, 'exotic_technology');
+      const [st0] = await t.db.query('SELECT treasury::text FROM stations WHERE id = $1', [station.id]);
+      const order = { ...buy(400), commodity: 'exotic_technology' };
+      const quote = await t.http().post('/api/v1/trading/quote').set(s.auth).send(order).expect(200);
+      const bought = (await trade(s, order).expect(201)).body.data;
+      // The quote named the price charged, the one the 400 units leave (far above the posted one).
+      expect(bought.unit_price).toBe(quote.body.data.unit_price);
+      expect(bought.unit_price).toBe(priceFor('exotic_technology', 11, m0.stock - 400, 1000).sellPrice);
+      const sold = (await trade(s, { ...sell(400), commodity: 'exotic_technology' }).expect(201)).body.data;
+      expect(sold.market.stock).toBe(m0.stock);
+      expect(sold.unit_price).toBeLessThan(bought.unit_price);
+      expect(BigInt(sold.credits_after)).toBeLessThan(1_000_000n);
+      const [st1] = await t.db.query('SELECT treasury::text FROM stations WHERE id = $1', [station.id]);
+      expect(BigInt(st1.treasury)).toBeGreaterThan(BigInt(st0.treasury));
     });
 
     it('replays the same key and body: the first result, executed once', async () => {

@@ -1,18 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * apply_trade() with one more argument, the market's version as the plan read it: a guard (the market must still
- * be at that version, besides its stock and price) that also fixes the version the trade leaves, read + 1. The
- * server then knows each trade's market version at its commit and hands it to market_update, with no read of the
- * row after the trade (that read put every market_update behind the trade's admin fan-out). The 24-argument
- * apply_trade() of 1763880000000 stays for nodes of the previous release during a rolling deploy (it bumps the
- * version too); a later release drops it. Otherwise it is that function: the same guards and writes.
- */
-export class ApplyTradeMarketVersion1763890000000 implements MigrationInterface {
-  name = 'ApplyTradeMarketVersion1763890000000';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+/** The function this migration creates (a later one derives its successor from it). */
+export const APPLY_TRADE_1763890000000 = `
       CREATE FUNCTION apply_trade(
         p_player uuid, p_ship uuid, p_station uuid, p_sector integer,
         p_commodity text, p_action text, p_quantity integer, p_unit_price integer, p_total bigint,
@@ -85,7 +74,21 @@ export class ApplyTradeMarketVersion1763890000000 implements MigrationInterface 
                 p_unit_price, p_total, p_credits_before + p_credits_delta, p_key, p_at);
         RETURN 'ok';
       END
-      $$`);
+      $$`;
+
+/**
+ * apply_trade() with one more argument, the market's version as the plan read it: a guard (the market must still
+ * be at that version, besides its stock and price) that also fixes the version the trade leaves, read + 1. The
+ * server then knows each trade's market version at its commit and hands it to market_update, with no read of the
+ * row after the trade (that read put every market_update behind the trade's admin fan-out). The 24-argument
+ * apply_trade() of 1763880000000 stays for nodes of the previous release during a rolling deploy (it bumps the
+ * version too); a later release drops it. Otherwise it is that function: the same guards and writes.
+ */
+export class ApplyTradeMarketVersion1763890000000 implements MigrationInterface {
+  name = 'ApplyTradeMarketVersion1763890000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(APPLY_TRADE_1763890000000);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -16,6 +16,7 @@ import { AuditLogOneIdPerRow1763875000000 } from './1763875000000-audit-log-one-
 import { StationMarketsVersion1763880000000 } from './1763880000000-station-markets-version.js';
 import { ApplyTradeMarketVersion1763890000000 } from './1763890000000-apply-trade-market-version.js';
 import { AuditHashUnambiguous1763900000000 } from './1763900000000-audit-hash-unambiguous.js';
+import { TradesPricedAfter1763910000000 } from './1763910000000-trades-priced-after.js';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript under jest and from compiled JS. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   StationMarketsVersion1763880000000,
   ApplyTradeMarketVersion1763890000000,
   AuditHashUnambiguous1763900000000,
+  TradesPricedAfter1763910000000,
 ];

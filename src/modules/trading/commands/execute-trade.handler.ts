@@ -34,7 +34,7 @@ const OPTIMISTIC_ATTEMPTS = 3;
 const MAX_ATTEMPTS = 6;
 
 const APPLY_TRADE = `SELECT apply_trade($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                                     $17, $18, $19, $20, $21, $22, $23, $24, $25) AS outcome`;
+                                     $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) AS outcome`;
 type ApplyOutcome = 'ok' | 'stale' | 'duplicate';
 
 /** A committed trade, with what its events need beyond its result: the credits before and the market's version. */
@@ -191,6 +191,7 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
       this.config.idempotencyTtlHours,
       at,
       ctx.marketVersion,
+      plan.postedPrice,
     ]);
     if (row?.outcome === 'ok')
       return { trade, creditsBefore: ctx.player.credits, marketVersion: ctx.marketVersion + 1 };

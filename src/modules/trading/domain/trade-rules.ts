@@ -32,7 +32,10 @@ export interface TradeContext {
 
 /** What a trade changes: signed deltas (as seen by the player) and the state after. */
 export interface TradePlan {
+  /** What each unit costs (buy) or pays (sell): the posted price, or the one after the trade when worse. */
   unitPrice: number;
+  /** The station's price before the trade (sell_price for a buy, buy_price for a sell). */
+  postedPrice: number;
   total: bigint;
   /** Player credits change: −total for a buy, +total for a sell. */
   creditsDelta: bigint;
@@ -48,7 +51,13 @@ export interface TradePlan {
 /**
  * The trading rules as one pure function: checks in a fixed order (halt, player state, place, what the
  * station trades, price limit, then the four quantities) so every rejection names the first rule broken.
- * The unit price is the station's posted price; prices are recomputed from the stock after the trade.
+ * Prices are recomputed from the stock after the trade, and the whole quantity is priced at the worse for the
+ * player of the posted price and the one the trade leaves: a buy at the sell price after it, a sell at the buy
+ * price after it. Priced at the posted price alone, a large buy at a market that both buys and sells the good
+ * lifts its buy price above what the player paid, and selling the units straight back takes the difference
+ * from the treasury. Priced at the end of its move, a trade never gets a better price than any of its units
+ * would alone, so a round trip at one market never gains (the station buys below what it sells at the same
+ * stock).
  */
 export function planTrade(req: TradeRequest, ctx: TradeContext, stationClass = ctx.station.class): TradePlan {
   const { action, quantity, commodity } = req;
@@ -59,7 +68,14 @@ export function planTrade(req: TradeRequest, ctx: TradeContext, stationClass = c
   const m = ctx.market;
   if (action === 'buy' ? !m.sells : !m.buys) throw TradingErrors.notTraded(action, commodity);
 
-  const unitPrice = action === 'buy' ? m.sellPrice : m.buyPrice;
+  const postedPrice = action === 'buy' ? m.sellPrice : m.buyPrice;
+  const sign = action === 'buy' ? 1 : -1;
+  const stockAfter = m.stock - sign * quantity;
+  const pricesAfter = priceFor(commodity, stationClass, stockAfter, m.capacity);
+  const unitPrice =
+    action === 'buy'
+      ? Math.max(postedPrice, pricesAfter.sellPrice)
+      : Math.min(postedPrice, pricesAfter.buyPrice);
   if (req.limitPrice !== undefined) {
     if (action === 'buy' ? unitPrice > req.limitPrice : unitPrice < req.limitPrice)
       throw TradingErrors.priceLimit(action, unitPrice, req.limitPrice);
@@ -79,10 +95,9 @@ export function planTrade(req: TradeRequest, ctx: TradeContext, stationClass = c
     if (ctx.station.treasury < total) throw TradingErrors.insufficientTreasury(total.toString());
   }
 
-  const sign = action === 'buy' ? 1 : -1;
-  const stockAfter = m.stock - sign * quantity;
   return {
     unitPrice,
+    postedPrice,
     total,
     creditsDelta: -BigInt(sign) * total,
     creditsAfter: ctx.player.credits - BigInt(sign) * total,
@@ -91,6 +106,6 @@ export function planTrade(req: TradeRequest, ctx: TradeContext, stationClass = c
     cargoUsedAfter: ctx.ship.cargoUsed + sign * quantity,
     stockAfter,
     treasuryDelta: BigInt(sign) * total,
-    pricesAfter: priceFor(commodity, stationClass, stockAfter, m.capacity),
+    pricesAfter,
   };
 }

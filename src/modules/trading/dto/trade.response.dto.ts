@@ -5,7 +5,12 @@ import type { TradePlan, TradeRequest } from '../domain/trade-rules.js';
 
 const UNITS = { type: 'integer', minimum: 0 } as const;
 const QUANTITY = { type: 'integer', minimum: 1 } as const;
-const UNIT_PRICE = { type: 'integer', minimum: 0, description: 'Whole credits per unit' } as const;
+const UNIT_PRICE = {
+  type: 'integer',
+  minimum: 0,
+  description:
+    'Whole credits per unit, for the whole quantity: the posted price, or the one the trade leaves when that is worse for the player',
+} as const;
 
 export class TradeShipDto {
   @ApiProperty({ format: 'uuid' }) id: string;
