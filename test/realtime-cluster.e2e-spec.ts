@@ -9,10 +9,11 @@ import { PresenceService } from '../src/infrastructure/presence/presence.service
 import { REDIS } from '../src/infrastructure/redis/redis.module.js';
 import { AutomationExecutor } from '../src/modules/trading/automation/automation-executor.service.js';
 import { MarketUpdatesRelay } from '../src/modules/trading/gateways/market-updates.relay.js';
+import { PlayerChannel } from '../src/modules/realtime/player-channel.service.js';
 import { TradeExecutedEvent } from '../src/modules/trading/events/trade-executed.event.js';
 import { loginAs, registerPlayer, type Session } from './support/factories.js';
 import { createStation, marketRow, setCargo, type StationFixture } from './support/market-factories.js';
-import { connectSocket, type TestSocket } from './support/socket-client.js';
+import { connectMultiplexed, connectSocket, type TestSocket } from './support/socket-client.js';
 import { tcpRelay, type TcpRelay } from './support/tcp-relay.js';
 import {
   createTestDatabase,
@@ -208,6 +209,18 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     );
   });
 
+  it('a kick through either node reaches a client whose /player and /market share one connection on node B', async () => {
+    for (const kicker of [a, b]) {
+      const p = await registerPlayer(a);
+      const [personal, market] = await connectMultiplexed(b.url, ['/player', '/market'], p.token);
+      open.push(personal, market);
+      await kicker.app.get(PlayerChannel).disconnect(p.playerId!, 'shared connection kick');
+      expect((await personal.next('kicked')).data).toEqual({ reason: 'shared connection kick' });
+      await personal.waitDisconnected();
+      await market.waitDisconnected();
+    }
+  });
+
   it('an automation rule made on node A fires once on a trade through node B; A hears it', async () => {
     const market = await createStation(a, { markets: { luxury_goods: { capacity: 1000, stock: 500 } } });
     const owner = await registerPlayer(a);
@@ -395,6 +408,29 @@ function trackConnections(node: TestApp): Set<TcpSocket> {
     onB.close();
     const presence = a.app.get(PresenceService);
     await eventually(async () => ((await presence.isOnline(p.playerId!)) ? undefined : true), 5000);
+  });
+
+  it('its last sockets on the two nodes closing at once: one logout, not one per node', async () => {
+    const watcher = await connect(a, '/admin', admin.token);
+    await watcher.request('subscribe', { players: 'all', topics: ['logout'] });
+    for (let round = 0; round < 3; round++) {
+      const p = await registerPlayer(a);
+      const onA = await connect(a, '/player', p.token);
+      const onB = await connect(b, '/player', p.token);
+      onA.close();
+      onB.close();
+      await eventually(async () =>
+        (await a.app.get(PresenceService).isOnline(p.playerId!)) ? undefined : true,
+      );
+      const logouts = () =>
+        watcher
+          .of('player_update')
+          .filter((e) => update(e).player_id === p.playerId && update(e).update_type === 'logout');
+      await eventually(() => (logouts().length > 0 ? true : undefined));
+      await watcher.request('heartbeat'); // a second logout, from the slower node, would be here by now
+      await new Promise((r) => setTimeout(r, 300));
+      expect(logouts()).toHaveLength(1);
+    }
   });
 
   it('a node that shuts down drops its sockets recoverably and settles their presence before Redis closes', async () => {

@@ -679,6 +679,26 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       for (const s of others) expect(await s.waitDisconnected()).toBe('io server disconnect');
     });
 
+    it('kicks and bans a client whose namespaces share one connection: /player hears why before it closes', async () => {
+      const kickedOne = await registerPlayer(t);
+      const [personal, market, trading] = await connectMultiplexed(
+        t.url,
+        ['/player', '/market', '/trading'],
+        kickedOne.token,
+      );
+      await t.app.get(PlayerChannel).disconnect(kickedOne.playerId!, 'moderator kick');
+      expect((await personal.next('kicked')).data).toEqual({ reason: 'moderator kick' });
+      for (const s of [personal, market, trading]) await s.waitDisconnected();
+
+      const banned = await registerPlayer(t);
+      const [own] = await connectMultiplexed(t.url, ['/player', '/trading', '/aria'], banned.token);
+      await setPlayer(banned.playerId!, { status: 'banned' });
+      expect((await own.next('account_status')).data).toMatchObject({ status: 'banned', change: 'banned' });
+      expect((await own.next('kicked')).data).toEqual({ reason: 'banned' });
+      await own.waitDisconnected();
+      expect(own.badSignatures).toBe(0);
+    });
+
     it('a ban sends account_status banned, then kicks', async () => {
       const p = await registerPlayer(t);
       const s = await connect('/player', p.token);

@@ -58,9 +58,13 @@ export class PresenceService {
     return previous === undefined || previous <= now;
   }
 
-  async remove(playerId: string): Promise<void> {
-    if (this.redis) await this.inRedis((r) => r.zrem(this.key, playerId));
-    else this.memory.delete(playerId);
+  /**
+   * Takes the player offline. Resolves true when this removed its entry: of several nodes (or a node and the
+   * expiry sweep) taking one player offline at once, exactly one sees true, and tells of the logout.
+   */
+  async remove(playerId: string): Promise<boolean> {
+    if (this.redis) return (await this.inRedis((r) => r.zrem(this.key, playerId))) > 0;
+    return this.memory.delete(playerId);
   }
 
   async onlineIds(): Promise<string[]> {

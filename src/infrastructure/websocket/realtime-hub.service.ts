@@ -129,6 +129,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private readonly windows = new Map<string, DeliveryWindow>();
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
+  /** What waits for the outbox's next flush (see afterPublished). */
+  private afterFlush: (() => void)[] = [];
   private admission?: (user: AuthUser) => Promise<AppError | undefined>;
   private readonly closingWork: (() => Promise<void>)[] = [];
   private readonly proxyTrust: ProxyTrust | false;
@@ -453,8 +455,27 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
 
   private flushOutbox(): void {
     const due = this.outbox;
+    const then = this.afterFlush;
     this.outbox = [];
+    this.afterFlush = [];
     for (const [nsp, message, publishedAt] of due) this.deliverCoalesced(nsp, message, publishedAt);
+    for (const fn of then) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.warn({ err }, 'Work after a socket delivery failed');
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` once what was published before it has been handed to this node's sockets (at once when nothing
+   * waits), and after its cross-node copies went to the adapter: a disconnect of a player's other namespaces
+   * run then closes a shared connection behind their `kicked`, not before it was written.
+   */
+  afterPublished(fn: () => void): void {
+    if (this.outbox.length === 0) fn();
+    else this.afterFlush.push(fn);
   }
 
   /**

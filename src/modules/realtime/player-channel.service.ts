@@ -59,10 +59,14 @@ export class PlayerChannel {
       data: { reason },
       disconnect: reason,
     });
-    for (const name of this.hub.namespaceNames()) {
-      if (name === PLAYER_NAMESPACE || name === ADMIN_NAMESPACE) continue;
-      this.hub.namespace(name)?.in(room).disconnectSockets(true);
-    }
+    // After the kick (and an account_status before it) is written: a client multiplexes its namespaces on one
+    // connection, which disconnectSockets(true) closes, so done first it would cut /player off unwarned.
+    this.hub.afterPublished(() => {
+      for (const name of this.hub.namespaceNames()) {
+        if (name === PLAYER_NAMESPACE || name === ADMIN_NAMESPACE) continue;
+        this.hub.namespace(name)?.in(room).disconnectSockets(true);
+      }
+    });
     return count;
   }
 

@@ -90,8 +90,10 @@ export class PlayerPresenceTracker implements OnApplicationBootstrap, BeforeAppl
       // Other nodes may still hold a socket of this player (the adapter asks them all).
       const elsewhere = nsp ? (await nsp.in(playerRoom(playerId)).fetchSockets()).length : 0;
       if (elsewhere > 0 || this.local.has(playerId)) return;
-      await this.presence.remove(playerId);
-      this.feed.playerUpdate(playerId, 'logout', { source: 'socket', at: new Date().toISOString() });
+      // Its last sockets on two nodes closing together: each node finds none elsewhere (a closing socket has
+      // left its rooms), and only the one that removed the entry tells of the logout.
+      if (await this.presence.remove(playerId))
+        this.feed.playerUpdate(playerId, 'logout', { source: 'socket', at: new Date().toISOString() });
     } catch (err) {
       // Unknown: leave the entry to expire on its TTL rather than show a connected player offline.
       this.failed(err, playerId, 'Could not settle presence on disconnect');
