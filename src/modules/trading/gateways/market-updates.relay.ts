@@ -102,7 +102,8 @@ export class MarketUpdatesRelay implements IEventHandler<MarketChangedEvent>, On
       const key = `${event.stationId}:${event.commodity}`;
       const window = this.windows.get(key);
       if (window) {
-        window.pending = update; // the latest state wins
+        // The newest state wins, not the last to arrive: events of one market can reach a node out of order.
+        if (!window.pending || update.version > window.pending.version) window.pending = update;
         return;
       }
       this.send(key, update);

@@ -1,5 +1,8 @@
-/** SQL fragments the market reads share (sm = station_markets). */
-export const VOLUME_24H = `(SELECT coalesce(sum(quantity), 0)::int FROM market_transactions mt
+/**
+ * SQL fragments the market reads share (sm = station_markets). The 24 h volume is a float8, read as a JSON number
+ * (exact to 2^53 units): as an int it failed the whole read past 2^31 units a day on one market.
+ */
+export const VOLUME_24H = `(SELECT coalesce(sum(quantity), 0)::float8 FROM market_transactions mt
    WHERE mt.station_id = sm.station_id AND mt.commodity = sm.commodity
      AND mt.created_at > now() - interval '24 hours')`;
 
