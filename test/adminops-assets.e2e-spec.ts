@@ -311,6 +311,26 @@ describe('admin assets', () => {
       expect(await count(t, 'ships', 'id = $1 AND player_id IS NULL', [gone])).toBe(1);
       expect(await count(t, 'planets', 'owner_id = $1', [id])).toBe(1);
       expect(await count(t, 'audit_log', "action = 'assets.bulk_update' AND target_id = $1", [id])).toBe(1);
+      // The audit row says what each ship was and became: edited (hull 40 → 100, renamed), removed, added.
+      const [row] = await t.db.query(
+        `SELECT before, after FROM audit_log WHERE action = 'assets.bulk_update' AND target_id = $1`,
+        [id],
+      );
+      const [edited] = await t.db.query('SELECT name, type, sector_id FROM ships WHERE id = $1', [gone]);
+      expect(row.before.ships).toEqual({
+        [ship!]: expect.objectContaining({ hull: 40 }),
+        [gone!]: {
+          name: edited.name,
+          type: edited.type,
+          hull: expect.any(Number),
+          sector_id: edited.sector_id,
+        },
+      });
+      expect(row.before.ships[ship!].name).not.toBe('Fixed');
+      expect(row.after.ships).toEqual({
+        [ship!]: expect.objectContaining({ hull: 100, name: 'Fixed' }),
+        [d.ships_added[0]]: expect.objectContaining({ type: 'scout', hull: expect.any(Number) }),
+      });
 
       // set mode
       await t

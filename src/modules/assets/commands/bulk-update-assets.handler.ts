@@ -23,6 +23,13 @@ const SHIP_LABEL: Record<ShipType, string> = {
   cargo_hauler: 'Cargo Hauler',
 };
 
+/** A ship's editable state, as its audit row records it before and after a change. */
+interface ShipState {
+  name: string;
+  type: string;
+  hull: number;
+  sector_id: number;
+}
 /**
  * Credits, ships, cargo and planets of one player changed together: all or nothing. The player row is
  * locked first (and its version checked when given), then ships in id order; any refusal rolls back all.
@@ -96,10 +103,22 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
           ...(c.cargo ?? []).map((x) => x.ship_id),
         ]),
       ];
-      const owned = new Map<string, { id: string; capacity: number; cargo: Cargo }>();
+      const owned = new Map<
+        string,
+        {
+          id: string;
+          capacity: number;
+          cargo: Cargo;
+          name: string;
+          type: string;
+          hull: number;
+          sector_id: number;
+        }
+      >();
       if (named.length) {
         const rows = await m.query(
-          `SELECT id, capacity, cargo FROM ships WHERE id = ANY($1::uuid[]) AND player_id = $2 ORDER BY id FOR UPDATE`,
+          `SELECT id, capacity, cargo, name, type, hull, sector_id FROM ships
+           WHERE id = ANY($1::uuid[]) AND player_id = $2 ORDER BY id FOR UPDATE`,
           [named, playerId],
         );
         for (const r of rows) owned.set(r.id, r);
@@ -129,25 +148,36 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
         out.cargo.push({ ship_id: shipId, cargo: next.cargo, cargo_used: next.used });
       }
 
+      // Each ship edited, added or removed, as it was and as it is, for the audit row.
+      const shipsBefore: Record<string, ShipState> = {};
+      const shipsAfter: Record<string, ShipState> = {};
+      for (const id of [...(c.ships?.update ?? []).map((u) => u.ship_id), ...(c.ships?.remove ?? [])]) {
+        const { name, type, hull, sector_id } = owned.get(id)!;
+        shipsBefore[id] = { name, type, hull, sector_id };
+      }
       for (const u of c.ships?.update ?? []) {
         if (u.sector_id !== undefined) {
           const [s] = await m.query('SELECT 1 FROM sectors WHERE id = $1', [u.sector_id]);
           if (!s) throw AssetsErrors.sectorNotFound(u.sector_id);
         }
-        await m.query(
+        const [[edited]] = (await m.query(
           `UPDATE ships SET name = coalesce($2, name), hull = coalesce($3, hull), sector_id = coalesce($4, sector_id),
-                  updated_at = now() WHERE id = $1`,
+                  updated_at = now() WHERE id = $1 RETURNING name, type, hull, sector_id`,
           [u.ship_id, u.name ?? null, u.hull ?? null, u.sector_id ?? null],
-        );
+        )) as [ShipState[], number];
+        shipsAfter[u.ship_id] = edited!;
         out.ships_updated.push(u.ship_id);
       }
       for (const a of c.ships?.add ?? []) {
         const type = a.type as ShipType;
         const [row] = await m.query(
-          `INSERT INTO ships (player_id, name, type, sector_id, capacity) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          `INSERT INTO ships (player_id, name, type, sector_id, capacity) VALUES ($1, $2, $3, $4, $5)
+           RETURNING id, name, type, hull, sector_id`,
           [playerId, a.name ?? SHIP_LABEL[type], type, p.current_sector, SHIP_CAPACITY[type]],
         );
-        out.ships_added.push(row.id);
+        const { id, ...added } = row as ShipState & { id: string };
+        shipsAfter[id] = added;
+        out.ships_added.push(id);
       }
       if (c.ships?.remove?.length) {
         await m.query('UPDATE ships SET player_id = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [
@@ -197,8 +227,9 @@ export class BulkUpdateAssetsHandler implements ICommandHandler<BulkUpdateAssets
           credits: p.credits,
           version: p.version,
           cargo: Object.fromEntries([...owned].map(([k, s]) => [k, s.cargo])),
+          ships: shipsBefore,
         },
-        after: out,
+        after: { ...out, ships: shipsAfter },
       });
       return out;
     });
