@@ -328,7 +328,18 @@ describe('interventions', () => {
     });
     expect(open).toHaveLength(1); // no duplicate for the same player and cause
     expect(open[0]).toMatchObject({ automatic: true });
-    expect((await playerRow(t, pid!)).risk_score).toBeGreaterThanOrEqual(40);
+    const score = (await playerRow(t, pid!)).risk_score;
+    expect(score).toBeGreaterThanOrEqual(40);
+    // Each raise of the score is in the player's audit history, the last one ending on the score it has.
+    const raises = await t.db.query(
+      `SELECT actor_id, reason, before, after FROM audit_log
+       WHERE action = 'players.risk_auto_raise' AND target_type = 'player' AND target_id = $1 ORDER BY id`,
+      [pid],
+    );
+    expect(raises.length).toBeGreaterThanOrEqual(1);
+    expect(raises[0]).toMatchObject({ actor_id: null, before: { risk_score: 0 } });
+    expect(raises.at(-1)).toMatchObject({ after: { risk_score: score, cause: 'trade_burst' } });
+    expect(raises.at(-1).reason).toEqual(expect.any(String));
     // The same trade delivered twice is one signal.
     const tradeId = randomUUID();
     const ev = oreBought(pid!, station.id, tradeId);

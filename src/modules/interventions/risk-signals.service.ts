@@ -302,6 +302,15 @@ export class RiskSignalsService implements BeforeApplicationShutdown {
       );
     }
     if (bumped) {
+      // A change of the player's row like an admin's, found in the player's audit history (no actor: the system).
+      await this.audit.record(m, null, {
+        action: 'players.risk_auto_raise',
+        targetType: 'player',
+        targetId: playerId,
+        reason: v.description,
+        before: { risk_score: bumped.before },
+        after: { risk_score: v.score, cause: v.cause, intervention_id: created?.id ?? null },
+      });
       events.push(
         new PlayerUpdatedEvent(
           playerId,
