@@ -535,6 +535,34 @@ describe('realtime (Socket.IO: every namespace, /admin and /player)', () => {
       expect(s.badSignatures).toBe(0); // the recovered session kept its key
     });
 
+    (process.env.TEST_REDIS_URL ? it.skip : it)(
+      'one node: what is published while a dropped socket is away reaches it when it recovers, signed for its session',
+      async () => {
+        const p = await registerPlayer(t);
+        const s = await connect('/player', p.token);
+        await setPlayer(p.playerId!, { turns: 11 }); // one buffered packet gives the client an offset
+        await s.next('assets_changed');
+        s.socket.io.engine.close(); // dropped (no reconnection yet): its session waits for recovery
+        await eventually(() => (t.app.get(RealtimeHub).localCount('/player') === 0 ? true : undefined));
+        await setPlayer(p.playerId!, { credits: 7777 });
+        await setPlayer(p.playerId!, { status: 'frozen' });
+        const before = s.messages.length;
+        s.socket.connect(); // with its session id and offset
+        await eventually(() =>
+          s.messages.slice(before).some((m) => m.event === 'connection_recovered') ? true : undefined,
+        );
+        const missed = await s.next(
+          'assets_changed',
+          (e) => (e.data as { credits?: string }).credits === '7777',
+        );
+        expect(missed.data).toMatchObject({ kind: 'credits' });
+        expect((await s.next('account_status')).data).toMatchObject({ status: 'frozen' });
+        expect(s.socket.recovered).toBe(true);
+        expect(s.badSignatures).toBe(0);
+        await setPlayer(p.playerId!, { status: 'active' });
+      },
+    );
+
     it('a session recovered under another user’s token starts afresh: none of the first user’s rooms or messages', async () => {
       const a = await registerPlayer(t);
       const b = await registerPlayer(t);

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { AuthUser } from '../../modules/auth/domain/actor.js';
-import { hasPermissions, type Permission } from '../../modules/auth/domain/roles.js';
+import { hasPermissions, type Permission, type Role } from '../../modules/auth/domain/roles.js';
 import { AuditService } from '../../modules/audit/audit.service.js';
 import { AppError } from '../errors/app-error.js';
 import { DatabaseAvailability } from '../database/database-availability.js';
@@ -93,6 +93,24 @@ interface DeliveryWindow {
 
 type Ack = (response: unknown) => void;
 
+/**
+ * A socket of this node that dropped recoverably (one node, the in-memory adapter): what a message published
+ * meanwhile needs to reach it on recovery. Kept for the recovery window.
+ */
+interface AwaySocket {
+  rooms: Set<string>;
+  sessionId: string;
+  key: Buffer;
+  role?: Role;
+  topics?: string[] | null;
+  timer: NodeJS.Timeout;
+}
+
+/** What Socket.IO's in-memory session-aware adapter keeps of a dropped socket (private in its typings). */
+interface PersistedSessions {
+  sessions?: Map<string, { rooms: string[] }>;
+}
+
 /** Socket.IO's Client._packet: what its adapters call to write encoded packets to a connection. */
 interface PacketWriter {
   _packet(encoded: string[], opts: { preEncoded: true }): void;
@@ -127,6 +145,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   private readonly delivered = new Map<string, number>();
   /** Per namespace and FanoutMessage.supersedes key, the open coalescing window (see FanoutMessage.coalesceMs). */
   private readonly windows = new Map<string, DeliveryWindow>();
+  /** Per namespace, by socket id, the sockets waiting for recovery (one node only; see AwaySocket). */
+  private readonly away = new Map<string, Map<string, AwaySocket>>();
   /** Fan-outs waiting for the next turn of the event loop (see publish), with when they were published. */
   private outbox: [Namespace, FanoutMessage, number][] = [];
   /** What waits for the outbox's next flush (see afterPublished). */
@@ -228,6 +248,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   connected(socket: Socket): { session: SocketSession; recovered: boolean } {
     const session = sessionOf(socket);
     const policy = this.policies.get(socket.nsp.name);
+    this.forgetAway(socket.nsp.name, socket.id); // recovered (or its id taken over): no longer away
+    if (!this.clustered) socket.once('disconnect', () => this.keepAway(socket));
     const known = new Set(['heartbeat', ...(policy?.events ?? [])]);
     this.keys.set(socket, Buffer.from(session.sessionKey, 'base64url'));
     this.cleanups.set(socket, this.cleanups.get(socket) ?? []);
@@ -350,6 +372,61 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
       } catch (err) {
         this.logger.warn({ err }, 'Socket cleanup failed');
       }
+    }
+  }
+
+  /**
+   * One node: a socket that dropped recoverably (Socket.IO kept its session) is remembered for the recovery
+   * window, so that what is published for its rooms meanwhile is signed for its session and handed to the
+   * adapter's recovery buffer (to its own id, a room only it is in), which replays it when the client recovers.
+   * Only what is written to a live socket reaches that buffer otherwise: a message published after the node
+   * saw the drop would be lost. (With the Redis adapter nothing is replayed; see connected.)
+   */
+  private keepAway(socket: Socket): void {
+    const pid = (socket as unknown as { pid?: string }).pid;
+    const persisted = pid
+      ? (socket.nsp.adapter as unknown as PersistedSessions).sessions?.get(pid)
+      : undefined;
+    const data = socket.data as SocketData;
+    if (!persisted || !data.session) return; // closed for good (the client left, a kick, a shutdown)
+    const windowMs =
+      (
+        socket.nsp.server as unknown as {
+          opts: { connectionStateRecovery?: { maxDisconnectionDuration?: number } };
+        }
+      ).opts.connectionStateRecovery?.maxDisconnectionDuration ?? 0;
+    const timer = setTimeout(() => this.forgetAway(socket.nsp.name, socket.id), windowMs);
+    timer.unref();
+    let waiting = this.away.get(socket.nsp.name);
+    if (!waiting) this.away.set(socket.nsp.name, (waiting = new Map()));
+    waiting.set(socket.id, {
+      rooms: new Set(persisted.rooms),
+      sessionId: data.session.sessionId,
+      key: this.keys.get(socket) ?? Buffer.from(data.session.sessionKey, 'base64url'),
+      role: data.session.user.role,
+      topics: data.topics,
+      timer,
+    });
+  }
+
+  private forgetAway(namespace: string, socketId: string): void {
+    const waiting = this.away.get(namespace);
+    const entry = waiting?.get(socketId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    waiting!.delete(socketId);
+  }
+
+  /** Hands a message to the recovery buffer for each away socket it is for (see keepAway). */
+  private deliverAway(nsp: Namespace, message: FanoutMessage, prepared: PreparedMessage): void {
+    const waiting = this.away.get(nsp.name);
+    if (!waiting?.size || message.volatile || message.disconnect !== undefined) return;
+    for (const [socketId, a] of waiting) {
+      if (message.rooms !== null && !message.rooms.some((room) => a.rooms.has(room))) continue;
+      if (message.permission !== undefined && !(a.role && hasPermissions(a.role, [message.permission])))
+        continue;
+      if (message.topic !== undefined && a.topics && !a.topics.includes(message.topic)) continue;
+      nsp.local.to(socketId).emit(message.type, prepared.envelopeFor(a.sessionId, a.key));
     }
   }
 
@@ -548,6 +625,7 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
         this.logger.warn({ err, type: message.type }, 'Could not deliver a socket message');
       }
     }
+    if (!this.clustered) this.deliverAway(nsp, message, prepared);
     return written;
   }
 
@@ -645,6 +723,8 @@ export class RealtimeHub implements BeforeApplicationShutdown, OnApplicationShut
   onApplicationShutdown(): void {
     for (const { timer } of this.windows.values()) clearTimeout(timer);
     this.windows.clear();
+    for (const waiting of this.away.values()) for (const { timer } of waiting.values()) clearTimeout(timer);
+    this.away.clear();
     for (const socket of [...this.cleanups.keys()]) this.disconnected(socket);
   }
 }
