@@ -610,10 +610,21 @@ describe('automation rules (trading_signal automation_update)', () => {
       `UPDATE automation_rules SET claimed_at = now(), claimed_until = now() + interval '1 minute' WHERE id = $1`,
       [untouched.rule_id],
     );
-    expectErrorBody(
-      (await t.http().delete(`${RULES}/${untouched.rule_id}`).set(p.auth).expect(409)).body,
-      'AUTOMATION.RULE_BUSY',
+    const busy = await t.http().delete(`${RULES}/${untouched.rule_id}`).set(p.auth).expect(409);
+    expectErrorBody(busy.body, 'AUTOMATION.RULE_BUSY');
+    expect(busy.body.retry_after_seconds).toBe(1); // a trade running now ends within a second or two
+
+    // A claim held for a minute already (its executor died mid-trade) stands until it expires: the answer says
+    // how long, not "a second" again and again.
+    await t.db.query(
+      `UPDATE automation_rules SET claimed_at = now() - interval '1 minute', claimed_until = now() + interval '30 seconds'
+       WHERE id = $1`,
+      [untouched.rule_id],
     );
+    const stuck = await t.http().delete(`${RULES}/${untouched.rule_id}`).set(p.auth).expect(409);
+    expectErrorBody(stuck.body, 'AUTOMATION.RULE_BUSY');
+    expect(stuck.body.retry_after_seconds).toBeGreaterThanOrEqual(25);
+    expect(stuck.body.retry_after_seconds).toBeLessThanOrEqual(31);
   });
 });
 

@@ -100,9 +100,13 @@ export class CreateAutomationRuleHandler implements ICommandHandler<CreateAutoma
   }
 }
 
+/** How long a rule's trade may be running before its claim is taken for a dead executor's (see cancel). */
+const LIVE_TRADE_SECONDS = 5;
+
 /**
  * Cancels an active rule. A rule whose trade is running cannot be cancelled (409 AUTOMATION.RULE_BUSY, for a
- * second or two); one whose executor died mid-trade is first settled from the ledger, so a rule that did trade
+ * second or two; until its claim expires when its executor died mid-trade, which retry_after_seconds then
+ * says); one whose dead executor's claim has expired is first settled from the ledger, so a rule that did trade
  * reads `executed`, never `cancelled`.
  */
 @CommandHandler(CancelAutomationRuleCommand)
@@ -127,7 +131,14 @@ export class CancelAutomationRuleHandler implements ICommandHandler<CancelAutoma
     if (!row) {
       const current = await readOwnRule(this.dataSource, playerId, ruleId);
       if (current.status !== 'active') throw AutomationErrors.notActive(current.status);
-      throw AutomationErrors.busy();
+      // A trade takes a moment: a claim older than that is a dead executor's, which stands until it expires.
+      const [claim] = (await this.dataSource.query(
+        `SELECT CASE WHEN claimed_until IS NULL OR claimed_at > now() - make_interval(secs => $2) THEN 1
+                     ELSE greatest(1, ceil(extract(epoch FROM claimed_until - now())))::int END AS wait
+         FROM automation_rules WHERE id = $1`,
+        [ruleId, LIVE_TRADE_SECONDS],
+      )) as { wait: number }[];
+      throw AutomationErrors.busy(claim?.wait ?? 1);
     }
     const rule = ruleDto(row);
     this.eventBus.publish(new AutomationRuleChangedEvent(playerId, rule));

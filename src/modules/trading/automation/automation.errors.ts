@@ -12,9 +12,12 @@ export const AutomationErrors = {
     ),
   notActive: (status: string) =>
     new AppError('AUTOMATION.RULE_NOT_ACTIVE', 409, `The rule is ${status}, not active`, { status }),
-  /** The rule's trade is running right now; the answer is known within a second or two. */
-  busy: () =>
+  /**
+   * The rule's trade is running right now (known within a second or two), or its executor died mid-trade and its
+   * claim stands until it expires: `retry_after_seconds` says which.
+   */
+  busy: (retryAfterSeconds = 1) =>
     new AppError('AUTOMATION.RULE_BUSY', 409, 'The rule is executing right now; read it again shortly', {
-      retry_after_seconds: 1,
+      retry_after_seconds: retryAfterSeconds,
     }),
 };
