@@ -149,6 +149,21 @@ describe('admin assets', () => {
       expect(byId[bShip].cargo).toEqual({ ore: 20 });
       expect(await count(t, 'planets', 'id = $1 AND owner_id = $2', [planet, b])).toBe(1);
       expect(await count(t, 'audit_log', "action = 'assets.transfer' AND target_id = $1", [a])).toBe(1);
+      // The receiver finds it in its own history too.
+      const received = await t
+        .http()
+        .get('/api/v1/audit/logs')
+        .query({ target: b! })
+        .set((await loginAs(t, 'auditor')).auth)
+        .expect(200);
+      expect(received.body.data.items).toEqual([
+        expect.objectContaining({
+          action: 'assets.transfer_in',
+          reason: 'account merge',
+          before: { credits: '1000' },
+          after: expect.objectContaining({ from_player_id: a, ship_ids: [aShip2] }),
+        }),
+      ]);
       const changed = published.filter((e) => e instanceof AssetsChangedEvent) as AssetsChangedEvent[];
       expect(
         changed.some((e) => e.playerId === a && e.kind === 'transfer_out' && e.counterpartyId === b),

@@ -130,6 +130,15 @@ export class TransferAssetsHandler implements ICommandHandler<TransferAssetsComm
         before: { from_credits: src.credits, to_credits: dst.credits },
         after: out,
       });
+      // The receiver's side, so that its history (audit `target`, the player's recent_audit) shows what it got.
+      await this.audit.record(m, actor, {
+        action: 'assets.transfer_in',
+        targetType: 'player',
+        targetId: to,
+        reason,
+        before: { credits: dst.credits },
+        after: out,
+      });
       return out;
     });
     if (outcome.replayed) return outcome;
