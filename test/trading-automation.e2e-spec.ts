@@ -196,6 +196,34 @@ describe('automation rules (trading_signal automation_update)', () => {
     expect((await rule(p, created.rule_id)).attempts).toBe(1);
   });
 
+  it('waits, as active, while the posted price meets its limit but the whole quantity’s price does not; the player is not flagged', async () => {
+    const station = await smallMarket();
+    const p = await trader(station);
+    await setCredits(t, p.playerId!, 1_000_000);
+    const m0 = await marketRow(t, station.id, 'luxury_goods');
+    // 200 of the 500 units lift the sell price above the posted one, which is the rule's limit.
+    const created = await create(p, buyRule(station, m0.sell_price, 200)).expect(201);
+    const quote = await t
+      .http()
+      .post('/api/v1/trading/quote')
+      .set(p.auth)
+      .send({ ...buyRule(station, m0.sell_price, 200), max_unit_price: undefined })
+      .expect(200);
+    expect(quote.body.data.unit_price).toBeGreaterThan(m0.sell_price);
+    for (let i = 0; i < 3; i++) await pushPriceUp(station, 1); // market changes: each one checks the rule again
+    await eventually(async () =>
+      (await rule(p, created.body.data.rule_id)).attempts >= 1 ? true : undefined,
+    );
+    expect(await rule(p, created.body.data.rule_id)).toMatchObject({ status: 'active', trade_id: null });
+    expect(await ledgerOf(p.playerId!)).toHaveLength(0);
+    const [{ n }] = await t.db.query(
+      `SELECT count(*)::int AS n FROM player_risk_events WHERE player_id = $1 AND kind = 'trade_rejected'`,
+      [p.playerId],
+    );
+    expect(n).toBe(0);
+    await t.http().delete(`${RULES}/${created.body.data.rule_id}`).set(p.auth).expect(200);
+  });
+
   it('runs at once when the limit is already met, and a sell rule fires when the price rises to it', async () => {
     const station = await smallMarket();
     const p = await trader(station);

@@ -128,8 +128,15 @@ export class ExecuteTradeHandler implements ICommandHandler<ExecuteTradeCommand>
         return { trade: outcome.trade, replayed: false };
       }
     } catch (err) {
-      // A business rule said no (nothing was written): the risk rules count repeated refusals.
-      if (err instanceof AppError && REJECTION_STATUSES.has(err.status) && err.code.startsWith('TRADING.')) {
+      // A business rule said no (nothing was written): the risk rules count a player's repeated refusals. Not
+      // an automation rule's: it fires on the posted price and may find the whole quantity's price beyond its
+      // limit at each change of the market, which says nothing of the player.
+      if (
+        !automated &&
+        err instanceof AppError &&
+        REJECTION_STATUSES.has(err.status) &&
+        err.code.startsWith('TRADING.')
+      ) {
         this.eventBus.publish(
           new TradeRejectedEvent(
             playerId,
